@@ -1,0 +1,93 @@
+package hub.agent;
+
+import io.grpc.ManagedChannel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** hub-agent's command line: run the agent, or {@code simulate} many. */
+@Command(name = "hub-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        subcommands = {SimulateCommand.class},
+        description = {"The Mesh Hub agent: keeps one gRPC stream open to hubd, joins once with a join",
+            "token, then reconnects with the credential kept in its state dir."})
+public final class AgentMain implements Callable<Integer> {
+
+    @Option(names = "--hub", paramLabel = "HOST:PORT[,HOST:PORT…]",
+            defaultValue = "${env:HUB_AGENT_HUB}",
+            description = "Hub gRPC address(es); with several it fails over. Env: HUB_AGENT_HUB")
+    String hub;
+
+    @Option(names = "--join-token", paramLabel = "TOKEN", defaultValue = "${env:HUB_AGENT_JOIN_TOKEN}",
+            description = "Join token for the first start. Env: HUB_AGENT_JOIN_TOKEN")
+    String joinToken;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            defaultValue = "${env:HUB_AGENT_STATE_DIR:-/var/lib/hub-agent}",
+            description = "Where the node credential is kept (mode 0600). Env: HUB_AGENT_STATE_DIR. "
+                    + "Default: ${DEFAULT-VALUE}")
+    Path stateDir;
+
+    @Option(names = "--name", paramLabel = "NAME", defaultValue = "${env:HUB_AGENT_NAME}",
+            description = "Display name; default the hostname. Env: HUB_AGENT_NAME")
+    String name;
+
+    @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
+            description = "A label for this node; repeatable.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws InterruptedException {
+        List<String> addresses = HubAddresses.parse(hub);
+        List<ManagedChannel> channels = addresses.stream().map(HubAddresses::channel).toList();
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "agent-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), channels,
+                CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
+                new AgentConnection.Listener() { });
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        conn.start();
+        stop.await();
+        conn.close();
+        scheduler.shutdownNow();
+        for (ManagedChannel ch : channels) {
+            ch.shutdown().awaitTermination(2, TimeUnit.SECONDS);
+        }
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new AgentMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+                cmd.getErr().println("hub-agent: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    /** Prints hub-agent's version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"hub-agent " + AgentIdentity.agentVersion()};
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package hub.agent;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import sun.misc.Signal;
+
+/**
+ * {@code hub-agent simulate --count N}: N virtual agents in one JVM, each with its own Connect
+ * stream, credential (in memory) and heartbeat, for load tests. Prints progress and the time
+ * until all N were welcomed.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run N virtual agents in this JVM, each with its own stream (load tests).")
+final class SimulateCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(SimulateCommand.class);
+
+    @ParentCommand
+    AgentMain parent;
+
+    @Option(names = "--count", required = true, paramLabel = "N", description = "Number of virtual agents.")
+    int count;
+
+    @Option(names = "--rate", paramLabel = "PER_SECOND", defaultValue = "1000",
+            description = "Agents started per second. Default: ${DEFAULT-VALUE}")
+    int rate;
+
+    @Option(names = "--streams-per-connection", paramLabel = "N", defaultValue = "2000",
+            description = "Virtual agents sharing one HTTP/2 connection. Default: ${DEFAULT-VALUE}")
+    int perConnection;
+
+    @Option(names = "--name-prefix", paramLabel = "PREFIX", defaultValue = "sim",
+            description = "Virtual agents are named PREFIX-0, PREFIX-1, … Default: ${DEFAULT-VALUE}")
+    String prefix;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Stop after this many seconds; 0 runs until SIGTERM/SIGINT.")
+    long durationSeconds;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (count < 1 || rate < 1 || perConnection < 1) {
+            throw new IllegalArgumentException("--count, --rate and --streams-per-connection must be positive");
+        }
+        List<String> addresses = HubAddresses.parse(parent.hub);
+        int connections = (count + perConnection - 1) / perConnection;
+        List<List<ManagedChannel>> channelSets = new ArrayList<>();
+        for (int c = 0; c < connections; c++) {
+            channelSets.add(addresses.stream().map(HubAddresses::channel).toList());
+        }
+        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "sim-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicInteger online = new AtomicInteger();
+        AtomicLong firstWelcomes = new AtomicLong();
+        AtomicLong allWelcomedNanos = new AtomicLong();
+        long start = System.nanoTime();
+        List<AgentConnection> agents = new ArrayList<>(count);
+        AgentConnection.Listener listener = new AgentConnection.Listener() {
+            @Override
+            public void welcomed(String nodeId, boolean firstJoin) {
+                online.incrementAndGet();
+                if (firstWelcomes.incrementAndGet() == count) {
+                    allWelcomedNanos.set(System.nanoTime() - start);
+                }
+            }
+
+            @Override
+            public void disconnected(Status status, Duration retryIn) {
+                online.decrementAndGet();
+            }
+        };
+        long intervalNanos = 1_000_000_000L / rate;
+        for (int i = 0; i < count; i++) {
+            AgentIdentity id = new AgentIdentity(prefix + "-" + i, "Linux", "amd64",
+                    AgentIdentity.agentVersion(), "", parent.labels == null ? Map.of() : parent.labels);
+            AgentConnection a = new AgentConnection(id, channelSets.get(i / perConnection),
+                    CredentialStore.memory(), parent.joinToken, scheduler, Backoff.standard(), listener);
+            agents.add(a);
+            long due = start + i * intervalNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            a.start();
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        long deadline = durationSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(durationSeconds)
+                : Long.MAX_VALUE;
+        boolean reported = false;
+        while (!stop.await(5, TimeUnit.SECONDS) && System.nanoTime() < deadline) {
+            long all = allWelcomedNanos.get();
+            if (all > 0 && !reported) {
+                log.info("all {} agents welcomed in {} ms", count, TimeUnit.NANOSECONDS.toMillis(all));
+                reported = true;
+            }
+            log.info("simulate: {} of {} online", online.get(), count);
+        }
+        long all = allWelcomedNanos.get();
+        if (all > 0 && !reported) {
+            log.info("all {} agents welcomed in {} ms", count, TimeUnit.NANOSECONDS.toMillis(all));
+        }
+        agents.forEach(AgentConnection::close);
+        scheduler.shutdownNow();
+        for (var set : channelSets) {
+            for (ManagedChannel ch : set) {
+                ch.shutdownNow();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,14 @@
+package hub.hubctl;
+
+/** hubctl's documented exit codes. */
+public final class ExitCodes {
+    /** Success. */
+    public static final int OK = 0;
+    /** The hub answered with an error, or could not be reached. */
+    public static final int HUB_ERROR = 1;
+    /** Bad command line. */
+    public static final int USAGE = 2;
+
+    private ExitCodes() {
+    }
+}

@@ -1,0 +1,57 @@
+package hub.hubctl;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain aligned text table: columns separated by three spaces, headers in capitals. */
+public final class Table {
+    private final List<String> headers;
+    private final List<List<String>> rows = new ArrayList<>();
+
+    public Table(List<String> headers) {
+        this.headers = List.copyOf(headers);
+    }
+
+    /** Adds a row; {@code null} cells print as {@code -}. */
+    public Table row(List<String> cells) {
+        if (cells.size() != headers.size()) {
+            throw new IllegalArgumentException("row has " + cells.size() + " cells, table has "
+                    + headers.size() + " columns");
+        }
+        List<String> r = new ArrayList<>(cells.size());
+        for (String c : cells) {
+            r.add(c == null || c.isEmpty() ? "-" : c);
+        }
+        rows.add(r);
+        return this;
+    }
+
+    /** Prints the table. */
+    public void print(PrintWriter out) {
+        int[] width = new int[headers.size()];
+        for (int i = 0; i < width.length; i++) {
+            width[i] = headers.get(i).length();
+            for (List<String> r : rows) {
+                width[i] = Math.max(width[i], r.get(i).length());
+            }
+        }
+        line(out, headers, width);
+        for (List<String> r : rows) {
+            line(out, r, width);
+        }
+        out.flush();
+    }
+
+    private static void line(PrintWriter out, List<String> cells, int[] width) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < cells.size(); i++) {
+            String c = cells.get(i);
+            sb.append(c);
+            if (i < cells.size() - 1) {
+                sb.append(" ".repeat(width[i] - c.length() + 3));
+            }
+        }
+        out.println(sb.toString().stripTrailing());
+    }
+}

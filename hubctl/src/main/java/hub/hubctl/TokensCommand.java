@@ -1,0 +1,127 @@
+package hub.hubctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code hubctl tokens create|ls|revoke}: join tokens. */
+@Command(name = "tokens", mixinStandardHelpOptions = true, description = "Create, list and revoke join tokens.",
+        subcommands = {TokensCommand.Create.class, TokensCommand.Ls.class, TokensCommand.Revoke.class})
+final class TokensCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code hubctl tokens create}. */
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a join token. It is shown once; the hub keeps only its hash.")
+    static final class Create implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "15m",
+                description = "How long it works. Default: ${DEFAULT-VALUE}")
+        String ttl;
+
+        @Option(names = "--uses", paramLabel = "N", defaultValue = "1",
+                description = "How many nodes may join with it. Default: ${DEFAULT-VALUE}")
+        int uses;
+
+        @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
+                description = "A label every node joining with it gets; repeatable.")
+        Map<String, String> labels = new LinkedHashMap<>();
+
+        @Override
+        public Integer call() {
+            HubctlCommand root = HubctlCommand.root(spec);
+            JsonNode t = root.client().post("api/v1/join-tokens",
+                    Map.of("ttl", ttl, "uses", uses, "labels", labels));
+            PrintWriter out = spec.commandLine().getOut();
+            if (root.output() == HubctlCommand.Output.json) {
+                root.printJson(out, t);
+                return 0;
+            }
+            out.println(t.path("token").asText());
+            out.flush();
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf("join token %s: %d use(s), expires %s%s. It is not shown again.%n",
+                    t.path("id").asText(), t.path("usesLeft").asInt(), Format.age(t.get("expiresAt"), Instant.now()),
+                    labels.isEmpty() ? "" : ", labels " + Format.labels(t.get("labels")));
+            err.flush();
+            return 0;
+        }
+    }
+
+    /** {@code hubctl tokens ls}. */
+    @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true, description = "List join tokens.")
+    static final class Ls implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            HubctlCommand root = HubctlCommand.root(spec);
+            JsonNode res = root.client().get("api/v1/join-tokens");
+            PrintWriter out = spec.commandLine().getOut();
+            if (root.output() == HubctlCommand.Output.json) {
+                root.printJson(out, res);
+                return 0;
+            }
+            boolean wide = root.output() == HubctlCommand.Output.wide;
+            Instant now = Instant.now();
+            Table t = new Table(wide
+                    ? List.of("ID", "STATE", "USES LEFT", "EXPIRES", "OWNER", "CREATED", "LABELS")
+                    : List.of("ID", "STATE", "USES LEFT", "EXPIRES", "OWNER", "LABELS"));
+            for (JsonNode n : res.path("items")) {
+                String id = Format.text(n, "id");
+                String state = Format.text(n, "state");
+                String uses = Format.text(n, "usesLeft");
+                String exp = Format.age(n.get("expiresAt"), now);
+                String owner = Format.text(n, "owner");
+                String labels = Format.labels(n.get("labels"));
+                t.row(wide ? List.of(id, state, uses, exp, owner, Format.age(n.get("createdAt"), now), labels)
+                        : List.of(id, state, uses, exp, owner, labels));
+            }
+            t.print(out);
+            return 0;
+        }
+    }
+
+    /** {@code hubctl tokens revoke ID}. */
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Revoke a join token: no node can join with it any more.")
+    static final class Revoke implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "ID", description = "The token's id (from tokens ls).")
+        String id;
+
+        @Override
+        public Integer call() {
+            HubctlCommand root = HubctlCommand.root(spec);
+            JsonNode t = root.client().delete("api/v1/join-tokens/" + HubClient.enc(id));
+            PrintWriter out = spec.commandLine().getOut();
+            if (root.output() == HubctlCommand.Output.json) {
+                root.printJson(out, t);
+            } else {
+                out.println("revoked join token " + id);
+                out.flush();
+            }
+            return 0;
+        }
+    }
+}

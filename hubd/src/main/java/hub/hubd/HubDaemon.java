@@ -1,0 +1,172 @@
+package hub.hubd;
+
+import hub.hubd.api.HttpApi;
+import hub.hubd.auth.ApiTokens;
+import hub.hubd.auth.JoinTokens;
+import hub.hubd.config.HubConfig;
+import hub.hubd.core.Ids;
+import hub.hubd.grpc.AgentGrpcServer;
+import hub.hubd.registry.LivenessMonitor;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.registry.NodeJoiner;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.OfflineReason;
+import hub.hubd.registry.WriteBehindWriter;
+import hub.hubd.store.Database;
+import hub.hubd.store.JdbcJoinTokenRepository;
+import hub.hubd.store.JdbcNodeRepository;
+import hub.hubd.store.JdbcUserRepository;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds the whole hub from a {@link HubConfig} with constructors, starts
+ * it in dependency order and stops it in reverse. Nothing else in hubd news up a component.
+ */
+public final class HubDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HubDaemon.class);
+
+    private final HubConfig config;
+    private final String hubId = Ids.newId();
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Database db;
+    private final NodeRegistry registry;
+    private final WriteBehindWriter writer;
+    private final LivenessMonitor liveness;
+    private final NodeJoiner joiner;
+    private final AgentGrpcServer grpc;
+    private final HttpApi http;
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private HubDaemon(HubConfig config) {
+        this.config = config;
+        Clock clock = Clock.systemUTC();
+        createDataDir(config.dataDir());
+        this.db = Database.open(config.effectiveDbUrl());
+        var users = new JdbcUserRepository(db);
+        var nodeRepo = new JdbcNodeRepository(db);
+        var apiTokens = new ApiTokens(users, clock);
+        var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock);
+        this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
+        apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
+        registry.load(nodeRepo.loadAll());
+        this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
+        this.liveness = new LivenessMonitor(registry, metrics);
+        this.joiner = new NodeJoiner(nodeRepo, registry, clock, metrics);
+        this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, hubId);
+        this.http = new HttpApi(apiTokens, joinTokens, new NodeDirectory(nodeRepo, registry), registry,
+                metrics, () -> ready);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
+        Gauge.builder("hub_nodes_known", registry, NodeRegistry::size).register(metrics);
+    }
+
+    /**
+     * Builds and starts a hub. On failure everything already started is stopped again.
+     *
+     * @throws RuntimeException when the database cannot be opened or a port cannot be bound
+     */
+    public static HubDaemon start(HubConfig config) {
+        HubDaemon d = new HubDaemon(config);
+        try {
+            d.writer.start();
+            d.liveness.start();
+            d.grpc.start();
+            d.http.start(config.bind(), config.httpPort(),
+                    new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
+            d.ready = true;
+            log.info("hubd {} ready: agents on {}:{}, HTTP on {}:{}, data in {}", version(), config.bind(),
+                    d.grpc.port(), config.bind(), d.http.port(), config.dataDir().toAbsolutePath());
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /** hubd's version, from the jar manifest ({@code dev} when run from classes). */
+    public static String version() {
+        String v = HubDaemon.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    public int grpcPort() {
+        return grpc.port();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public HubConfig config() {
+        return config;
+    }
+
+    /** The live registry, for tests and diagnostics. */
+    public NodeRegistry registry() {
+        return registry;
+    }
+
+    /** The bootstrap admin's API token, read from the data dir. */
+    public String adminToken() {
+        try {
+            return Files.readString(config.dataDir().resolve("admin.token")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Stops the hub: not ready, every online node marked offline ({@code hub restart}) and told
+     * to drain, gRPC closed within the grace period, HTTP stopped, pending node writes flushed,
+     * database closed. Safe to call twice.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        Duration grace = config.shutdownGrace();
+        int drained = registry.drainAll(OfflineReason.HUB_RESTART);
+        log.info("stopping: asked {} agents to drain", drained);
+        liveness.close();
+        grpc.shutdown(grace);
+        joiner.close();
+        http.close();
+        writer.close();
+        if (!writer.flush(grace)) {
+            log.warn("stopping with {} node writes not flushed (database unavailable)", registry.dirtyCount());
+        }
+        db.close();
+        metrics.close();
+        log.info("stopped");
+    }
+
+    private static void createDataDir(Path dir) {
+        try {
+            if (!Files.isDirectory(dir)) {
+                // The database holds token hashes and the admin token file sits here: owner only.
+                Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data dir " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

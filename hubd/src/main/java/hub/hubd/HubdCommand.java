@@ -1,0 +1,75 @@
+package hub.hubd;
+
+import hub.hubd.config.Durations;
+import hub.hubd.config.HubConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * hubd's command line. Every option can also be set as a {@code HUB_*} environment variable or
+ * in the config file (see {@link hub.hubd.config.HubdDefaults}); a flag wins.
+ */
+@Command(name = "hubd", mixinStandardHelpOptions = true, versionProvider = HubdCommand.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"The Mesh Hub daemon: agents connect over gRPC, people and tools over HTTP.",
+            "Runs in the foreground and logs to stdout; SIGTERM drains agents and stops cleanly.",
+            "Every option may also be given as HUB_<OPTION> (e.g. HUB_HTTP_PORT) or in the config file."},
+        footer = {"", "Durations are written 500ms, 10s, 15m, 24h.",
+            "On first start it creates an admin API token in <data-dir>/admin.token (mode 0600)."})
+public final class HubdCommand implements Callable<HubConfig> {
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Config file, Java properties (key = value, keys as the long options without --). "
+                    + "Env: HUB_CONFIG. Default: /etc/hubd/hubd.conf if it exists.")
+    Path config;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./hub-data",
+            description = "SQLite database, bootstrap admin token, agent artifacts. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "0.0.0.0",
+            description = "Address both listeners bind to. Default: ${DEFAULT-VALUE}")
+    String bind;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "HTTP API port. Default: ${DEFAULT-VALUE}")
+    int httpPort;
+
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "9090",
+            description = "Agent gRPC port. Default: ${DEFAULT-VALUE}")
+    int grpcPort;
+
+    @Option(names = "--db-url", paramLabel = "JDBC_URL",
+            description = "Database; default a SQLite file in the data dir. jdbc:postgresql://… for several hubs.")
+    String dbUrl;
+
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "Log line format on stdout. Default: ${DEFAULT-VALUE}")
+    String logFormat;
+
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "Sent to agents; a node is offline after 3 missed intervals. Default: ${DEFAULT-VALUE}")
+    String heartbeatInterval;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "10s",
+            description = "On SIGTERM, how long to wait for agents to drain and writes to flush. "
+                    + "Default: ${DEFAULT-VALUE}")
+    String shutdownGrace;
+
+    /** Validates the options into a {@link HubConfig}. */
+    @Override
+    public HubConfig call() {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat,
+                Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace));
+    }
+
+    /** Prints hubd's version. */
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"hubd " + HubDaemon.version()};
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package hub.hubd;
+
+import hub.hubd.config.HubConfig;
+import hub.hubd.config.HubdDefaults;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import sun.misc.Signal;
+
+/**
+ * hubd's entry point: parse options (flag &gt; env &gt; config file &gt; default), choose the log
+ * format, start the {@link HubDaemon}, and on SIGTERM or SIGINT stop it and exit 0.
+ *
+ * <p>No logger is touched before the log format is chosen, so this class has none as a field.
+ */
+public final class HubdMain {
+    /** Exit status for bad options or configuration. */
+    static final int EXIT_USAGE = 2;
+    /** Exit status when the hub could not start (port taken, database unusable). */
+    static final int EXIT_START_FAILED = 1;
+
+    private HubdMain() {
+    }
+
+    public static void main(String[] args) {
+        HubdCommand command = new HubdCommand();
+        CommandLine cli = new CommandLine(command);
+        HubConfig config;
+        try {
+            cli.setDefaultValueProvider(new HubdDefaults(System.getenv(),
+                    HubdDefaults.configFile(args, System.getenv())));
+            CommandLine.ParseResult parsed = cli.parseArgs(args);
+            if (CommandLine.executeHelpRequest(parsed) != null) {
+                System.exit(0);
+            }
+            config = command.call();
+        } catch (CommandLine.ParameterException e) {
+            System.err.println("hubd: " + e.getMessage());
+            System.err.println("Try 'hubd --help' for more information.");
+            System.exit(EXIT_USAGE);
+            return;
+        } catch (RuntimeException e) {
+            System.err.println("hubd: " + e.getMessage());
+            System.exit(EXIT_USAGE);
+            return;
+        }
+        System.setProperty("logback.configurationFile",
+                config.logFormat().equals("json") ? "logback-json.xml" : "logback-text.xml");
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HubdMain.class);
+
+        HubDaemon daemon;
+        try {
+            daemon = HubDaemon.start(config);
+        } catch (RuntimeException e) {
+            log.error("hubd could not start: {}", e.getMessage(), e);
+            System.exit(EXIT_START_FAILED);
+            return;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        // Handling the signals ourselves (instead of a shutdown hook) lets hubd stop in order and
+        // exit 0, which is what systemd expects of a clean stop.
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("signal received, stopping");
+        daemon.close();
+        ch.qos.logback.classic.LoggerContext ctx =
+                (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+        ctx.stop();
+        System.exit(0);
+    }
+}

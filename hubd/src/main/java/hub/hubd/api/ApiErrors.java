@@ -1,0 +1,96 @@
+package hub.hubd.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.core.HubException;
+import hub.hubd.core.Ids;
+import hub.hubd.core.StoreException;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The one place where failures become HTTP answers: a problem+json body with an error id, and
+ * one log line with the same id (with the stack trace for 5xx). No stack trace reaches a client.
+ */
+final class ApiErrors {
+    private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
+    private static final String TYPE_BASE = "https://meshhub.dev/problems/";
+
+    private final ObjectMapper mapper;
+
+    ApiErrors(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    void handle(Exception e, Context ctx) {
+        String errorId = Ids.newId();
+        MDC.put("errorId", errorId);
+        try {
+            Problem p;
+            if (e instanceof HubException he) {
+                int status = switch (he.kind()) {
+                    case INVALID -> 400;
+                    case UNAUTHENTICATED -> 401;
+                    case FORBIDDEN -> 403;
+                    case NOT_FOUND -> 404;
+                    case CONFLICT -> 409;
+                    case UNAVAILABLE -> 503;
+                };
+                p = problem(he.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                        status, he.getMessage(), errorId);
+                log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status,
+                        he.getMessage(), errorId);
+                if (status == 401) {
+                    ctx.header("WWW-Authenticate", "Bearer");
+                }
+            } else if (e instanceof HttpResponseException hre) {
+                int status = hre.getStatus();
+                String detail = status == 404 ? "no such route: " + ctx.method() + " " + ctx.path()
+                        : status == 405 ? "method " + ctx.method() + " not allowed on " + ctx.path()
+                        : hre.getMessage();
+                p = problem(status == 404 ? "not-found" : "http-" + status, status, detail, errorId);
+                log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status, detail, errorId);
+            } else if (e instanceof StoreException) {
+                p = problem("database-unavailable", 503,
+                        "the database did not answer in time; retry later", errorId);
+                log.error("{} {} failed: database (error id {})", ctx.method(), ctx.path(), errorId, e);
+            } else {
+                p = problem("internal", 500, "internal error; see the hub's log for error id " + errorId,
+                        errorId);
+                log.error("{} {} failed (error id {})", ctx.method(), ctx.path(), errorId, e);
+            }
+            write(ctx, p);
+        } finally {
+            MDC.remove("errorId");
+        }
+    }
+
+    void write(Context ctx, Problem p) {
+        try {
+            ctx.status(p.status()).contentType(Problem.CONTENT_TYPE).result(mapper.writeValueAsString(p));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            ctx.status(500).contentType(Problem.CONTENT_TYPE).result("{\"status\":500}");
+        }
+    }
+
+    static Problem problem(String slug, int status, String detail, String errorId) {
+        return new Problem(TYPE_BASE + slug, title(status), status, detail, errorId);
+    }
+
+    private static String title(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 409 -> "Conflict";
+            case 413 -> "Payload Too Large";
+            case 415 -> "Unsupported Media Type";
+            case 503 -> "Service Unavailable";
+            default -> status >= 500 ? "Internal Server Error" : "Error";
+        };
+    }
+}

@@ -1,0 +1,81 @@
+package hub.hubd.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import hub.hubd.auth.JoinToken;
+import hub.hubd.core.HubException;
+import hub.hubd.registry.NodeView;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** The API's JSON shapes (field names are part of the contract in DESIGN.md) and its mapper. */
+final class ApiJson {
+    private ApiJson() {
+    }
+
+    static ObjectMapper mapper() {
+        return new ObjectMapper()
+                .registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    }
+
+    /** Reads the request body as {@code type}; malformed JSON or unknown fields are a 400. */
+    static <T> T body(Context ctx, ObjectMapper mapper, Class<T> type) {
+        String body = ctx.body();
+        if (body == null || body.isBlank()) {
+            throw HubException.invalid("request body must be a JSON object");
+        }
+        try {
+            return mapper.readValue(body, type);
+        } catch (JsonMappingException e) {
+            throw HubException.invalid("invalid request body: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw HubException.invalid("request body is not valid JSON");
+        }
+    }
+
+    /** A list answer: {@code items}, and {@code next} when {@code ?limit=} cut it short. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Items<T>(List<T> items, String next) {
+    }
+
+    /** Node JSON. */
+    record NodeJson(String id, String name, String hostname, String status, Instant lastSeen,
+            Instant connectedAt, Map<String, String> labels, String os, String arch, String agentVersion,
+            String owner, Instant createdAt, String offlineReason) {
+        static NodeJson of(NodeView v) {
+            var i = v.info();
+            return new NodeJson(i.id(), i.name(), i.hostname(), v.status().wireName(), v.lastSeen(),
+                    v.connectedAt(), i.labels(), i.os(), i.arch(), i.agentVersion(), i.owner(),
+                    i.createdAt(), v.offlineReason());
+        }
+    }
+
+    /** Join token JSON; {@code token} only in the answer to its creation. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record JoinTokenJson(String id, String token, Instant expiresAt, int usesLeft,
+            Map<String, String> labels, String owner, Instant createdAt, Instant revokedAt, String state) {
+        static JoinTokenJson of(JoinToken t, String secret, Instant now) {
+            return new JoinTokenJson(t.id(), secret, t.expiresAt(), t.usesLeft(), t.labels(), t.owner(),
+                    t.createdAt(), t.revokedAt(), t.state(now));
+        }
+    }
+
+    /** Body of {@code POST /api/v1/join-tokens}; every field optional. */
+    record CreateJoinToken(String ttl, Integer uses, Map<String, String> labels) {
+    }
+
+    /** {@code GET /api/v1/status}. */
+    record StatusJson(String version, String hubId, Instant startedAt, int nodesTotal, int nodesOnline,
+            String user, String role, int agentPort) {
+    }
+}

@@ -1,0 +1,121 @@
+package hub.hubd.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.auth.ApiTokens;
+import hub.hubd.auth.JoinTokens;
+import hub.hubd.auth.Principal;
+import hub.hubd.core.Labels;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.NodeStatus;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The embedded HTTP API (Javalin on Jetty): health, metrics and {@code /api/v1}. Handlers are
+ * small and call the core; failures are mapped once, in {@link ApiErrors}.
+ */
+public final class HttpApi implements AutoCloseable {
+    private static final String PRINCIPAL = "hub.principal";
+
+    /** Facts about this hub for {@code /api/v1/status}. */
+    public record HubInfo(String version, String hubId, Instant startedAt, int agentPort) {
+    }
+
+    private final Javalin app;
+    private final ObjectMapper mapper = ApiJson.mapper();
+    private final ApiTokens apiTokens;
+    private final JoinTokens joinTokens;
+    private final NodeDirectory nodes;
+    private final NodeRegistry registry;
+    private final PrometheusMeterRegistry metrics;
+    private final BooleanSupplier ready;
+    private volatile HubInfo info;
+
+    public HttpApi(ApiTokens apiTokens, JoinTokens joinTokens, NodeDirectory nodes, NodeRegistry registry,
+            PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+        this.apiTokens = apiTokens;
+        this.joinTokens = joinTokens;
+        this.nodes = nodes;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.ready = ready;
+        ApiErrors errors = new ApiErrors(mapper);
+        NodeRoutes nodeRoutes = new NodeRoutes(nodes);
+        JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.jsonMapper(new JavalinJackson(mapper, false));
+            cfg.http.maxRequestSize = 1024 * 1024;
+            cfg.jetty.modifyServer(server -> server.setStopTimeout(5000));
+            cfg.routes.exception(Exception.class, errors::handle);
+            // Javalin answers its own HTTP exceptions (unknown route, 405) unless mapped exactly.
+            cfg.routes.exception(io.javalin.http.HttpResponseException.class, errors::handle);
+            cfg.routes.get("/healthz", ctx -> ctx.json(java.util.Map.of("status", "ok")));
+            cfg.routes.get("/readyz", this::readyz);
+            cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(this.metrics.scrape()));
+            cfg.routes.before("/api/*", this::authenticate);
+            cfg.routes.get("/api/v1/status", this::status);
+            cfg.routes.get("/api/v1/nodes", nodeRoutes::list);
+            cfg.routes.get("/api/v1/nodes/{node}", nodeRoutes::show);
+            cfg.routes.delete("/api/v1/nodes/{node}", nodeRoutes::remove);
+            cfg.routes.post("/api/v1/join-tokens", tokenRoutes::create);
+            cfg.routes.get("/api/v1/join-tokens", tokenRoutes::list);
+            cfg.routes.delete("/api/v1/join-tokens/{id}", tokenRoutes::revoke);
+        });
+    }
+
+    /** Binds and starts serving; {@code info} feeds {@code /api/v1/status}. */
+    public void start(String bind, int port, HubInfo info) {
+        this.info = info;
+        app.start(bind, port);
+    }
+
+    /** The bound port. */
+    public int port() {
+        return app.port();
+    }
+
+    static Principal principal(Context ctx) {
+        return ctx.attribute(PRINCIPAL);
+    }
+
+    private void authenticate(Context ctx) {
+        ctx.attribute(PRINCIPAL, apiTokens.authenticate(ctx.header("Authorization")));
+    }
+
+    private void readyz(Context ctx) {
+        if (ready.getAsBoolean()) {
+            ctx.json(java.util.Map.of("status", "ready"));
+        } else {
+            new ApiErrors(mapper).write(ctx, ApiErrors.problem("not-ready", 503,
+                    "hub is starting or stopping", null));
+        }
+    }
+
+    private void status(Context ctx) {
+        Principal p = principal(ctx);
+        HubInfo i = info;
+        ctx.json(new ApiJson.StatusJson(i.version(), i.hubId(), i.startedAt(), registry.size(),
+                registry.onlineCount(), p.user(), p.role().wireName(), i.agentPort()));
+    }
+
+    /** {@code ?status=} and {@code ?label=} as a directory filter. */
+    static NodeDirectory.Filter filter(Context ctx) {
+        String status = ctx.queryParam("status");
+        String label = ctx.queryParam("label");
+        return new NodeDirectory.Filter(status == null ? null : NodeStatus.parse(status),
+                label == null ? null : Labels.parseSelector(label));
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

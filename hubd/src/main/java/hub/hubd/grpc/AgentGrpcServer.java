@@ -1,0 +1,79 @@
+package hub.hubd.grpc;
+
+import hub.hubd.registry.NodeJoiner;
+import hub.hubd.registry.NodeRegistry;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC listener agents connect to. Netty's event loops do the transport I/O; our callbacks
+ * run on gRPC's default executor and never block (see docs/CONCURRENCY.md).
+ */
+public final class AgentGrpcServer implements AutoCloseable {
+    private final Server server;
+    private final ScheduledExecutorService timers;
+
+    public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner, String hubId) {
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "grpc-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        AgentService service = new AgentService(registry, joiner, hubId, timers);
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+                .addService(ServerInterceptors.intercept(service, new AgentService.RemoteAddressInterceptor()))
+                // Agents may ping to find a dead hub; answer pings no faster than every 10s.
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                // The hub pings idle agents to find dead peers the heartbeat check has not yet.
+                .keepAliveTime(60, TimeUnit.SECONDS)
+                .keepAliveTimeout(20, TimeUnit.SECONDS)
+                .maxInboundMessageSize(4 * 1024 * 1024)
+                .build();
+    }
+
+    /** Binds and starts serving. */
+    public void start() {
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen for agents: " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound port (the real one when 0 was asked for). */
+    public int port() {
+        return server.getPort();
+    }
+
+    /**
+     * Stops accepting calls and waits up to {@code grace} for open streams to end (agents were
+     * asked to drain), then cancels what is left.
+     */
+    public void shutdown(Duration grace) {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(2, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        timers.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

@@ -1,0 +1,53 @@
+package hub.hubd.grpc;
+
+import hub.hubd.registry.NodeJoiner;
+import hub.hubd.registry.NodeRegistry;
+import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.AgentServiceGrpc;
+import hub.proto.agent.v1.HubMessage;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.net.SocketAddress;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** The {@code hub.agent.v1.AgentService} implementation: one {@link AgentStream} per Connect. */
+final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
+    static final Context.Key<SocketAddress> REMOTE = Context.key("remote");
+
+    private final NodeRegistry registry;
+    private final NodeJoiner joiner;
+    private final String hubId;
+    private final ScheduledExecutorService timers;
+
+    AgentService(NodeRegistry registry, NodeJoiner joiner, String hubId, ScheduledExecutorService timers) {
+        this.registry = registry;
+        this.joiner = joiner;
+        this.hubId = hubId;
+        this.timers = timers;
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> connect(StreamObserver<HubMessage> responseObserver) {
+        SocketAddress remote = REMOTE.get();
+        return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner,
+                remote == null ? "unknown" : remote.toString(), hubId, timers);
+    }
+
+    /** Puts the peer address into the call context, for logs. */
+    static final class RemoteAddressInterceptor implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            Context ctx = Context.current().withValue(REMOTE,
+                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+            return Contexts.interceptCall(ctx, call, headers, next);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package hub.hubd.grpc;
+
+import hub.hubd.core.HubException;
+import hub.hubd.core.Ids;
+import hub.hubd.registry.AgentHello;
+import hub.hubd.registry.NodeJoiner;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.NodeSession;
+import hub.hubd.registry.OfflineReason;
+import hub.hubd.registry.Welcome;
+import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.Drain;
+import hub.proto.agent.v1.Hello;
+import hub.proto.agent.v1.HubMessage;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent's Connect stream. gRPC calls {@link #onNext} serially on its executor; the registry
+ * may call {@link #drain} and {@link #close} from other threads, so every outbound write goes
+ * through {@link #send}, which serializes them. Nothing here blocks: reconnects and heartbeats
+ * are memory-only, first joins are handed to {@link NodeJoiner}'s pool.
+ */
+final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
+    private static final Logger log = LoggerFactory.getLogger(AgentStream.class);
+    static final long HELLO_TIMEOUT_MS = 30_000;
+
+    private final ServerCallStreamObserver<HubMessage> out;
+    private final NodeRegistry registry;
+    private final NodeJoiner joiner;
+    private final String remote;
+    private final String hubId;
+    private final AtomicBoolean helloSeen = new AtomicBoolean();
+    private final ScheduledFuture<?> helloTimeout;
+    private volatile String nodeId;
+    private volatile boolean closed;
+
+    AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
+            String remote, String hubId, ScheduledExecutorService timers) {
+        this.out = out;
+        this.registry = registry;
+        this.joiner = joiner;
+        this.remote = remote;
+        this.hubId = hubId;
+        this.helloTimeout = timers.schedule(
+                () -> fail(Status.DEADLINE_EXCEEDED.withDescription("no hello within 30s")),
+                HELLO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        out.setOnCancelHandler(() -> streamEnded(OfflineReason.STREAM_CLOSED));
+    }
+
+    @Override
+    public void onNext(AgentMessage msg) {
+        switch (msg.getBodyCase()) {
+            case HELLO -> {
+                if (helloSeen.getAndSet(true)) {
+                    fail(Status.INVALID_ARGUMENT.withDescription("hello sent twice on one stream"));
+                } else {
+                    onHello(msg.getHello());
+                }
+            }
+            case HEARTBEAT -> {
+                String id = nodeId;
+                if (id == null) {
+                    fail(Status.FAILED_PRECONDITION.withDescription("heartbeat before welcome"));
+                } else {
+                    registry.heartbeat(id, this);
+                }
+            }
+            // Task messages belong to the task feature; a hub that sends no RunCommand never
+            // receives them from a conforming agent. Unknown cases are ignored (forward compat).
+            default -> log.debug("ignoring {} from {}", msg.getBodyCase(), remote);
+        }
+    }
+
+    private void onHello(Hello hello) {
+        AgentHello ah;
+        try {
+            ah = new AgentHello(hello.getHostname(), hello.getOs(), hello.getArch(),
+                    hello.getAgentVersion(), hello.getName(), hello.getLabelsMap());
+        } catch (HubException e) {
+            fail(GrpcErrors.status(e));
+            return;
+        }
+        switch (hello.getAuthCase()) {
+            case NODE_CREDENTIAL -> {
+                try {
+                    welcomed(registry.reconnect(Ids.hash(hello.getNodeCredential()), ah, this));
+                } catch (HubException e) {
+                    log.info("rejected reconnect from {}: {}", remote, e.getMessage());
+                    fail(GrpcErrors.status(e));
+                }
+            }
+            case JOIN_TOKEN -> joiner.join(hello.getJoinToken(), ah, this).whenComplete((w, err) -> {
+                if (err == null) {
+                    welcomed(w);
+                } else {
+                    Throwable cause = err instanceof java.util.concurrent.CompletionException
+                            && err.getCause() != null ? err.getCause() : err;
+                    if (cause instanceof HubException he) {
+                        log.info("rejected join from {}: {}", remote, he.getMessage());
+                    }
+                    fail(GrpcErrors.status(cause));
+                }
+            });
+            default -> fail(Status.UNAUTHENTICATED.withDescription("hello needs a join token or a node credential"));
+        }
+    }
+
+    private void welcomed(Welcome w) {
+        helloTimeout.cancel(false);
+        nodeId = w.nodeId();
+        var b = hub.proto.agent.v1.Welcome.newBuilder()
+                .setNodeId(w.nodeId())
+                .setNodeName(w.nodeName())
+                .setHeartbeatIntervalMillis(w.heartbeatInterval().toMillis())
+                .setHubId(hubId);
+        if (w.credential() != null) {
+            b.setNodeCredential(w.credential());
+        }
+        send(HubMessage.newBuilder().setWelcome(b).build());
+        log.info("node {} ({}) online from {}{}", w.nodeName(), w.nodeId(), remote,
+                w.credential() != null ? " (joined)" : "");
+        if (closed) {
+            // The agent went away while its join was in flight: don't leave it online.
+            registry.detach(w.nodeId(), this, OfflineReason.STREAM_CLOSED);
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        streamEnded(OfflineReason.STREAM_CLOSED);
+    }
+
+    @Override
+    public void onCompleted() {
+        streamEnded(OfflineReason.STREAM_CLOSED);
+        synchronized (this) {
+            if (!closedForWrites) {
+                closedForWrites = true;
+                try {
+                    out.onCompleted();
+                } catch (RuntimeException e) {
+                    log.debug("completing stream of {} failed", remote, e);
+                }
+            }
+        }
+    }
+
+    private void streamEnded(String reason) {
+        closed = true;
+        helloTimeout.cancel(false);
+        String id = nodeId;
+        if (id != null && registry.detach(id, this, reason)) {
+            log.info("node {} offline: {}", id, reason);
+        }
+    }
+
+    // --- outbound, serialized ----------------------------------------------------------------
+
+    private boolean closedForWrites;
+
+    private synchronized void send(HubMessage m) {
+        if (closedForWrites || out.isCancelled()) {
+            return;
+        }
+        try {
+            out.onNext(m);
+        } catch (RuntimeException e) {
+            log.debug("send to {} failed", remote, e);
+        }
+    }
+
+    private synchronized void fail(Status status) {
+        if (closedForWrites) {
+            return;
+        }
+        closedForWrites = true;
+        try {
+            out.onError(status.asRuntimeException());
+        } catch (RuntimeException e) {
+            log.debug("failing stream of {} failed", remote, e);
+        }
+        streamEnded(OfflineReason.STREAM_CLOSED);
+    }
+
+    @Override
+    public void drain(String reason) {
+        send(HubMessage.newBuilder().setDrain(Drain.newBuilder().setReason(reason)).build());
+    }
+
+    @Override
+    public void close(String reason) {
+        fail(Status.UNAVAILABLE.withDescription(reason));
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remote;
+    }
+}

@@ -1,0 +1,88 @@
+package hub.hubd.registry;
+
+import hub.hubd.auth.Principal;
+import hub.hubd.auth.Role;
+import hub.hubd.core.HubException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Node queries and removal for the API: stored nodes merged with live state in one batch (one
+ * query plus one registry snapshot, never a lookup per node), filtered by what the caller may see.
+ */
+public final class NodeDirectory {
+    private static final Pattern ID = Pattern.compile("[0-9a-z]{16}");
+
+    private final NodeRepository repo;
+    private final NodeRegistry registry;
+
+    public NodeDirectory(NodeRepository repo, NodeRegistry registry) {
+        this.repo = repo;
+        this.registry = registry;
+    }
+
+    /** A filter on the node list; {@code null} fields match everything. */
+    public record Filter(NodeStatus status, Map.Entry<String, String> label) {
+        boolean matches(NodeView v) {
+            return (status == null || v.status() == status)
+                    && (label == null || label.getValue().equals(v.info().labels().get(label.getKey())));
+        }
+    }
+
+    /** The nodes {@code by} may see that match {@code filter}, sorted by name then id. */
+    public List<NodeView> list(Principal by, Filter filter) {
+        List<NodeView> stored = repo.list(by.seesAllNodes() ? null : by.user());
+        Map<String, NodeView> live = registry.snapshot();
+        List<NodeView> out = new ArrayList<>(stored.size());
+        for (NodeView s : stored) {
+            NodeView v = live.getOrDefault(s.info().id(), s);
+            if (filter.matches(v)) {
+                out.add(v);
+            }
+        }
+        out.sort(Comparator.comparing((NodeView v) -> v.info().name()).thenComparing(v -> v.info().id()));
+        return out;
+    }
+
+    /**
+     * Resolves a node id or unique name visible to {@code by}.
+     *
+     * @throws HubException NOT_FOUND, or CONFLICT when a name matches several nodes
+     */
+    public NodeView resolve(Principal by, String ref) {
+        if (ref == null || ref.isBlank()) {
+            throw HubException.invalid("missing node id or name");
+        }
+        if (ID.matcher(ref).matches()) {
+            Optional<NodeView> byId = registry.get(ref).or(() -> repo.find(ref))
+                    .filter(v -> by.maySee(v.info().owner()));
+            if (byId.isPresent()) {
+                return byId.get();
+            }
+        }
+        List<NodeView> named = repo.findByName(ref).stream()
+                .filter(v -> by.maySee(v.info().owner())).toList();
+        if (named.isEmpty()) {
+            throw HubException.notFound("no node '" + ref + "'");
+        }
+        if (named.size() > 1) {
+            throw HubException.conflict("node name '" + ref + "' matches " + named.size()
+                    + " nodes; use the node id");
+        }
+        NodeView v = named.get(0);
+        return registry.get(v.info().id()).orElse(v);
+    }
+
+    /** Removes a node: deletes it from the store, closes its stream and forgets it. */
+    public NodeView remove(Principal by, String ref) {
+        by.require(Role.OPERATOR);
+        NodeView v = resolve(by, ref);
+        repo.delete(v.info().id());
+        registry.remove(v.info().id());
+        return v;
+    }
+}

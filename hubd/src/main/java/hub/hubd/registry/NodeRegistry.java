@@ -1,0 +1,297 @@
+package hub.hubd.registry;
+
+import hub.hubd.core.HubException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live nodes of this hub, in memory. Every operation here is non-blocking: no database, no
+ * network, only short per-node locks. Changes that must reach the database are recorded in a
+ * dirty set that {@link WriteBehindWriter} drains; at most one pending write per node, so the
+ * set is bounded by the number of nodes and a slow database only delays persistence.
+ *
+ * <p>Thread safety: the maps are concurrent; each {@link LiveNode} is mutated only while holding
+ * its own monitor, and its fields are volatile for lock-free reads (snapshots, heartbeats).
+ */
+public final class NodeRegistry {
+    private static final Logger log = LoggerFactory.getLogger(NodeRegistry.class);
+
+    private final ConcurrentHashMap<String, LiveNode> byId = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LiveNode> byCredential = new ConcurrentHashMap<>();
+    private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+    private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final Duration heartbeatInterval;
+    private volatile Runnable dirtyListener = () -> { };
+
+    public NodeRegistry(Clock clock, LongSupplier nanoTime, Duration heartbeatInterval) {
+        this.clock = clock;
+        this.nanoTime = nanoTime;
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    /** One node's live state. Guarded by its own monitor for writes; volatile for reads. */
+    private static final class LiveNode {
+        final String credentialHash;
+        volatile NodeInfo info;
+        volatile NodeSession session;
+        volatile NodeStatus status = NodeStatus.OFFLINE;
+        volatile Instant lastSeen;
+        volatile Instant connectedAt;
+        volatile String offlineReason;
+        volatile long lastHeartbeatNanos;
+
+        LiveNode(NodeInfo info, String credentialHash) {
+            this.info = info;
+            this.credentialHash = credentialHash;
+        }
+
+        NodeView view() {
+            return new NodeView(info, status, lastSeen, connectedAt, offlineReason);
+        }
+    }
+
+    /** Called (from any thread) whenever a node becomes dirty; the writer uses it to wake up. */
+    public void onDirty(Runnable listener) {
+        this.dirtyListener = listener;
+    }
+
+    /** The interval agents are told to heartbeat at. */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    /**
+     * Loads stored nodes at start. Nodes stored as online were cut off by a hub stop or crash:
+     * they become offline with reason {@code hub restart}, and that is written back.
+     */
+    public void load(Collection<NodeRecord> records) {
+        for (NodeRecord r : records) {
+            LiveNode n = new LiveNode(r.view().info(), r.credentialHash());
+            NodeView v = r.view();
+            n.lastSeen = v.lastSeen();
+            n.connectedAt = v.connectedAt();
+            n.offlineReason = v.offlineReason();
+            if (v.status() == NodeStatus.ONLINE) {
+                n.offlineReason = OfflineReason.HUB_RESTART;
+                markDirty(r.id());
+            }
+            byId.put(r.id(), n);
+            byCredential.put(r.credentialHash(), n);
+        }
+        log.info("loaded {} nodes", records.size());
+    }
+
+    /** Adds a node that just joined (already stored) and attaches its stream. */
+    public Welcome attachJoined(NodeRecord record, String credential, NodeSession session) {
+        LiveNode n = new LiveNode(record.view().info(), record.credentialHash());
+        byId.put(record.id(), n);
+        byCredential.put(record.credentialHash(), n);
+        attach(n, session);
+        return new Welcome(record.id(), credential, n.info.name(), heartbeatInterval);
+    }
+
+    /**
+     * Reconnects a known node by the hash of its credential. Memory only: works while the
+     * database is slow or locked.
+     *
+     * @throws HubException UNAUTHENTICATED when no node has this credential
+     */
+    public Welcome reconnect(String credentialHash, AgentHello hello, NodeSession session) {
+        LiveNode n = byCredential.get(credentialHash);
+        if (n == null) {
+            throw HubException.unauthenticated("unknown node credential (node removed?); join again");
+        }
+        synchronized (n) {
+            n.info = n.info.updatedBy(hello);
+        }
+        attach(n, session);
+        return new Welcome(n.info.id(), null, n.info.name(), heartbeatInterval);
+    }
+
+    private void attach(LiveNode n, NodeSession session) {
+        NodeSession previous;
+        synchronized (n) {
+            previous = n.session;
+            Instant now = clock.instant();
+            n.session = session;
+            n.status = NodeStatus.ONLINE;
+            n.connectedAt = now;
+            n.lastSeen = now;
+            n.offlineReason = null;
+            n.lastHeartbeatNanos = nanoTime.getAsLong();
+        }
+        if (previous != null && previous != session) {
+            previous.close(OfflineReason.REPLACED);
+        }
+        markDirty(n.info.id());
+    }
+
+    /** Records a heartbeat from {@code session}; ignored if the session is no longer current. */
+    public void heartbeat(String nodeId, NodeSession session) {
+        LiveNode n = byId.get(nodeId);
+        if (n != null && n.session == session) {
+            n.lastHeartbeatNanos = nanoTime.getAsLong();
+            n.lastSeen = clock.instant();
+        }
+    }
+
+    /**
+     * Marks the node offline with {@code reason} if {@code session} is still its current stream.
+     *
+     * @return whether the node went offline because of this call
+     */
+    public boolean detach(String nodeId, NodeSession session, String reason) {
+        LiveNode n = byId.get(nodeId);
+        if (n == null) {
+            return false;
+        }
+        synchronized (n) {
+            if (n.session != session || session == null) {
+                return false;
+            }
+            n.session = null;
+            n.status = NodeStatus.OFFLINE;
+            n.offlineReason = reason;
+        }
+        markDirty(nodeId);
+        return true;
+    }
+
+    /**
+     * Marks offline every online node whose last heartbeat is older than 3 intervals, and closes
+     * its stream. Called by the liveness scheduler; cost is one pass over the map.
+     *
+     * @return how many nodes went offline
+     */
+    public int expireSilentNodes() {
+        long deadline = nanoTime.getAsLong() - 3 * heartbeatInterval.toNanos();
+        int expired = 0;
+        for (Map.Entry<String, LiveNode> e : byId.entrySet()) {
+            LiveNode n = e.getValue();
+            NodeSession s = n.session;
+            if (s != null && n.lastHeartbeatNanos - deadline < 0
+                    && detach(e.getKey(), s, OfflineReason.MISSED_HEARTBEATS)) {
+                s.close(OfflineReason.MISSED_HEARTBEATS);
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    /**
+     * Hub shutdown: marks every online node offline with {@code reason} and then asks its agent to
+     * drain (close and reconnect later). The order matters: the stream's own close, which follows
+     * the drain, must not overwrite the reason.
+     *
+     * @return how many nodes were online
+     */
+    public int drainAll(String reason) {
+        int count = 0;
+        for (Map.Entry<String, LiveNode> e : byId.entrySet()) {
+            NodeSession s = e.getValue().session;
+            if (s != null && detach(e.getKey(), s, reason)) {
+                s.drain(reason);
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Forgets a removed node and closes its stream. */
+    public void remove(String nodeId) {
+        LiveNode n = byId.remove(nodeId);
+        if (n == null) {
+            return;
+        }
+        byCredential.remove(n.credentialHash, n);
+        dirty.remove(nodeId);
+        NodeSession s;
+        synchronized (n) {
+            s = n.session;
+            n.session = null;
+        }
+        if (s != null) {
+            s.close("node removed");
+        }
+    }
+
+    /** The live view of every node this hub holds: one pass, no database. */
+    public Map<String, NodeView> snapshot() {
+        Map<String, NodeView> out = new HashMap<>(byId.size() * 2);
+        byId.forEach((id, n) -> out.put(id, n.view()));
+        return out;
+    }
+
+    /** The live view of one node. */
+    public Optional<NodeView> get(String nodeId) {
+        LiveNode n = byId.get(nodeId);
+        return n == null ? Optional.empty() : Optional.of(n.view());
+    }
+
+    /** Number of nodes with an attached stream. */
+    public int onlineCount() {
+        int c = 0;
+        for (LiveNode n : byId.values()) {
+            if (n.session != null) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    /** Number of nodes known. */
+    public int size() {
+        return byId.size();
+    }
+
+    // --- write-behind support -------------------------------------------------------------
+
+    private void markDirty(String nodeId) {
+        if (dirty.add(nodeId)) {
+            dirtyListener.run();
+        }
+    }
+
+    /** Number of nodes with a pending write: the write-behind queue depth. */
+    public int dirtyCount() {
+        return dirty.size();
+    }
+
+    /**
+     * Takes up to {@code max} pending writes, each the node's current state (so several changes
+     * of one node coalesce into one write of the latest).
+     */
+    public List<NodeView> takeDirty(int max) {
+        List<NodeView> out = new ArrayList<>(Math.min(max, dirty.size()));
+        var it = dirty.iterator();
+        while (it.hasNext() && out.size() < max) {
+            String id = it.next();
+            it.remove();
+            LiveNode n = byId.get(id);
+            if (n != null) {
+                out.add(n.view());
+            }
+        }
+        return out;
+    }
+
+    /** Puts back writes that failed, unless a newer change is already pending. */
+    public void requeue(Collection<NodeView> failed) {
+        for (NodeView v : failed) {
+            markDirty(v.info().id());
+        }
+    }
+}

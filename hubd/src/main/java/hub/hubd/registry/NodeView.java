@@ -1,0 +1,21 @@
+package hub.hubd.registry;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A node as the API shows it: what is stored, with liveness from the registry.
+ *
+ * @param info          identity and description
+ * @param status        online or offline
+ * @param lastSeen      last heartbeat or connect, or {@code null} if never
+ * @param connectedAt   when the current (or last) stream was opened, or {@code null}
+ * @param offlineReason why it went offline, or {@code null} while online
+ */
+public record NodeView(NodeInfo info, NodeStatus status, Instant lastSeen, Instant connectedAt,
+        String offlineReason) {
+    public NodeView {
+        Objects.requireNonNull(info, "info");
+        Objects.requireNonNull(status, "status");
+    }
+}

@@ -1,0 +1,98 @@
+package hub.hubd.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.util.List;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection pool and schema. SQLite (the embedded default) runs in WAL mode so readers never
+ * wait for the writer, with a busy timeout so a writer waits for a lock instead of failing at
+ * once; PostgreSQL is for several hubs. Migrations come from {@code db/migration/common} plus the
+ * vendor's folder.
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+    /** How long an SQLite writer waits for another's lock before failing with SQLITE_BUSY. */
+    static final int SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+    private final HikariDataSource dataSource;
+    private final Vendor vendor;
+
+    /** Which database is behind the URL. */
+    public enum Vendor { SQLITE, POSTGRESQL }
+
+    private Database(HikariDataSource ds, Vendor vendor) {
+        this.dataSource = ds;
+        this.vendor = vendor;
+    }
+
+    /** Opens the pool for {@code jdbcUrl} and migrates the schema to the latest version. */
+    public static Database open(String jdbcUrl) {
+        Vendor vendor = vendorOf(jdbcUrl);
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("hub-db");
+        if (vendor == Vendor.SQLITE) {
+            String sep = jdbcUrl.contains("?") ? "&" : "?";
+            hc.setJdbcUrl(jdbcUrl + sep + "journal_mode=WAL&synchronous=NORMAL&foreign_keys=true"
+                    + "&busy_timeout=" + SQLITE_BUSY_TIMEOUT_MS);
+            hc.setMaximumPoolSize(4);
+        } else {
+            hc.setJdbcUrl(jdbcUrl);
+            hc.setMaximumPoolSize(8);
+        }
+        hc.setConnectionTimeout(30_000);
+        HikariDataSource ds = new HikariDataSource(hc);
+        try {
+            migrate(ds, vendor);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new Database(ds, vendor);
+    }
+
+    private static void migrate(DataSource ds, Vendor vendor) {
+        String vendorDir = vendor == Vendor.SQLITE ? "sqlite" : "postgresql";
+        var result = Flyway.configure()
+                .dataSource(ds)
+                .locations(List.of("classpath:db/migration/common", "classpath:db/migration/" + vendorDir)
+                        .toArray(String[]::new))
+                .load()
+                .migrate();
+        log.info("database schema at version {} ({} migrations applied)",
+                result.targetSchemaVersion, result.migrationsExecuted);
+    }
+
+    static Vendor vendorOf(String jdbcUrl) {
+        if (jdbcUrl.startsWith("jdbc:sqlite:")) {
+            return Vendor.SQLITE;
+        }
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            return Vendor.POSTGRESQL;
+        }
+        throw new IllegalArgumentException("db-url must be jdbc:sqlite:… or jdbc:postgresql:…, not "
+                + jdbcUrl.replaceAll("//[^@/]*@", "//***@"));
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public Vendor vendor() {
+        return vendor;
+    }
+
+    /** A helper for statements over this pool. */
+    public Jdbc jdbc() {
+        return new Jdbc(dataSource);
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}
