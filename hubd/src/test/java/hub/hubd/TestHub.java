@@ -37,8 +37,12 @@ final class TestHub implements AutoCloseable {
     final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
 
     TestHub(Path dataDir, Duration heartbeat) {
-        this.dataDir = dataDir;
-        this.config = HubConfig.defaults(dataDir).withHeartbeatInterval(heartbeat);
+        this(HubConfig.defaults(dataDir).withHeartbeatInterval(heartbeat));
+    }
+
+    TestHub(HubConfig config) {
+        this.dataDir = config.dataDir();
+        this.config = config;
         this.daemon = HubDaemon.start(config);
     }
 
@@ -47,7 +51,7 @@ final class TestHub implements AutoCloseable {
         int grpcPort = daemon.grpcPort();
         int httpPort = daemon.httpPort();
         daemon.close();
-        daemon = HubDaemon.start(new HubConfig(dataDir, "127.0.0.1", httpPort, grpcPort, null, "text",
+        daemon = HubDaemon.start(new HubConfig(dataDir, "127.0.0.1", httpPort, grpcPort, config.dbUrl(), "text",
                 config.heartbeatInterval(), config.shutdownGrace()));
     }
 

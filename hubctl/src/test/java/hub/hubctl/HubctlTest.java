@@ -1,0 +1,199 @@
+package hub.hubctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.agent.AgentConnection;
+import hub.agent.AgentIdentity;
+import hub.agent.Backoff;
+import hub.agent.CredentialStore;
+import hub.hubd.HubDaemon;
+import hub.hubd.config.HubConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** hubctl through {@code CommandLine.execute} against a real hubd with a real agent. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HubctlTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    HubDaemon hub;
+    String url;
+    String token;
+    ManagedChannel channel;
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    final List<AgentConnection> agents = new ArrayList<>();
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(out);
+        }
+    }
+
+    Run hubctl(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = HubctlMain.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
+        all.addAll(List.of(args));
+        int code = cli.execute(all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    void start(@TempDir Path dir) {
+        hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
+        url = "http://127.0.0.1:" + hub.httpPort();
+        token = hub.adminToken();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
+    }
+
+    @AfterAll
+    void stop() {
+        agents.forEach(AgentConnection::close);
+        channel.shutdownNow();
+        scheduler.shutdownNow();
+        hub.close();
+    }
+
+    private AgentConnection agent(String name, String joinToken) {
+        AgentConnection a = new AgentConnection(new AgentIdentity("host-" + name, "Linux", "amd64", "t", name,
+                Map.of()), List.of(channel), CredentialStore.memory(), joinToken, scheduler,
+                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        agents.add(a);
+        a.start();
+        await().atMost(Duration.ofSeconds(10)).until(a::connected);
+        return a;
+    }
+
+    @Test
+    void tokensCreateThenAgentJoinsThenNodesLsShowsItOnline() throws Exception {
+        Run created = hubctl("tokens", "create", "--uses", "1", "-l", "role=web");
+        assertThat(created.code()).as(created.err()).isZero();
+        String joinToken = created.out().strip();
+        assertThat(joinToken).startsWith("hjt_");
+        assertThat(created.err()).contains("not shown again");
+
+        AgentConnection a = agent("web-1", joinToken);
+
+        Run ls = hubctl("nodes", "ls");
+        assertThat(ls.code()).isZero();
+        String[] lines = ls.out().split("\n");
+        assertThat(lines[0]).startsWith("NAME").contains("ID").contains("STATUS").contains("LAST SEEN");
+        String row = java.util.Arrays.stream(lines).filter(l -> l.startsWith("web-1 ")).findFirst().orElseThrow();
+        assertThat(row).contains(a.nodeId()).contains("online").contains("role=web");
+        // Columns line up: each header starts where its values start.
+        assertThat(row.indexOf(a.nodeId())).isEqualTo(lines[0].indexOf("ID"));
+        assertThat(row.indexOf("online")).isEqualTo(lines[0].indexOf("STATUS"));
+
+        Run json = hubctl("nodes", "ls", "-o", "json", "--status", "online", "-l", "role=web");
+        JsonNode items = json.json().get("items");
+        assertThat(items).hasSize(1);
+        assertThat(items.get(0).get("id").asText()).isEqualTo(a.nodeId());
+        assertThat(items.get(0).get("status").asText()).isEqualTo("online");
+
+        Run wide = hubctl("nodes", "ls", "-o", "wide");
+        assertThat(wide.out().split("\n")[0]).contains("HOSTNAME").contains("OWNER").contains("REASON");
+
+        Run show = hubctl("nodes", "show", "web-1");
+        assertThat(show.code()).isZero();
+        assertThat(show.out()).contains("ID:            " + a.nodeId()).contains("Status:        online");
+    }
+
+    @Test
+    void tokensLsAndRevoke() throws Exception {
+        Run created = hubctl("tokens", "create", "--ttl", "1h", "--uses", "3", "-o", "json");
+        JsonNode t = created.json();
+        String id = t.get("id").asText();
+        assertThat(t.get("usesLeft").asInt()).isEqualTo(3);
+
+        Run ls = hubctl("tokens", "ls");
+        assertThat(ls.out().split("\n")[0]).startsWith("ID").contains("STATE").contains("USES LEFT");
+        assertThat(ls.out()).contains(id).doesNotContain(t.get("token").asText());
+
+        Run revoked = hubctl("tokens", "revoke", id);
+        assertThat(revoked.code()).isZero();
+        JsonNode after = hubctl("tokens", "ls", "-o", "json").json();
+        boolean found = false;
+        for (JsonNode n : after.get("items")) {
+            if (n.get("id").asText().equals(id)) {
+                assertThat(n.get("state").asText()).isEqualTo("revoked");
+                found = true;
+            }
+        }
+        assertThat(found).isTrue();
+    }
+
+    @Test
+    void nodesRmRemovesAndDisconnects() throws Exception {
+        String joinToken = hubctl("tokens", "create").out().strip();
+        AgentConnection a = agent("tmp-1", joinToken);
+        Run rm = hubctl("nodes", "rm", a.nodeId());
+        assertThat(rm.code()).as(rm.err()).isZero();
+        Run show = hubctl("nodes", "show", a.nodeId());
+        assertThat(show.code()).isEqualTo(1);
+    }
+
+    @Test
+    void hubErrorIsOneStderrLineWithErrorIdAndExit1() {
+        Run r = hubctl("nodes", "show", "no-such-node");
+        assertThat(r.code()).isEqualTo(ExitCodes.HUB_ERROR);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().strip().lines().count()).isEqualTo(1);
+        assertThat(r.err()).startsWith("hubctl: no node 'no-such-node'").containsPattern("error id [0-9a-z]{16}");
+    }
+
+    @Test
+    void badTokenIsExit1() {
+        StringWriter err = new StringWriter();
+        var cli = HubctlMain.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute("--hub", url, "--token", "hat_wrong", "status");
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("unknown or revoked API token").contains("error id");
+    }
+
+    @Test
+    void unreachableHubIsExit1WithAClearMessage() {
+        StringWriter err = new StringWriter();
+        var cli = HubctlMain.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute("--hub", "http://127.0.0.1:1", "--token", token, "nodes", "ls");
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip()).startsWith("hubctl: cannot reach the hub at http://127.0.0.1:1/");
+    }
+
+    @Test
+    void usageErrorsAreExit2() {
+        assertThat(hubctl("nodes", "ls", "--status", "asleep").code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(hubctl("nodes", "frobnicate").code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(hubctl("tokens", "create", "--uses", "many").code()).isEqualTo(ExitCodes.USAGE);
+        Run r = hubctl("-o", "yaml", "status");
+        assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("yaml");
+    }
+
+    @Test
+    void statusShowsTheHubAndWhoYouAre() {
+        Run r = hubctl("status");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("You:      admin (admin)").contains("gRPC port " + hub.grpcPort());
+    }
+}

@@ -1,0 +1,81 @@
+package hub.hubd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import hub.agent.AgentConnection;
+import hub.agent.CredentialStore;
+import hub.hubd.config.HubConfig;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same migrations and repositories on the machine's PostgreSQL (the several-hubs database), in
+ * a throwaway database. Skipped only when PostgreSQL is missing and neither {@code CI=true} nor
+ * {@code HUB_TEST_SERVICES=required} is set; otherwise a missing server fails the run.
+ */
+class PostgresStoreTest {
+    static final String SERVER = System.getenv().getOrDefault("HUB_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
+    static final String USER = "?user=postgres";
+
+    @TempDir
+    Path dir;
+    String dbName = "hub_test_" + Long.toHexString(System.nanoTime());
+    TestHub hub;
+
+    static boolean required() {
+        return "true".equals(System.getenv("CI")) || "required".equals(System.getenv("HUB_TEST_SERVICES"));
+    }
+
+    @BeforeEach
+    void createDatabase() throws SQLException {
+        try (Connection c = DriverManager.getConnection(SERVER + "postgres" + USER); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + dbName);
+        } catch (SQLException e) {
+            if (required()) {
+                throw e;
+            }
+            Assumptions.abort("PostgreSQL not reachable and not required: " + e.getMessage());
+        }
+    }
+
+    @AfterEach
+    void dropDatabase() throws Exception {
+        if (hub != null) {
+            hub.close();
+        }
+        try (Connection c = DriverManager.getConnection(SERVER + "postgres" + USER); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
+        }
+    }
+
+    @Test
+    void joinReconnectAndRestartOnPostgres() {
+        HubConfig base = HubConfig.defaults(dir.resolve("data"));
+        HubConfig pg = new HubConfig(base.dataDir(), base.bind(), 0, 0, SERVER + dbName + USER, "text",
+                Duration.ofMillis(200), base.shutdownGrace());
+        hub = new TestHub(pg);
+        String token = hub.joinToken(1, "15m", Map.of("db", "pg"));
+        CredentialStore creds = CredentialStore.memory();
+        AgentConnection a = hub.agent("pg-1", creds, token);
+        await().atMost(Duration.ofSeconds(10)).until(a::connected);
+        String id = a.nodeId();
+        assertThat(hub.node(id).get("labels").get("db").asText()).isEqualTo("pg");
+
+        hub.restart();
+
+        assertThat(hub.node(id).get("name").asText()).isEqualTo("pg-1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> hub.node(id).get("status").asText().equals("online"));
+        assertThat(a.nodeId()).isEqualTo(id);
+    }
+}
