@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load driver for the registry: one hubd (the built distribution) and `hub-agent simulate` in a
+# separate JVM. Measures the time for COUNT agents to join, then holds them for HOLD seconds at
+# the given heartbeat interval and samples hubd's CPU, live heap and RSS.
+#
+#   bench/registry-load.sh COUNT [HOLD_SECONDS] [HEARTBEAT] [JOIN_RATE_PER_S]
+#
+# Needs: ./mvnw -B package -DskipTests first. Loopback only; stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:?count}; HOLD=${2:-60}; HEARTBEAT=${3:-10s}; RATE=${4:-2000}
+HUB=$PWD/packaging/target/hub
+work=$(mktemp -d)
+hubd_pid=""; sim_pid=""
+cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+http=$(free_port); grpc=$(free_port)
+export HUB_URL=http://127.0.0.1:$http
+
+HUBD_JAVA_OPTS=${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC} "$HUB/bin/hubd" --data-dir "$work/data" \
+  --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" --heartbeat-interval "$HEARTBEAT" \
+  >"$work/hubd.log" 2>&1 &
+hubd_pid=$!
+for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+hubd_java=$(pgrep -f "HubdMain.*$grpc" | head -1)
+token=$("$HUB/bin/hubctl" tokens create --uses "$COUNT" --ttl 1h 2>/dev/null)
+
+metric() { curl -fsS "$HUB_URL/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+heap_mb() { # live heap after a full GC, from the JVM's own accounting
+  jcmd "$hubd_java" GC.run >/dev/null
+  curl -fsS "$HUB_URL/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$2} END {printf "%.0f", s/1048576}'
+}
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$hubd_java/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$hubd_java/stat"; }
+
+HUB_AGENT_JAVA_OPTS="-Xms512m -Xmx4g -XX:+UseParallelGC" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
+  --rate "$RATE" --hub "127.0.0.1:$grpc" --join-token "$token" >"$work/sim.log" 2>&1 &
+sim_pid=$!
+start=$(date +%s%N)
+online=0
+for _ in $(seq 1 $((600 * 10))); do
+  online=$(metric hub_nodes_online); online=${online%.*}
+  [ "${online:-0}" -ge "$COUNT" ] && break
+  sleep 0.1
+done
+joined_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "${online:-0}" -ge "$COUNT" ] || { echo "only $online of $COUNT online after 600 s" >&2; tail "$work/hubd.log" "$work/sim.log" >&2; exit 1; }
+
+t0=$(cpu_ticks); s0=$(date +%s%N)
+sleep "$HOLD"
+t1=$(cpu_ticks); s1=$(date +%s%N)
+hz=$(getconf CLK_TCK)
+cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v ns="$((s1 - s0))" 'BEGIN {printf "%.1f", 100 * (t / hz) / (ns / 1e9)}')
+online_after=$(metric hub_nodes_online); expired=$(metric hub_nodes_expired_total)
+depth=$(metric hub_writebehind_depth)
+flush_p99=$(curl -fsS "$HUB_URL/metrics" | awk '/^hub_writebehind_flush_seconds\{quantile="0.99"/ {printf "%.1f", $2*1000}')
+printf 'agents=%s joined_in_ms=%s (rate limit %s/s) online_after_%ss=%s expired=%s hubd_cpu=%s%% ' \
+  "$COUNT" "$joined_ms" "$RATE" "$HOLD" "${online_after%.*}" "${expired%.*}" "$cpu_pct"
+printf 'live_heap_mb=%s rss_mb=%s writebehind_depth=%s flush_p99_ms=%s\n' \
+  "$(heap_mb)" "$(rss_mb)" "${depth%.*}" "$flush_p99"
