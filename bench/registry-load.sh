@@ -12,7 +12,7 @@ COUNT=${1:?count}; HOLD=${2:-60}; HEARTBEAT=${3:-10s}; RATE=${4:-2000}
 HUB=$PWD/packaging/target/hub
 work=$(mktemp -d)
 hubd_pid=""; sim_pid=""
-cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 http=$(free_port); grpc=$(free_port)
@@ -30,7 +30,7 @@ token=$("$HUB/bin/hubctl" tokens create --uses "$COUNT" --ttl 1h 2>/dev/null)
 metric() { curl -fsS "$HUB_URL/metrics" | awk -v m="$1" '$1==m {print $2}'; }
 heap_mb() { # live heap after a full GC, from the JVM's own accounting
   jcmd "$hubd_java" GC.run >/dev/null
-  curl -fsS "$HUB_URL/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$2} END {printf "%.0f", s/1048576}'
+  curl -fsS "$HUB_URL/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$NF} END {printf "%.0f", s/1048576}'
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$hubd_java/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$hubd_java/stat"; }
@@ -43,6 +43,7 @@ online=0
 for _ in $(seq 1 $((600 * 10))); do
   online=$(metric hub_nodes_online); online=${online%.*}
   [ "${online:-0}" -ge "$COUNT" ] && break
+  kill -0 "$sim_pid" 2>/dev/null || { echo "simulator died:" >&2; tail "$work/sim.log" >&2; exit 1; }
   sleep 0.1
 done
 joined_ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import sun.misc.Signal;
 
 /** hub-agent's command line: run the agent, or {@code simulate} many. */
@@ -23,12 +24,13 @@ import sun.misc.Signal;
             "token, then reconnects with the credential kept in its state dir."})
 public final class AgentMain implements Callable<Integer> {
 
-    @Option(names = "--hub", paramLabel = "HOST:PORT[,HOST:PORT…]",
+    @Option(names = "--hub", paramLabel = "HOST:PORT[,HOST:PORT…]", scope = ScopeType.INHERIT,
             defaultValue = "${env:HUB_AGENT_HUB}",
             description = "Hub gRPC address(es); with several it fails over. Env: HUB_AGENT_HUB")
     String hub;
 
-    @Option(names = "--join-token", paramLabel = "TOKEN", defaultValue = "${env:HUB_AGENT_JOIN_TOKEN}",
+    @Option(names = "--join-token", paramLabel = "TOKEN", scope = ScopeType.INHERIT,
+            defaultValue = "${env:HUB_AGENT_JOIN_TOKEN}",
             description = "Join token for the first start. Env: HUB_AGENT_JOIN_TOKEN")
     String joinToken;
 
@@ -42,7 +44,7 @@ public final class AgentMain implements Callable<Integer> {
             description = "Display name; default the hostname. Env: HUB_AGENT_NAME")
     String name;
 
-    @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
+    @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", scope = ScopeType.INHERIT,
             description = "A label for this node; repeatable.")
     Map<String, String> labels = new LinkedHashMap<>();
 
@@ -72,6 +74,11 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with hub-agent's error handling: bad settings are one stderr line, exit 2. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new AgentMain());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
@@ -80,7 +87,7 @@ public final class AgentMain implements Callable<Integer> {
             }
             throw e;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 
     /** Prints hub-agent's version. */

@@ -58,6 +58,9 @@ final class SimulateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--count, --rate and --streams-per-connection must be positive");
         }
         List<String> addresses = HubAddresses.parse(parent.hub);
+        // N agents joining and reconnecting would print N lines each time; print the totals instead.
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AgentConnection.class))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
         int connections = (count + perConnection - 1) / perConnection;
         List<List<ManagedChannel>> channelSets = new ArrayList<>();
         for (int c = 0; c < connections; c++) {

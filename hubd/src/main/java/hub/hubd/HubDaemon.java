@@ -85,6 +85,7 @@ public final class HubDaemon implements AutoCloseable {
         try {
             d.writer.start();
             d.liveness.start();
+            d.joiner.start();
             d.grpc.start();
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));

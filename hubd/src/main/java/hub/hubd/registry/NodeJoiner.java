@@ -6,74 +6,132 @@ import hub.hubd.core.Ids;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * First joins, which must touch the database (a join token's use is taken in the same transaction
- * that stores the node, so an acknowledged join is never lost). They run on a small bounded pool,
- * never on a gRPC thread. When the pool's queue is full, a join fails at once with UNAVAILABLE
- * and the agent retries with backoff; reconnects and heartbeats never come here.
+ * First joins, which must touch the database: a join token's use is taken in the same transaction
+ * that stores the node, so an acknowledged join is never lost. One thread takes joins from a
+ * bounded queue and commits them in groups (up to {@link #BATCH} per transaction, each in its own
+ * savepoint so a bad token fails only its own join); a fleet coming up at once costs one commit
+ * per group, not one per node, and never a gRPC thread.
+ *
+ * <p>When the queue is full a join fails at once with UNAVAILABLE and the agent retries with
+ * backoff. Reconnects and heartbeats never come here.
  */
 public final class NodeJoiner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NodeJoiner.class);
     /** Prefix of node credentials. */
     public static final String CREDENTIAL_PREFIX = "hnc_";
-    static final int THREADS = 2;
     static final int QUEUE = 4096;
+    static final int BATCH = 256;
+
+    /** One join waiting for the database. */
+    private record Pending(NodeRepository.JoinRequest request, String credential, NodeSession session,
+            CompletableFuture<Welcome> result) {
+    }
 
     private final NodeRepository repo;
     private final NodeRegistry registry;
     private final Clock clock;
-    private final ThreadPoolExecutor pool;
+    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final Thread thread;
+    private volatile boolean running = true;
 
     public NodeJoiner(NodeRepository repo, NodeRegistry registry, Clock clock, MeterRegistry metrics) {
         this.repo = repo;
         this.registry = registry;
         this.clock = clock;
-        AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUE), r -> {
-                    Thread t = new Thread(r, "join-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
-        Gauge.builder("hub_join_queue_depth", pool, p -> p.getQueue().size())
+        Gauge.builder("hub_join_queue_depth", queue, BlockingQueue::size)
                 .description("First joins waiting for the database").register(metrics);
+        this.thread = new Thread(this::run, "joiner");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the joiner thread. */
+    public void start() {
+        thread.start();
     }
 
     /**
      * Joins a new node with a join token, asynchronously.
      *
      * @return a future completed with the Welcome, or failed with a {@link HubException}
-     *         (UNAUTHENTICATED for a bad token, UNAVAILABLE when the queue is full) or a
-     *         {@link hub.hubd.core.StoreException}
+     *         (UNAUTHENTICATED for a bad token, INVALID for bad labels, UNAVAILABLE when the queue
+     *         is full) or a {@link hub.hubd.core.StoreException}
      */
     public CompletableFuture<Welcome> join(String joinToken, AgentHello hello, NodeSession session) {
         if (joinToken == null || !joinToken.startsWith(JoinTokens.PREFIX)) {
-            return CompletableFuture.failedFuture(
-                    HubException.unauthenticated("invalid join token"));
+            return CompletableFuture.failedFuture(HubException.unauthenticated("invalid join token"));
         }
-        try {
-            return CompletableFuture.supplyAsync(() -> joinNow(joinToken, hello, session), pool);
-        } catch (RejectedExecutionException e) {
+        String credential = Ids.newSecret(CREDENTIAL_PREFIX);
+        Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), Ids.newId(),
+                Ids.hash(credential), hello), credential, session, new CompletableFuture<>());
+        if (!running || !queue.offer(p)) {
             return CompletableFuture.failedFuture(
                     HubException.unavailable("hub is busy registering nodes; retry later"));
         }
+        return p.result();
     }
 
-    private Welcome joinNow(String joinToken, AgentHello hello, NodeSession session) {
-        String credential = Ids.newSecret(CREDENTIAL_PREFIX);
-        NodeRecord rec = repo.insertJoined(Ids.hash(joinToken), Ids.newId(), Ids.hash(credential),
-                hello, clock.millis());
-        return registry.attachJoined(rec, credential, session);
+    private void run() {
+        List<Pending> batch = new ArrayList<>(BATCH);
+        while (running) {
+            try {
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                commit(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } finally {
+                batch.clear();
+            }
+        }
+        Pending p;
+        while ((p = queue.poll()) != null) {
+            p.result().completeExceptionally(HubException.unavailable("hub is shutting down"));
+        }
+    }
+
+    private void commit(List<Pending> batch) {
+        List<NodeRepository.JoinResult> results;
+        try {
+            results = repo.insertJoined(batch.stream().map(Pending::request).toList(), clock.millis());
+        } catch (RuntimeException e) {
+            log.warn("storing {} joins failed; the agents will retry: {}", batch.size(), e.toString());
+            batch.forEach(p -> p.result().completeExceptionally(e));
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Pending p = batch.get(i);
+            NodeRepository.JoinResult r = results.get(i);
+            if (r.record() != null) {
+                p.result().complete(registry.attachJoined(r.record(), p.credential(), p.session()));
+            } else {
+                p.result().completeExceptionally(r.error());
+            }
+        }
     }
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -14,15 +14,30 @@ public interface NodeRepository {
     List<NodeRecord> loadAll();
 
     /**
-     * In one transaction: takes one use of the join token with hash {@code tokenHash} and inserts
-     * the node described by {@code hello} with id {@code nodeId}, owned by the token's owner, with
-     * the token's labels over the agent's.
+     * A node asking to join.
      *
-     * @throws hub.hubd.core.HubException UNAUTHENTICATED (and inserts nothing) when the token is
-     *         unknown, expired, revoked or used up
+     * @param tokenHash      hash of the join token it presented
+     * @param nodeId         the id it will get
+     * @param credentialHash hash of the credential it will get
+     * @param hello          what it said about itself
      */
-    NodeRecord insertJoined(String tokenHash, String nodeId, String credentialHash, AgentHello hello,
-            long nowMillis);
+    record JoinRequest(String tokenHash, String nodeId, String credentialHash, AgentHello hello) {
+    }
+
+    /** The outcome of one join: the stored node, or why it was refused. */
+    record JoinResult(NodeRecord record, hub.hubd.core.HubException error) {
+    }
+
+    /**
+     * In one transaction, for each request in its own savepoint: takes one use of the join token
+     * and inserts the node, owned by the token's owner, with the token's labels over the agent's.
+     * A refused request (token unknown, expired, revoked or used up: UNAUTHENTICATED; bad labels:
+     * INVALID) inserts nothing and takes no use, without affecting the others.
+     *
+     * @return one result per request, in order
+     * @throws hub.hubd.core.StoreException when the transaction itself fails (nothing stored)
+     */
+    List<JoinResult> insertJoined(List<JoinRequest> requests, long nowMillis);
 
     /** Writes the liveness and description of these nodes; rows that no longer exist are skipped. */
     void updateLive(Collection<NodeView> nodes);

@@ -11,6 +11,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -35,31 +37,45 @@ public final class JdbcNodeRepository implements NodeRepository {
     }
 
     @Override
-    public NodeRecord insertJoined(String tokenHash, String nodeId, String credentialHash,
-            AgentHello hello, long nowMillis) {
+    public List<JoinResult> insertJoined(List<JoinRequest> requests, long nowMillis) {
         return jdbc.inTransaction(c -> {
-            int taken = Jdbc.update(c, "UPDATE join_tokens SET uses_left = uses_left - 1 "
-                    + "WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND uses_left > 0",
-                    tokenHash, nowMillis);
-            if (taken == 0) {
-                throw HubException.unauthenticated(whyRejected(c, tokenHash, nowMillis));
+            List<JoinResult> out = new ArrayList<>(requests.size());
+            for (JoinRequest r : requests) {
+                Savepoint sp = c.setSavepoint();
+                try {
+                    out.add(new JoinResult(insertJoined(c, r, nowMillis), null));
+                    c.releaseSavepoint(sp);
+                } catch (HubException e) {
+                    c.rollback(sp);
+                    out.add(new JoinResult(null, e));
+                }
             }
-            var token = Jdbc.query(c, "SELECT id, owner, labels FROM join_tokens WHERE token_hash = ?",
-                    rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}, tokenHash)
-                    .get(0);
-            Map<String, String> labels = new HashMap<>(hello.labels());
-            labels.putAll(LabelsJson.read(token[2]));
-            NodeInfo info = new NodeInfo(nodeId, hello.displayName(), hello.hostname(), hello.os(),
-                    hello.arch(), hello.agentVersion(), labels, token[1], Instant.ofEpochMilli(nowMillis));
-            Jdbc.update(c, "INSERT INTO nodes (id, name, hostname, os, arch, agent_version, labels, "
-                    + "owner, credential_hash, join_token_id, created_at, status) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    info.id(), info.name(), info.hostname(), info.os(), info.arch(), info.agentVersion(),
-                    LabelsJson.write(info.labels()), info.owner(), credentialHash, token[0], nowMillis,
-                    NodeStatus.OFFLINE.wireName());
-            return new NodeRecord(new NodeView(info, NodeStatus.OFFLINE, null, null, null),
-                    credentialHash);
+            return out;
         });
+    }
+
+    private static NodeRecord insertJoined(Connection c, JoinRequest r, long nowMillis) throws SQLException {
+        int taken = Jdbc.update(c, "UPDATE join_tokens SET uses_left = uses_left - 1 "
+                + "WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND uses_left > 0",
+                r.tokenHash(), nowMillis);
+        if (taken == 0) {
+            throw HubException.unauthenticated(whyRejected(c, r.tokenHash(), nowMillis));
+        }
+        var token = Jdbc.query(c, "SELECT id, owner, labels FROM join_tokens WHERE token_hash = ?",
+                rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}, r.tokenHash())
+                .get(0);
+        AgentHello hello = r.hello();
+        Map<String, String> labels = new HashMap<>(hello.labels());
+        labels.putAll(LabelsJson.read(token[2]));
+        NodeInfo info = new NodeInfo(r.nodeId(), hello.displayName(), hello.hostname(), hello.os(),
+                hello.arch(), hello.agentVersion(), labels, token[1], Instant.ofEpochMilli(nowMillis));
+        Jdbc.update(c, "INSERT INTO nodes (id, name, hostname, os, arch, agent_version, labels, "
+                + "owner, credential_hash, join_token_id, created_at, status) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                info.id(), info.name(), info.hostname(), info.os(), info.arch(), info.agentVersion(),
+                LabelsJson.write(info.labels()), info.owner(), r.credentialHash(), token[0], nowMillis,
+                NodeStatus.OFFLINE.wireName());
+        return new NodeRecord(new NodeView(info, NodeStatus.OFFLINE, null, null, null), r.credentialHash());
     }
 
     private static String whyRejected(Connection c, String tokenHash, long now) throws SQLException {

@@ -37,8 +37,7 @@ class WriteBehindWriterTest {
         }
 
         @Override
-        public NodeRecord insertJoined(String tokenHash, String nodeId, String credentialHash, AgentHello hello,
-                long nowMillis) {
+        public List<JoinResult> insertJoined(List<JoinRequest> requests, long nowMillis) {
             throw new UnsupportedOperationException("not used by this test");
         }
 

@@ -449,7 +449,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -470,7 +471,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -481,7 +483,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -499,7 +502,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1862,7 +1866,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1883,7 +1888,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1894,7 +1900,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1912,7 +1919,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1936,7 +1944,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1959,7 +1968,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -1976,7 +1986,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+     * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+     * applied over them (the token creator decides), and later changes are ignored.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 7;</code>

@@ -150,7 +150,8 @@ public interface HelloOrBuilder extends
 
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -158,7 +159,8 @@ public interface HelloOrBuilder extends
   int getLabelsCount();
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -173,7 +175,8 @@ public interface HelloOrBuilder extends
   getLabels();
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -182,7 +185,8 @@ public interface HelloOrBuilder extends
   getLabelsMap();
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
@@ -194,7 +198,8 @@ java.lang.String getLabelsOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Labels the agent was started with (`-l k=v`); merged over the join token's labels on join.
+   * Labels the agent was started with (`-l k=v`), stored at first join. The join token's labels are
+   * applied over them (the token creator decides), and later changes are ignored.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 7;</code>
