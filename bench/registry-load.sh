@@ -8,7 +8,7 @@
 # Needs: ./mvnw -B package -DskipTests first. Loopback only; stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-COUNT=${1:?count}; HOLD=${2:-60}; HEARTBEAT=${3:-10s}; RATE=${4:-2000}
+COUNT=${1:?count}; HOLD=${2:-60}; HEARTBEAT=${3:-10s}; RATE=${4:-5000}
 HUB=$PWD/packaging/target/hub
 work=$(mktemp -d)
 hubd_pid=""; sim_pid=""
@@ -49,15 +49,26 @@ done
 joined_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "${online:-0}" -ge "$COUNT" ] || { echo "only $online of $COUNT online after 600 s" >&2; tail "$work/hubd.log" "$work/sim.log" >&2; exit 1; }
 
+# Hub-side registration window: first to last Welcome, from hubd's own log lines.
+ts_ms() { date -d "$1" +%s%3N; }
+first=$(grep -m1 'online from' "$work/hubd.log" | cut -d' ' -f1)
+last=$(grep 'online from' "$work/hubd.log" | tail -n 1 | cut -d' ' -f1)
+hub_window_ms=$(( $(ts_ms "$last") - $(ts_ms "$first") ))
+sim_ms=$(sed -n 's/.*all [0-9]* agents welcomed in \([0-9]*\) ms.*/\1/p' "$work/sim.log" | head -1)
+
 t0=$(cpu_ticks); s0=$(date +%s%N)
 sleep "$HOLD"
 t1=$(cpu_ticks); s1=$(date +%s%N)
 hz=$(getconf CLK_TCK)
 cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v ns="$((s1 - s0))" 'BEGIN {printf "%.1f", 100 * (t / hz) / (ns / 1e9)}')
+refused=$(metric hub_joins_refused_busy_total)
 online_after=$(metric hub_nodes_online); expired=$(metric hub_nodes_expired_total)
 depth=$(metric hub_writebehind_depth)
 flush_p99=$(curl -fsS "$HUB_URL/metrics" | awk '/^hub_writebehind_flush_seconds\{quantile="0.99"/ {printf "%.1f", $2*1000}')
-printf 'agents=%s joined_in_ms=%s (rate limit %s/s) online_after_%ss=%s expired=%s hubd_cpu=%s%% ' \
-  "$COUNT" "$joined_ms" "$RATE" "$HOLD" "${online_after%.*}" "${expired%.*}" "$cpu_pct"
+printf 'agents=%s join_rate_limit=%s/s all_online_ms=%s (from simulator launch; simulator own clock %s) ' \
+  "$COUNT" "$RATE" "$joined_ms" "${sim_ms:-?}"
+printf 'joins_refused_busy=%s ' "${refused%.*}"
+printf 'hub_first_to_last_welcome_ms=%s online_after_%ss=%s expired=%s hubd_cpu=%s%% ' \
+  "$hub_window_ms" "$HOLD" "${online_after%.*}" "${expired%.*}" "$cpu_pct"
 printf 'live_heap_mb=%s rss_mb=%s writebehind_depth=%s flush_p99_ms=%s\n' \
   "$(heap_mb)" "$(rss_mb)" "${depth%.*}" "$flush_p99"

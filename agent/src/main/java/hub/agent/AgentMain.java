@@ -51,6 +51,7 @@ public final class AgentMain implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         List<String> addresses = HubAddresses.parse(hub);
+        requireWritableStateDir(stateDir);
         List<ManagedChannel> channels = addresses.stream().map(HubAddresses::channel).toList();
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "agent-timers");
@@ -71,6 +72,18 @@ public final class AgentMain implements Callable<Integer> {
             ch.shutdown().awaitTermination(2, TimeUnit.SECONDS);
         }
         return 0;
+    }
+
+    /** Fails before connecting when the credential could not be stored after a join. */
+    static void requireWritableStateDir(Path dir) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot create state dir " + dir + ": " + e.getMessage());
+        }
+        if (!java.nio.file.Files.isWritable(dir)) {
+            throw new IllegalArgumentException("state dir " + dir + " is not writable (--state-dir)");
+        }
     }
 
     public static void main(String[] args) {

@@ -37,11 +37,19 @@ public final class HubAddresses {
 
     /** A plaintext channel to one hub, with keepalive pings to find a dead hub quickly. */
     public static ManagedChannel channel(String address) {
+        return builder(address).build();
+    }
+
+    /** The same, with callbacks on {@code executor} (the simulator shares one small pool). */
+    public static ManagedChannel channel(String address, java.util.concurrent.Executor executor) {
+        return builder(address).executor(executor).build();
+    }
+
+    private static NettyChannelBuilder builder(String address) {
         return NettyChannelBuilder.forTarget(address)
                 .usePlaintext()
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)
-                .keepAliveWithoutCalls(false)
-                .build();
+                .keepAliveWithoutCalls(false);
     }
 }

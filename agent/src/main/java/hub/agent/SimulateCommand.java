@@ -62,9 +62,16 @@ final class SimulateCommand implements Callable<Integer> {
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AgentConnection.class))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
         int connections = (count + perConnection - 1) / perConnection;
+        // Callbacks of every virtual agent on a few threads: they only update counters and state.
+        java.util.concurrent.ExecutorService callbacks = Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "sim-grpc");
+                    t.setDaemon(true);
+                    return t;
+                });
         List<List<ManagedChannel>> channelSets = new ArrayList<>();
         for (int c = 0; c < connections; c++) {
-            channelSets.add(addresses.stream().map(HubAddresses::channel).toList());
+            channelSets.add(addresses.stream().map(a -> HubAddresses.channel(a, callbacks)).toList());
         }
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "sim-timers");
@@ -73,7 +80,6 @@ final class SimulateCommand implements Callable<Integer> {
         });
         AtomicInteger online = new AtomicInteger();
         AtomicLong firstWelcomes = new AtomicLong();
-        AtomicLong allWelcomedNanos = new AtomicLong();
         long start = System.nanoTime();
         List<AgentConnection> agents = new ArrayList<>(count);
         AgentConnection.Listener listener = new AgentConnection.Listener() {
@@ -81,7 +87,8 @@ final class SimulateCommand implements Callable<Integer> {
             public void welcomed(String nodeId, boolean firstJoin) {
                 online.incrementAndGet();
                 if (firstWelcomes.incrementAndGet() == count) {
-                    allWelcomedNanos.set(System.nanoTime() - start);
+                    log.info("all {} agents welcomed in {} ms", count,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             }
 
@@ -109,21 +116,12 @@ final class SimulateCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         long deadline = durationSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(durationSeconds)
                 : Long.MAX_VALUE;
-        boolean reported = false;
         while (!stop.await(5, TimeUnit.SECONDS) && System.nanoTime() < deadline) {
-            long all = allWelcomedNanos.get();
-            if (all > 0 && !reported) {
-                log.info("all {} agents welcomed in {} ms", count, TimeUnit.NANOSECONDS.toMillis(all));
-                reported = true;
-            }
             log.info("simulate: {} of {} online", online.get(), count);
-        }
-        long all = allWelcomedNanos.get();
-        if (all > 0 && !reported) {
-            log.info("all {} agents welcomed in {} ms", count, TimeUnit.NANOSECONDS.toMillis(all));
         }
         agents.forEach(AgentConnection::close);
         scheduler.shutdownNow();
+        callbacks.shutdownNow();
         for (var set : channelSets) {
             for (ManagedChannel ch : set) {
                 ch.shutdownNow();

@@ -56,23 +56,28 @@ public final class HubDaemon implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         createDataDir(config.dataDir());
         this.db = Database.open(config.effectiveDbUrl());
-        var users = new JdbcUserRepository(db);
-        var nodeRepo = new JdbcNodeRepository(db);
-        var apiTokens = new ApiTokens(users, clock);
-        var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock);
-        this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
-        apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
-        registry.load(nodeRepo.loadAll());
-        this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
-        this.liveness = new LivenessMonitor(registry, metrics);
-        this.joiner = new NodeJoiner(nodeRepo, registry, clock, metrics);
-        this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, hubId);
-        this.http = new HttpApi(apiTokens, joinTokens, new NodeDirectory(nodeRepo, registry), registry,
-                metrics, () -> ready);
-        new JvmMemoryMetrics().bindTo(metrics);
-        new JvmThreadMetrics().bindTo(metrics);
-        Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
-        Gauge.builder("hub_nodes_known", registry, NodeRegistry::size).register(metrics);
+        try {
+            var users = new JdbcUserRepository(db);
+            var nodeRepo = new JdbcNodeRepository(db);
+            var apiTokens = new ApiTokens(users, clock);
+            var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock);
+            this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
+            apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
+            registry.load(nodeRepo.loadAll());
+            this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
+            this.liveness = new LivenessMonitor(registry, metrics);
+            this.joiner = new NodeJoiner(nodeRepo, registry, clock, metrics);
+            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, hubId);
+            this.http = new HttpApi(apiTokens, joinTokens, new NodeDirectory(nodeRepo, registry), registry,
+                    metrics, () -> ready);
+            new JvmMemoryMetrics().bindTo(metrics);
+            new JvmThreadMetrics().bindTo(metrics);
+            Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
+            Gauge.builder("hub_nodes_known", registry, NodeRegistry::size).register(metrics);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
     }
 
     /**

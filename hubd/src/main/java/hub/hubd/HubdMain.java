@@ -34,12 +34,15 @@ public final class HubdMain {
             }
             config = command.call();
         } catch (CommandLine.ParameterException e) {
-            System.err.println("hubd: " + e.getMessage());
-            System.err.println("Try 'hubd --help' for more information.");
+            cli.getErr().println("hubd: " + e.getMessage());
+            cli.getErr().println("Try 'hubd --help' for more information.");
+            cli.getErr().flush();
             System.exit(EXIT_USAGE);
             return;
         } catch (RuntimeException e) {
-            System.err.println("hubd: " + e.getMessage());
+            // Bad values (a duration, a port, an unreadable config file): before logging exists.
+            cli.getErr().println("hubd: " + e.getMessage());
+            cli.getErr().flush();
             System.exit(EXIT_USAGE);
             return;
         }

@@ -9,21 +9,34 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The gRPC listener agents connect to. Netty's event loops do the transport I/O; our callbacks
- * run on gRPC's default executor and never block (see docs/CONCURRENCY.md).
+ * run on a small fixed pool ({@code grpc-agent-*}) and never block (see docs/CONCURRENCY.md).
  */
 public final class AgentGrpcServer implements AutoCloseable {
     private final Server server;
     private final ScheduledExecutorService timers;
+    private final ExecutorService callbacks;
 
     public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner, String hubId) {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "grpc-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        // Our callbacks never block, so a few threads suffice; gRPC's default cached pool would
+        // start a thread per busy stream and thrash when thousands of agents connect at once.
+        // Its queue holds at most one task per stream (gRPC serializes each call's callbacks).
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        this.callbacks = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "grpc-agent-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -37,6 +50,7 @@ public final class AgentGrpcServer implements AutoCloseable {
                 .keepAliveTime(60, TimeUnit.SECONDS)
                 .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize(4 * 1024 * 1024)
+                .executor(callbacks)
                 .build();
     }
 
@@ -70,6 +84,7 @@ public final class AgentGrpcServer implements AutoCloseable {
             server.shutdownNow();
         }
         timers.shutdownNow();
+        callbacks.shutdownNow();
     }
 
     @Override

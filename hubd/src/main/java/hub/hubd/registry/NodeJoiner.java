@@ -3,6 +3,7 @@ package hub.hubd.registry;
 import hub.hubd.auth.JoinTokens;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -42,6 +43,8 @@ public final class NodeJoiner implements AutoCloseable {
     private final Clock clock;
     private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
+    private final Counter joined;
+    private final Counter refusedBusy;
     private volatile boolean running = true;
 
     public NodeJoiner(NodeRepository repo, NodeRegistry registry, Clock clock, MeterRegistry metrics) {
@@ -50,6 +53,9 @@ public final class NodeJoiner implements AutoCloseable {
         this.clock = clock;
         Gauge.builder("hub_join_queue_depth", queue, BlockingQueue::size)
                 .description("First joins waiting for the database").register(metrics);
+        this.joined = Counter.builder("hub_joins").description("Nodes that joined").register(metrics);
+        this.refusedBusy = Counter.builder("hub_joins_refused_busy")
+                .description("Joins refused because the join queue was full (agents retry)").register(metrics);
         this.thread = new Thread(this::run, "joiner");
         this.thread.setDaemon(true);
     }
@@ -74,6 +80,7 @@ public final class NodeJoiner implements AutoCloseable {
         Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), Ids.newId(),
                 Ids.hash(credential), hello), credential, session, new CompletableFuture<>());
         if (!running || !queue.offer(p)) {
+            refusedBusy.increment();
             return CompletableFuture.failedFuture(
                     HubException.unavailable("hub is busy registering nodes; retry later"));
         }
@@ -118,6 +125,7 @@ public final class NodeJoiner implements AutoCloseable {
             NodeRepository.JoinResult r = results.get(i);
             if (r.record() != null) {
                 p.result().complete(registry.attachJoined(r.record(), p.credential(), p.session()));
+                joined.increment();
             } else {
                 p.result().completeExceptionally(r.error());
             }

@@ -21,6 +21,7 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final Vendor vendor;
+    private final java.util.concurrent.locks.Lock writeLock;
 
     /** Which database is behind the URL. */
     public enum Vendor { SQLITE, POSTGRESQL }
@@ -28,6 +29,42 @@ public final class Database implements AutoCloseable {
     private Database(HikariDataSource ds, Vendor vendor) {
         this.dataSource = ds;
         this.vendor = vendor;
+        // SQLite allows one writer: queue writers here, in order, instead of in its busy handler,
+        // which sleeps in steps of up to 100 ms. PostgreSQL takes concurrent writers as they come.
+        this.writeLock = vendor == Vendor.SQLITE ? new java.util.concurrent.locks.ReentrantLock(true)
+                : NO_LOCK;
+    }
+
+    private static final java.util.concurrent.locks.Lock NO_LOCK = new NoLock();
+
+    /** A lock that never blocks, for databases with concurrent writers. */
+    private static final class NoLock implements java.util.concurrent.locks.Lock {
+        @Override
+        public void lock() {
+        }
+
+        @Override
+        public void lockInterruptibly() {
+        }
+
+        @Override
+        public boolean tryLock() {
+            return true;
+        }
+
+        @Override
+        public boolean tryLock(long time, java.util.concurrent.TimeUnit unit) {
+            return true;
+        }
+
+        @Override
+        public void unlock() {
+        }
+
+        @Override
+        public java.util.concurrent.locks.Condition newCondition() {
+            throw new UnsupportedOperationException("NoLock has no conditions");
+        }
     }
 
     /** Opens the pool for {@code jdbcUrl} and migrates the schema to the latest version. */
@@ -88,7 +125,7 @@ public final class Database implements AutoCloseable {
 
     /** A helper for statements over this pool. */
     public Jdbc jdbc() {
-        return new Jdbc(dataSource);
+        return new Jdbc(dataSource, writeLock);
     }
 
     @Override

@@ -13,9 +13,15 @@ import javax.sql.DataSource;
 /** Small JDBC helpers: every {@link SQLException} becomes a {@link StoreException}. */
 public final class Jdbc {
     private final DataSource ds;
+    private final java.util.concurrent.locks.Lock writeLock;
 
-    Jdbc(DataSource ds) {
+    /**
+     * @param writeLock taken around every write; SQLite has one writer at a time, and waiting on
+     *                  a Java lock is far cheaper than SQLite's sleeping busy handler
+     */
+    Jdbc(DataSource ds, java.util.concurrent.locks.Lock writeLock) {
         this.ds = ds;
+        this.writeLock = writeLock;
     }
 
     /** Maps the current row. */
@@ -30,8 +36,12 @@ public final class Jdbc {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs {@code work} in a transaction: committed if it returns, rolled back if it throws. */
+    /**
+     * Runs {@code work} in a transaction: committed if it returns, rolled back if it throws. Only
+     * for writes: it holds the write lock throughout.
+     */
     public <T> T inTransaction(TxWork<T> work) {
+        writeLock.lock();
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -46,6 +56,8 @@ public final class Jdbc {
             }
         } catch (SQLException e) {
             throw new StoreException("database error: " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -62,7 +74,12 @@ public final class Jdbc {
 
     /** Runs an insert, update or delete; returns the rows changed. */
     public int update(String sql, Object... params) {
-        return inConnection(c -> update(c, sql, params));
+        writeLock.lock();
+        try {
+            return inConnection(c -> update(c, sql, params));
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     static <T> List<T> query(Connection c, String sql, RowMapper<T> mapper, Object... params)

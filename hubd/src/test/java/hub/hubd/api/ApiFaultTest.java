@@ -1,0 +1,186 @@
+package hub.hubd.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.auth.ApiTokens;
+import hub.hubd.auth.JoinToken;
+import hub.hubd.auth.JoinTokenRepository;
+import hub.hubd.auth.JoinTokens;
+import hub.hubd.auth.Principal;
+import hub.hubd.auth.Role;
+import hub.hubd.auth.UserRepository;
+import hub.hubd.core.StoreException;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.registry.NodeRecord;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.NodeRepository;
+import hub.hubd.registry.NodeView;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failures inside the hub: the client gets problem+json with an error id and no stack trace; the
+ * log gets exactly one line with that id and the stack trace. Stores are fakes that throw.
+ */
+class ApiFaultTest {
+    private static final String TOKEN = ApiTokens.PREFIX + "test";
+
+    /** Knows one admin token. */
+    static final class OneAdmin implements UserRepository {
+        @Override
+        public long countUsers() {
+            return 1;
+        }
+
+        @Override
+        public void createUserWithToken(String userId, String name, Role role, String tokenId, String tokenHash,
+                long nowMillis) {
+            throw new IllegalStateException("not used");
+        }
+
+        @Override
+        public Optional<Principal> findByTokenHash(String tokenHash) {
+            return tokenHash.equals(hub.hubd.core.Ids.hash(TOKEN))
+                    ? Optional.of(new Principal("admin", Role.ADMIN, "t1")) : Optional.empty();
+        }
+    }
+
+    /** Every node query fails like a database that is gone. */
+    static final class BrokenNodes implements NodeRepository {
+        private static StoreException gone() {
+            return new StoreException("database error: connection refused", new SQLException("refused"));
+        }
+
+        @Override
+        public List<NodeRecord> loadAll() {
+            throw gone();
+        }
+
+        @Override
+        public List<JoinResult> insertJoined(List<JoinRequest> requests, long nowMillis) {
+            throw gone();
+        }
+
+        @Override
+        public void updateLive(Collection<NodeView> nodes) {
+            throw gone();
+        }
+
+        @Override
+        public List<NodeView> list(String ownerOrNull) {
+            throw gone();
+        }
+
+        @Override
+        public Optional<NodeView> find(String id) {
+            throw gone();
+        }
+
+        @Override
+        public List<NodeView> findByName(String name) {
+            throw gone();
+        }
+
+        @Override
+        public boolean delete(String id) {
+            throw gone();
+        }
+    }
+
+    /** A bug: every token call throws something unexpected. */
+    static final class BuggyTokens implements JoinTokenRepository {
+        @Override
+        public void insert(JoinToken token, String tokenHash) {
+            throw new NullPointerException("bug");
+        }
+
+        @Override
+        public List<JoinToken> list(String owner) {
+            throw new NullPointerException("bug");
+        }
+
+        @Override
+        public Optional<JoinToken> find(String id) {
+            throw new NullPointerException("bug");
+        }
+
+        @Override
+        public boolean revoke(String id, long nowMillis) {
+            throw new NullPointerException("bug");
+        }
+    }
+
+    HttpApi api;
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger errorsLog = (Logger) LoggerFactory.getLogger(ApiErrors.class);
+
+    @BeforeEach
+    void start() {
+        NodeRegistry registry = new NodeRegistry(Clock.systemUTC(), System::nanoTime, Duration.ofSeconds(10));
+        api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
+                new JoinTokens(new BuggyTokens(), Clock.systemUTC()), new NodeDirectory(new BrokenNodes(), registry),
+                registry, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true);
+        api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
+        logs.start();
+        errorsLog.addAppender(logs);
+    }
+
+    @AfterEach
+    void stop() {
+        errorsLog.detachAppender(logs);
+        api.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + api.port() + path)).header("Authorization", "Bearer " + TOKEN)
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void assertLoggedOnceWithStackTrace(String errorId) {
+        List<ILoggingEvent> lines = logs.list.stream()
+                .filter(e -> errorId.equals(e.getMDCPropertyMap().get("errorId"))).toList();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0).getThrowableProxy()).isNotNull();
+        assertThat(lines.get(0).getFormattedMessage()).contains(errorId);
+    }
+
+    @Test
+    void databaseFailureIs503WithAnErrorIdThatIsInTheLog() throws Exception {
+        HttpResponse<String> r = get("/api/v1/nodes");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        JsonNode p = new ObjectMapper().readTree(r.body());
+        assertThat(r.body()).doesNotContain("SQLException").doesNotContain("\tat ");
+        assertLoggedOnceWithStackTrace(p.get("errorId").asText());
+    }
+
+    @Test
+    void unexpectedBugIs500WithAnErrorIdThatIsInTheLog() throws Exception {
+        HttpResponse<String> r = get("/api/v1/join-tokens");
+        assertThat(r.statusCode()).isEqualTo(500);
+        JsonNode p = new ObjectMapper().readTree(r.body());
+        assertThat(p.get("detail").asText()).contains(p.get("errorId").asText()).doesNotContain("bug");
+        assertThat(r.body()).doesNotContain("NullPointerException");
+        assertLoggedOnceWithStackTrace(p.get("errorId").asText());
+    }
+}
