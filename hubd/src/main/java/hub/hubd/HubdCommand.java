@@ -26,7 +26,7 @@ public final class HubdCommand implements Callable<HubConfig> {
     Path config;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./hub-data",
-            description = "SQLite database, bootstrap admin token, agent artifacts. Default: ${DEFAULT-VALUE}")
+            description = "SQLite database and the bootstrap admin token. Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
     @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "0.0.0.0",
