@@ -109,6 +109,24 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * Runs reads on one connection (and, for SQLite in WAL mode, one consistent snapshot when
+     * wrapped in a read transaction); takes no write lock.
+     */
+    public <T> T inConnectionRead(TxWork<T> work) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                return work.run(c);
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("database error: " + e.getMessage(), e);
+        }
+    }
+
     private <T> T inConnection(TxWork<T> work) {
         try (Connection c = ds.getConnection()) {
             return work.run(c);
