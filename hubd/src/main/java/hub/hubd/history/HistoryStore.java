@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Durable per-node terminal history, capped per node by lines and bytes and trimmed (oldest first)
- * by the store itself. Implementations: SQLite/PostgreSQL ({@code store.JdbcHistoryStore}); Redis to come.
+ * by the store itself. Implementations: SQLite/PostgreSQL ({@code store.JdbcHistoryStore}) and Redis
+ * ({@code redis.RedisHistoryStore}).
  * Methods may block on I/O: ingest and HTTP threads call them, never a gRPC thread.
  */
 public interface HistoryStore {
@@ -36,7 +37,7 @@ public interface HistoryStore {
             String pendingStderr);
 
     /** The task's progress as stored: last sequence (0 if none) and unfinished lines. */
-    TaskProgress progress(String taskId);
+    TaskProgress progress(String nodeId, String taskId);
 
     /** The task's stored ingest position. */
     record TaskProgress(long lastSequence, String pendingStdout, String pendingStderr) {

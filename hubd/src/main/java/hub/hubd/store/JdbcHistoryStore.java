@@ -135,7 +135,7 @@ public final class JdbcHistoryStore implements HistoryStore {
     }
 
     @Override
-    public TaskProgress progress(String taskId) {
+    public TaskProgress progress(String nodeId, String taskId) {
         return jdbc.queryOne("SELECT last_sequence, pending_stdout, pending_stderr FROM history_task_progress "
                 + "WHERE task_id = ?", rs -> new TaskProgress(rs.getLong(1), rs.getString(2), rs.getString(3)),
                 taskId).orElse(new TaskProgress(0, null, null));

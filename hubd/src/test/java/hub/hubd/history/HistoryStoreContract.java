@@ -1,0 +1,118 @@
+package hub.hubd.history;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import hub.hubd.history.HistoryStore.NewLine;
+import hub.hubd.history.HistoryStore.Outcome;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link HistoryStore} must do: append, tail, after, duplicates, trim by lines and by
+ * bytes with gaps, survive a reopen, delete. Subclasses supply a real store.
+ */
+public abstract class HistoryStoreContract {
+
+    /** A store with these caps over the backend under test (same data as the previous one). */
+    protected abstract HistoryStore store(long maxLines, long maxBytes);
+
+    /** Closes the backend's connection and opens a new one on the same data. */
+    protected abstract void reopen();
+
+    private static List<NewLine> lines(String task, int from, int to) {
+        return IntStream.rangeClosed(from, to).mapToObj(i -> new NewLine(task, "stdout", "line " + i, 1000L + i))
+                .toList();
+    }
+
+    private static List<String> texts(HistoryPage p) {
+        return p.lines().stream().map(HistoryLine::text).toList();
+    }
+
+    @Test
+    public void appendThenTailAndAfterInOrder() {
+        HistoryStore s = store(1000, 1 << 20);
+        assertThat(s.append("n1", "t1", 1, lines("t1", 1, 3), null, null)).isEqualTo(Outcome.APPENDED);
+        assertThat(s.append("n1", "t1", 2, lines("t1", 4, 5), "partial", null)).isEqualTo(Outcome.APPENDED);
+
+        HistoryPage tail = s.tail("n1", 2);
+        assertThat(texts(tail)).containsExactly("line 4", "line 5");
+        assertThat(tail.lines().get(0).offset()).isEqualTo(4);
+        assertThat(tail.nextOffset()).isEqualTo(5);
+
+        HistoryPage after = s.after("n1", 1, 10);
+        assertThat(texts(after)).containsExactly("line 2", "line 3", "line 4", "line 5");
+        assertThat(after.gap()).isNull();
+        assertThat(after.nextOffset()).isEqualTo(5);
+        assertThat(s.after("n1", 5, 10).lines()).isEmpty();
+        assertThat(s.after("n1", 5, 10).nextOffset()).isEqualTo(5);
+        assertThat(s.after("n1", 0, 2).nextOffset()).isEqualTo(2);
+        assertThat(s.tail("other", 10).lines()).isEmpty();
+    }
+
+    @Test
+    public void duplicatesAndOutOfOrderChunksChangeNothing() {
+        HistoryStore s = store(1000, 1 << 20);
+        s.append("n1", "t1", 1, lines("t1", 1, 2), null, null);
+        assertThat(s.append("n1", "t1", 1, lines("t1", 1, 2), null, null)).isEqualTo(Outcome.DUPLICATE);
+        assertThat(s.append("n1", "t1", 3, lines("t1", 5, 6), null, null)).isEqualTo(Outcome.OUT_OF_ORDER);
+        assertThat(texts(s.tail("n1", 10))).containsExactly("line 1", "line 2");
+        assertThat(s.progress("n1", "t1").lastSequence()).isEqualTo(1);
+        assertThat(s.progress("n1", "t9").lastSequence()).isZero();
+    }
+
+    @Test
+    public void chunkWithoutCompleteLinesStillAdvancesTheSequenceAndKeepsThePendingLine() {
+        HistoryStore s = store(1000, 1 << 20);
+        assertThat(s.append("n1", "t1", 1, List.of(), "half a li", "err part")).isEqualTo(Outcome.APPENDED);
+        HistoryStore.TaskProgress p = s.progress("n1", "t1");
+        assertThat(p.lastSequence()).isEqualTo(1);
+        assertThat(p.pendingStdout()).isEqualTo("half a li");
+        assertThat(p.pendingStderr()).isEqualTo("err part");
+        assertThat(s.tail("n1", 10).lines()).isEmpty();
+    }
+
+    @Test
+    public void trimsToTheLineCapAndReportsTheGap() {
+        HistoryStore s = store(5, 1 << 20);
+        s.append("n1", "t1", 1, lines("t1", 1, 4), null, null);
+        s.append("n1", "t1", 2, lines("t1", 5, 8), null, null);
+        assertThat(texts(s.tail("n1", 100))).containsExactly("line 4", "line 5", "line 6", "line 7", "line 8");
+
+        HistoryPage p = s.after("n1", 1, 100);
+        assertThat(p.gap()).isEqualTo(new HistoryPage.Gap(2, 3));
+        assertThat(texts(p)).containsExactly("line 4", "line 5", "line 6", "line 7", "line 8");
+        assertThat(s.after("n1", 3, 100).gap()).isNull();
+    }
+
+    @Test
+    public void trimsToTheByteCap() {
+        HistoryStore s = store(1000, 20); // "line N" is 6 bytes: 3 lines fit
+        s.append("n1", "t1", 1, lines("t1", 1, 5), null, null);
+        assertThat(texts(s.tail("n1", 100))).containsExactly("line 3", "line 4", "line 5");
+        assertThat(s.after("n1", 0, 100).gap()).isEqualTo(new HistoryPage.Gap(1, 2));
+    }
+
+    @Test
+    public void historySurvivesReopening() {
+        store(1000, 1 << 20).append("n1", "t1", 1, lines("t1", 1, 3), "p", null);
+        reopen();
+        HistoryStore s = store(1000, 1 << 20);
+        assertThat(texts(s.tail("n1", 10))).containsExactly("line 1", "line 2", "line 3");
+        assertThat(s.progress("n1", "t1").lastSequence()).isEqualTo(1);
+        assertThat(s.append("n1", "t1", 1, lines("t1", 1, 3), null, null)).isEqualTo(Outcome.DUPLICATE);
+        s.append("n1", "t1", 2, lines("t1", 4, 4), null, null);
+        assertThat(s.tail("n1", 1).lines().get(0).offset()).isEqualTo(4);
+    }
+
+    @Test
+    public void deleteForgetsTheNode() {
+        HistoryStore s = store(1000, 1 << 20);
+        s.append("n1", "t1", 1, lines("t1", 1, 3), null, null);
+        s.append("n2", "t2", 1, lines("t2", 1, 1), null, null);
+        s.delete("n1");
+        assertThat(s.tail("n1", 10).lines()).isEmpty();
+        assertThat(s.progress("n1", "t1").lastSequence()).isZero();
+        assertThat(s.tail("n2", 10).lines()).hasSize(1);
+    }
+}
