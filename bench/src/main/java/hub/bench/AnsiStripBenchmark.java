@@ -82,18 +82,16 @@ public class AnsiStripBenchmark {
 
     @Benchmark
     public void scanner(Blackhole bh) {
-        AnsiStripper s = new AnsiStripper(64 * 1024, (line, off, n) -> bh.consume(n));
-        byte[] in = input;
-        for (int off = 0; off < in.length; off += CHUNK) {
-            s.feed(in, off, Math.min(CHUNK, in.length - off));
-        }
-        s.finish();
+        feedAll(new AnsiStripper(64 * 1024, (line, off, n) -> bh.consume(n)));
     }
 
     /** The scanner with each line decoded to a String, as a consumer wanting text would. */
     @Benchmark
     public void scannerToStrings(Blackhole bh) {
-        AnsiStripper s = new AnsiStripper(64 * 1024, AnsiStripper.strings(bh::consume));
+        feedAll(new AnsiStripper(64 * 1024, AnsiStripper.strings(bh::consume)));
+    }
+
+    private void feedAll(AnsiStripper s) {
         byte[] in = input;
         for (int off = 0; off < in.length; off += CHUNK) {
             s.feed(in, off, Math.min(CHUNK, in.length - off));

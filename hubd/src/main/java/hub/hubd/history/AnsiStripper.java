@@ -114,30 +114,10 @@ public final class AnsiStripper {
         }
     }
 
-    /** Reads CSI parameter bytes in a tight loop up to the final byte (or the chunk's end). */
+    /** Reads a CSI sequence's bytes in a tight loop up to its final byte (or the chunk's end). */
     private int csiRun(byte[] src, int i, int end) {
-        while (i < end) {
-            int b = src[i++] & 0xff;
-            if (b >= 0x40 && b <= 0x7e) {
-                state = GROUND;
-                if (!csiPrivate) {
-                    csiDispatch(b);
-                }
-                return i;
-            }
-            if (b >= '0' && b <= '9') {
-                if (!csiSecondParam && csiParam < 10_000) {
-                    csiParam = csiParam * 10 + (b - '0');
-                }
-            } else if (b == ';' || b == ':') {
-                csiSecondParam = true;
-            } else if (b >= 0x3c && b <= 0x3f) {
-                csiPrivate = true;
-            } else if (b < 0x20 || b == 0x7f) {
-                csi(b); // ESC, CAN/SUB, C0 controls: the general rules
-                return i;
-            }
-            // intermediates 0x20-0x2f and bytes >= 0x80: part of the sequence, ignored
+        while (i < end && state == CSI) {
+            csi(src[i++] & 0xff);
         }
         return i;
     }
