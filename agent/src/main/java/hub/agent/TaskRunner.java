@@ -1,0 +1,280 @@
+package hub.agent;
+
+import com.google.protobuf.ByteString;
+import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.OutputStream;
+import hub.proto.agent.v1.RunCommand;
+import hub.proto.agent.v1.TaskOutcome;
+import hub.proto.agent.v1.TaskOutput;
+import hub.proto.agent.v1.TaskResult;
+import hub.proto.agent.v1.TaskStarted;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the hub's commands on this node. Each task's stdout and stderr are read in chunks numbered
+ * 1, 2, 3… across both streams and sent through the {@link Outbox}; every chunk is kept until the hub
+ * acknowledges it and resent after a reconnect ({@link #resendAll}). The unacknowledged bytes of all
+ * tasks share one budget: when it is spent, the readers stop reading, so the process blocks on its
+ * full pipe and nothing is dropped. Timeouts and cancels kill the whole process tree. The result is
+ * sent after all output and kept until the hub acknowledges it.
+ *
+ * <p>Threads: two reader threads per task (they block on the pipe and on the budget), gRPC callbacks
+ * calling {@link #ack}/{@link #cancel}, and the shared timer for timeouts. A task's state is guarded
+ * by its own monitor.
+ */
+public final class TaskRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+    static final int CHUNK = 16 * 1024;
+
+    /** Where messages for the hub go. Sends while disconnected may be dropped: they are resent. */
+    @FunctionalInterface
+    public interface Outbox {
+        void send(AgentMessage message);
+    }
+
+    private final Outbox outbox;
+    private final ScheduledExecutorService timers;
+    private final Semaphore budget;
+    private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+
+    /**
+     * @param maxUnackedBytes output kept for resending, over all tasks; at least 2 chunks (32 KiB)
+     */
+    public TaskRunner(Outbox outbox, ScheduledExecutorService timers, int maxUnackedBytes) {
+        if (maxUnackedBytes < 2 * CHUNK) {
+            throw new IllegalArgumentException("maxUnackedBytes must be at least " + 2 * CHUNK);
+        }
+        this.outbox = outbox;
+        this.timers = timers;
+        this.budget = new Semaphore(maxUnackedBytes);
+    }
+
+    /** Ids of tasks still running or holding unacknowledged output or results (for Hello). */
+    public Set<String> pendingTaskIds() {
+        return Set.copyOf(tasks.keySet());
+    }
+
+    /** Starts a task; a task id already known is ignored (the hub resent RunCommand). */
+    public void start(RunCommand cmd) {
+        Task t = new Task(cmd);
+        if (tasks.putIfAbsent(cmd.getTaskId(), t) != null) {
+            return;
+        }
+        t.launch();
+    }
+
+    /** The hub stored every chunk of the task up to {@code sequence}. */
+    public void ack(String taskId, long sequence) {
+        Task t = tasks.get(taskId);
+        if (t != null) {
+            t.ack(sequence);
+        }
+    }
+
+    /** The hub stored the task's result: forget the task. */
+    public void ackResult(String taskId) {
+        Task t = tasks.get(taskId);
+        if (t != null && t.resultSent()) {
+            tasks.remove(taskId, t);
+        }
+    }
+
+    /** Kills the task's process tree; it ends as CANCELLED. */
+    public void cancel(String taskId, String reason) {
+        Task t = tasks.get(taskId);
+        if (t != null) {
+            t.kill(TaskOutcome.TASK_OUTCOME_CANCELLED, reason);
+        }
+    }
+
+    /** After a reconnect: every unacknowledged chunk and result again, in order. */
+    public void resendAll() {
+        for (Task t : tasks.values()) {
+            t.resend();
+        }
+    }
+
+    /** Kills every running task (agent stopping). */
+    @Override
+    public void close() {
+        for (Task t : tasks.values()) {
+            t.kill(TaskOutcome.TASK_OUTCOME_CANCELLED, "agent stopping");
+        }
+    }
+
+    private final class Task {
+        private final RunCommand cmd;
+        private final String id;
+        // guarded by this
+        private final TreeMap<Long, TaskOutput> unacked = new TreeMap<>();
+        private long nextSequence = 1;
+        private long ackedSequence;
+        private TaskResult result;
+        private TaskOutcome killedAs;
+        private String killReason;
+        private Process process;
+        private ScheduledFuture<?> timeout;
+        private long startedAt;
+
+        Task(RunCommand cmd) {
+            this.cmd = cmd;
+            this.id = cmd.getTaskId();
+        }
+
+        void launch() {
+            List<String> argv = cmd.getArgvCount() > 0 ? cmd.getArgvList()
+                    : List.of("/bin/sh", "-c", cmd.getShellCommand());
+            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(argv));
+            pb.environment().putAll(cmd.getEnvMap());
+            if (!cmd.getWorkingDir().isEmpty()) {
+                pb.directory(Path.of(cmd.getWorkingDir()).toFile());
+            }
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            Process p;
+            try {
+                synchronized (this) {
+                    p = pb.start();
+                    process = p;
+                    startedAt = System.currentTimeMillis();
+                }
+            } catch (IOException | RuntimeException e) {
+                log.info("task {} could not start: {}", id, e.getMessage());
+                finish(TaskOutcome.TASK_OUTCOME_FAILED, -1, "could not start: " + e.getMessage());
+                return;
+            }
+            outbox.send(AgentMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id)
+                    .setStartedAtUnixMillis(startedAt).setPid(p.pid())).build());
+            if (cmd.getTimeoutMillis() > 0) {
+                synchronized (this) {
+                    timeout = timers.schedule(() -> kill(TaskOutcome.TASK_OUTCOME_TIMED_OUT,
+                            "timed out after " + cmd.getTimeoutMillis() + "ms"), cmd.getTimeoutMillis(),
+                            TimeUnit.MILLISECONDS);
+                }
+            }
+            CompletableFuture<Void> out = read(p.getInputStream(), OutputStream.OUTPUT_STREAM_STDOUT);
+            CompletableFuture<Void> err = read(p.getErrorStream(), OutputStream.OUTPUT_STREAM_STDERR);
+            CompletableFuture.allOf(out, err, p.onExit()).whenComplete((v, e) -> {
+                TaskOutcome killed;
+                String reason;
+                synchronized (this) {
+                    killed = killedAs;
+                    reason = killReason;
+                    if (timeout != null) {
+                        timeout.cancel(false);
+                    }
+                }
+                int code = p.exitValue();
+                if (killed != null) {
+                    finish(killed, code, reason);
+                } else {
+                    finish(TaskOutcome.TASK_OUTCOME_EXITED, code, "");
+                }
+            });
+        }
+
+        private CompletableFuture<Void> read(InputStream in, OutputStream stream) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[CHUNK];
+                try (in) {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        budget.acquire(n); // backpressure: stop reading while the hub is behind
+                        chunk(stream, ByteString.copyFrom(buf, 0, n));
+                    }
+                } catch (IOException e) {
+                    log.debug("task {} {} closed: {}", id, stream, e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.complete(null);
+                }
+            }, "task-" + id + "-" + (stream == OutputStream.OUTPUT_STREAM_STDOUT ? "out" : "err"));
+            t.setDaemon(true);
+            t.start();
+            return done;
+        }
+
+        private void chunk(OutputStream stream, ByteString data) {
+            TaskOutput o;
+            synchronized (this) {
+                o = TaskOutput.newBuilder().setTaskId(id).setStream(stream).setSequence(nextSequence++)
+                        .setData(data).setReadAtUnixMillis(System.currentTimeMillis()).build();
+                unacked.put(o.getSequence(), o);
+                // Sent under the lock so chunks leave in sequence order.
+                outbox.send(AgentMessage.newBuilder().setTaskOutput(o).build());
+            }
+        }
+
+        synchronized void ack(long sequence) {
+            if (sequence <= ackedSequence) {
+                return;
+            }
+            ackedSequence = sequence;
+            var done = unacked.headMap(sequence, true);
+            int bytes = 0;
+            for (TaskOutput o : done.values()) {
+                bytes += o.getData().size();
+            }
+            done.clear();
+            budget.release(bytes);
+        }
+
+        void kill(TaskOutcome as, String reason) {
+            Process p;
+            synchronized (this) {
+                if (result != null || killedAs != null) {
+                    return;
+                }
+                killedAs = as;
+                killReason = reason;
+                p = process;
+            }
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+
+        private void finish(TaskOutcome outcome, int exitCode, String error) {
+            TaskResult r;
+            synchronized (this) {
+                r = TaskResult.newBuilder().setTaskId(id).setOutcome(outcome).setExitCode(exitCode)
+                        .setError(error == null ? "" : error).setLastSequence(nextSequence - 1)
+                        .setStartedAtUnixMillis(startedAt).setFinishedAtUnixMillis(System.currentTimeMillis())
+                        .build();
+                result = r;
+            }
+            log.info("task {} {} (exit {})", id, outcome, exitCode);
+            outbox.send(AgentMessage.newBuilder().setTaskResult(r).build());
+        }
+
+        synchronized boolean resultSent() {
+            return result != null;
+        }
+
+        synchronized void resend() {
+            for (TaskOutput o : unacked.values()) {
+                outbox.send(AgentMessage.newBuilder().setTaskOutput(o).build());
+            }
+            if (result != null) {
+                outbox.send(AgentMessage.newBuilder().setTaskResult(result).build());
+            }
+        }
+    }
+}
