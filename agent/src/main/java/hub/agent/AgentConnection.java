@@ -50,9 +50,11 @@ public final class AgentConnection implements AutoCloseable {
     private final Listener listener;
     private final Backoff backoff;
 
+    private final Object sendLock = new Object();
+    private final TaskRunner runner;
     private int hubIndex;
     private long generation;
-    private ClientCallStreamObserver<AgentMessage> stream;
+    private volatile ClientCallStreamObserver<AgentMessage> stream;
     private ScheduledFuture<?> heartbeats;
     private ScheduledFuture<?> reconnect;
     private boolean usedCredential;
@@ -80,6 +82,31 @@ public final class AgentConnection implements AutoCloseable {
         if (this.joinToken == null && credentials.load().isEmpty()) {
             throw new IllegalArgumentException(
                     "no stored credential and no join token: give --join-token for the first start");
+        }
+        this.runner = new TaskRunner(this::sendIfConnected, scheduler, UNACKED_OUTPUT_BYTES);
+    }
+
+    /** Task output kept for resending until the hub acknowledges it (the runner's budget). */
+    static final int UNACKED_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+    /** Sends on the current stream if it is welcomed; otherwise the runner resends after reconnect. */
+    private void sendIfConnected(AgentMessage m) {
+        if (connected) {
+            write(m);
+        }
+    }
+
+    /** gRPC observers are not thread-safe: every write goes through here. */
+    private void write(AgentMessage m) {
+        synchronized (sendLock) {
+            ClientCallStreamObserver<AgentMessage> s = stream;
+            if (s != null) {
+                try {
+                    s.onNext(m);
+                } catch (RuntimeException e) {
+                    log.debug("send failed: {}", e.toString());
+                }
+            }
         }
     }
 
@@ -134,7 +161,8 @@ public final class AgentConnection implements AutoCloseable {
                 .setAgentVersion(identity.version())
                 .setName(identity.name())
                 .putAllLabels(identity.labels())
-                .setProtocolVersion(1);
+                .setProtocolVersion(1)
+                .addAllPendingTaskIds(runner.pendingTaskIds());
         var cred = credentials.load();
         usedCredential = cred.isPresent();
         if (usedCredential) {
@@ -142,10 +170,22 @@ public final class AgentConnection implements AutoCloseable {
         } else {
             hello.setJoinToken(joinToken);
         }
-        stream.onNext(AgentMessage.newBuilder().setHello(hello).build());
+        write(AgentMessage.newBuilder().setHello(hello).build());
     }
 
-    private synchronized void onHubMessage(long gen, HubMessage m) {
+    private void onHubMessage(long gen, HubMessage m) {
+        // Task messages go to the runner without this connection's lock (the runner's locks come
+        // first when it sends); stale streams' messages are still fine: they are idempotent.
+        switch (m.getBodyCase()) {
+            case RUN_COMMAND -> runner.start(m.getRunCommand());
+            case CANCEL -> runner.cancel(m.getCancel().getTaskId(), m.getCancel().getReason());
+            case OUTPUT_ACK -> runner.ack(m.getOutputAck().getTaskId(), m.getOutputAck().getSequence());
+            case RESULT_ACK -> runner.ackResult(m.getResultAck().getTaskId());
+            default -> onStreamMessage(gen, m);
+        }
+    }
+
+    private synchronized void onStreamMessage(long gen, HubMessage m) {
         if (gen != generation || closed) {
             return;
         }
@@ -166,12 +206,15 @@ public final class AgentConnection implements AutoCloseable {
                 log.info("{} as node {} ({}), heartbeat every {}ms", firstJoin ? "joined" : "reconnected",
                         w.getNodeName(), w.getNodeId(), interval);
                 listener.welcomed(w.getNodeId(), firstJoin);
+                runner.resendAll();
             }
             case DRAIN -> {
                 var d = m.getDrain();
                 log.info("hub asked to drain: {}", d.getReason());
                 endStream(gen);
-                stream.onCompleted();
+                synchronized (sendLock) {
+                    stream.onCompleted();
+                }
                 scheduleReconnect(Status.UNAVAILABLE.withDescription("drained: " + d.getReason()),
                         Duration.ofMillis(d.getReconnectAfterMillis()));
             }
@@ -187,7 +230,7 @@ public final class AgentConnection implements AutoCloseable {
             // The transport is backed up; a heartbeat queued behind it would not be timely anyway.
             return;
         }
-        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
+        write(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
                 .setSentAtUnixMillis(System.currentTimeMillis())).build());
     }
 
@@ -239,6 +282,7 @@ public final class AgentConnection implements AutoCloseable {
         }
         closed = true;
         connected = false;
+        runner.close();
         cancelHeartbeats();
         if (reconnect != null) {
             reconnect.cancel(false);

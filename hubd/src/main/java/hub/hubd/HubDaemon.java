@@ -6,6 +6,12 @@ import hub.hubd.auth.JoinTokens;
 import hub.hubd.config.HubConfig;
 import hub.hubd.core.Ids;
 import hub.hubd.grpc.AgentGrpcServer;
+import hub.hubd.history.HistoryStore;
+import hub.hubd.redis.RedisConnection;
+import hub.hubd.store.JdbcHistoryStore;
+import hub.hubd.store.JdbcTaskRepository;
+import hub.hubd.tasks.TaskIngest;
+import hub.hubd.tasks.TaskService;
 import hub.hubd.registry.LivenessMonitor;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.registry.NodeJoiner;
@@ -46,6 +52,8 @@ public final class HubDaemon implements AutoCloseable {
     private final WriteBehindWriter writer;
     private final LivenessMonitor liveness;
     private final NodeJoiner joiner;
+    private final RedisConnection redis;
+    private final TaskIngest ingest;
     private final AgentGrpcServer grpc;
     private final HttpApi http;
     private volatile boolean ready;
@@ -67,9 +75,18 @@ public final class HubDaemon implements AutoCloseable {
             this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
             this.liveness = new LivenessMonitor(registry, metrics);
             this.joiner = new NodeJoiner(nodeRepo, registry, clock, metrics);
-            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, hubId);
-            this.http = new HttpApi(apiTokens, joinTokens, new NodeDirectory(nodeRepo, registry), registry,
-                    metrics, () -> ready);
+            this.redis = config.historyStore() == HubConfig.HistoryStoreKind.REDIS
+                    ? new RedisConnection(config.redisUrl()) : null;
+            HistoryStore history = redis != null
+                    ? redis.historyStore(config.historyMaxLines(), config.historyMaxBytes())
+                    : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
+            NodeDirectory directory = new NodeDirectory(nodeRepo, registry);
+            JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
+            TaskService tasks = new TaskService(taskRepo, directory, registry, clock);
+            this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics);
+            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId);
+            this.http = new HttpApi(apiTokens, joinTokens, directory, registry, tasks, history, metrics,
+                    () -> ready);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -77,6 +94,12 @@ public final class HubDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             db.close();
             throw e;
+        }
+    }
+
+    private void closeRedis() {
+        if (redis != null) {
+            redis.close();
         }
     }
 
@@ -155,6 +178,8 @@ public final class HubDaemon implements AutoCloseable {
         grpc.shutdown(grace);
         joiner.close();
         http.close();
+        ingest.close();
+        closeRedis();
         writer.close();
         if (!writer.flush(grace)) {
             log.warn("stopping with {} node writes not flushed (database unavailable)", registry.dirtyCount());

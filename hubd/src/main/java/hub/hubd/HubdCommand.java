@@ -58,11 +58,35 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "Default: ${DEFAULT-VALUE}")
     String shutdownGrace;
 
+    @Option(names = "--history-store", paramLabel = "sqlite|redis", defaultValue = "sqlite",
+            description = "Where terminal history lives: the database (sqlite, also with --db-url "
+                    + "postgresql) or Redis (several hubs). Default: ${DEFAULT-VALUE}")
+    String historyStore;
+
+    @Option(names = "--redis-url", paramLabel = "URL",
+            description = "Redis for --history-store redis, e.g. redis://127.0.0.1:6379")
+    String redisUrl;
+
+    @Option(names = "--history-max-lines", paramLabel = "N", defaultValue = "100000",
+            description = "Per-node history cap in lines; the oldest are trimmed. Default: ${DEFAULT-VALUE}")
+    long historyMaxLines;
+
+    @Option(names = "--history-max-bytes", paramLabel = "N", defaultValue = "67108864",
+            description = "Per-node history cap in bytes; the oldest lines are trimmed. Default: ${DEFAULT-VALUE}")
+    long historyMaxBytes;
+
     /** Validates the options into a {@link HubConfig}. */
     @Override
     public HubConfig call() {
+        HubConfig.HistoryStoreKind kind = switch (historyStore) {
+            case "sqlite" -> HubConfig.HistoryStoreKind.SQLITE;
+            case "redis" -> HubConfig.HistoryStoreKind.REDIS;
+            default -> throw new IllegalArgumentException("history-store must be sqlite or redis, not '"
+                    + historyStore + "'");
+        };
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat,
-                Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace));
+                Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace), kind, redisUrl,
+                historyMaxLines, historyMaxBytes);
     }
 
     /** Prints hubd's version. */

@@ -62,8 +62,7 @@ class PostgresStoreTest {
     @Test
     void joinReconnectAndRestartOnPostgres() {
         HubConfig base = HubConfig.defaults(dir.resolve("data"));
-        HubConfig pg = new HubConfig(base.dataDir(), base.bind(), 0, 0, SERVER + dbName + USER, "text",
-                Duration.ofMillis(200), base.shutdownGrace());
+        HubConfig pg = base.withListeners(0, 0, SERVER + dbName + USER).withHeartbeatInterval(Duration.ofMillis(200));
         hub = new TestHub(pg);
         String token = hub.joinToken(1, "15m", Map.of("db", "pg"));
         CredentialStore creds = CredentialStore.memory();

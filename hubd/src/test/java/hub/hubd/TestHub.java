@@ -51,8 +51,7 @@ final class TestHub implements AutoCloseable {
         int grpcPort = daemon.grpcPort();
         int httpPort = daemon.httpPort();
         daemon.close();
-        daemon = HubDaemon.start(new HubConfig(dataDir, "127.0.0.1", httpPort, grpcPort, config.dbUrl(), "text",
-                config.heartbeatInterval(), config.shutdownGrace()));
+        daemon = HubDaemon.start(config.withListeners(httpPort, grpcPort, config.dbUrl()));
     }
 
     String adminToken() {

@@ -37,6 +37,7 @@ public final class HttpApi implements AutoCloseable {
     private volatile HubInfo info;
 
     public HttpApi(ApiTokens apiTokens, JoinTokens joinTokens, NodeDirectory nodes, NodeRegistry registry,
+            hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history,
             PrometheusMeterRegistry metrics, BooleanSupplier ready) {
         this.apiTokens = apiTokens;
         this.joinTokens = joinTokens;
@@ -47,6 +48,7 @@ public final class HttpApi implements AutoCloseable {
         ApiErrors errors = new ApiErrors(mapper);
         NodeRoutes nodeRoutes = new NodeRoutes(nodes);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
+        TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -68,6 +70,10 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/join-tokens", tokenRoutes::create);
             cfg.routes.get("/api/v1/join-tokens", tokenRoutes::list);
             cfg.routes.delete("/api/v1/join-tokens/{id}", tokenRoutes::revoke);
+            cfg.routes.post("/api/v1/nodes/{node}/tasks", taskRoutes::create);
+            cfg.routes.get("/api/v1/tasks/{id}", taskRoutes::show);
+            cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
+            cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
         });
     }
 

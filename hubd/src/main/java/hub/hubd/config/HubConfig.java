@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param logFormat         {@code text} or {@code json}
  * @param heartbeatInterval sent to agents; offline after 3 missed intervals
  * @param shutdownGrace     how long SIGTERM waits for streams and queues before forcing
+ * @param historyStore      where terminal history lives
+ * @param redisUrl          Redis for the redis history store ({@code redis://host:port})
+ * @param historyMaxLines   per-node history cap in lines
+ * @param historyMaxBytes   per-node history cap in bytes
  */
 public record HubConfig(
         Path dataDir,
@@ -26,7 +30,14 @@ public record HubConfig(
         String dbUrl,
         String logFormat,
         Duration heartbeatInterval,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        HistoryStoreKind historyStore,
+        String redisUrl,
+        long historyMaxLines,
+        long historyMaxBytes) {
+
+    /** Which terminal-history backend to use. */
+    public enum HistoryStoreKind { SQLITE, REDIS }
 
     public HubConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -37,6 +48,13 @@ public record HubConfig(
         requirePort("grpc-port", grpcPort);
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new IllegalArgumentException("log-format must be text or json, not '" + logFormat + "'");
+        }
+        Objects.requireNonNull(historyStore, "historyStore");
+        if (historyStore == HistoryStoreKind.REDIS && (redisUrl == null || redisUrl.isBlank())) {
+            throw new IllegalArgumentException("history-store redis needs --redis-url");
+        }
+        if (historyMaxLines < 1 || historyMaxBytes < 1) {
+            throw new IllegalArgumentException("history-max-lines and history-max-bytes must be positive");
         }
         if (heartbeatInterval.toMillis() < 50) {
             throw new IllegalArgumentException("heartbeat-interval must be at least 50ms");
@@ -59,12 +77,25 @@ public record HubConfig(
     /** A configuration for tests and embedding: a data dir, free ports on loopback, defaults. */
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
-                Duration.ofSeconds(10), Duration.ofSeconds(10));
+                Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
+                64L * 1024 * 1024);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes);
+    }
+
+    /** This configuration with other ports and database (tests restart a hub on the same ports). */
+    public HubConfig withListeners(int http, int grpc, String db) {
+        return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes);
+    }
+
+    /** This configuration with another history backend and caps. */
+    public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, kind, redis, maxLines, maxBytes);
     }
 }

@@ -24,7 +24,8 @@ public final class AgentGrpcServer implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final ExecutorService callbacks;
 
-    public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner, String hubId) {
+    public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner,
+            hub.hubd.tasks.TaskIngest ingest, String hubId) {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "grpc-timers");
             t.setDaemon(true);
@@ -40,7 +41,7 @@ public final class AgentGrpcServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        AgentService service = new AgentService(registry, joiner, hubId, timers);
+        AgentService service = new AgentService(registry, joiner, ingest, hubId, timers);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
                 .addService(ServerInterceptors.intercept(service, new AgentService.RemoteAddressInterceptor()))
                 // Agents may ping to find a dead hub; answer pings no faster than every 10s.

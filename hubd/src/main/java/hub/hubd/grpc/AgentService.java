@@ -23,12 +23,15 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
 
     private final NodeRegistry registry;
     private final NodeJoiner joiner;
+    private final hub.hubd.tasks.TaskIngest ingest;
     private final String hubId;
     private final ScheduledExecutorService timers;
 
-    AgentService(NodeRegistry registry, NodeJoiner joiner, String hubId, ScheduledExecutorService timers) {
+    AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest, String hubId,
+            ScheduledExecutorService timers) {
         this.registry = registry;
         this.joiner = joiner;
+        this.ingest = ingest;
         this.hubId = hubId;
         this.timers = timers;
     }
@@ -36,7 +39,7 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<HubMessage> responseObserver) {
         SocketAddress remote = REMOTE.get();
-        return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner,
+        return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest,
                 remote == null ? "unknown" : remote.toString(), hubId, timers);
     }
 

@@ -8,7 +8,15 @@ import hub.hubd.registry.NodeRegistry;
 import hub.hubd.registry.NodeSession;
 import hub.hubd.registry.OfflineReason;
 import hub.hubd.registry.Welcome;
+import hub.hubd.tasks.TaskIngest;
+import hub.hubd.tasks.TaskState;
 import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.Cancel;
+import hub.proto.agent.v1.OutputAck;
+import hub.proto.agent.v1.OutputStream;
+import hub.proto.agent.v1.ResultAck;
+import hub.proto.agent.v1.RunCommand;
+import hub.proto.agent.v1.TaskOutcome;
 import hub.proto.agent.v1.Drain;
 import hub.proto.agent.v1.Hello;
 import hub.proto.agent.v1.HubMessage;
@@ -35,6 +43,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private final ServerCallStreamObserver<HubMessage> out;
     private final NodeRegistry registry;
     private final NodeJoiner joiner;
+    private final TaskIngest ingest;
     private final String remote;
     private final String hubId;
     private final AtomicBoolean helloSeen = new AtomicBoolean();
@@ -43,10 +52,11 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private volatile boolean closed;
 
     AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
-            String remote, String hubId, ScheduledExecutorService timers) {
+            TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers) {
         this.out = out;
         this.registry = registry;
         this.joiner = joiner;
+        this.ingest = ingest;
         this.remote = remote;
         this.hubId = hubId;
         this.helloTimeout = timers.schedule(
@@ -73,10 +83,44 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                     registry.heartbeat(id, this);
                 }
             }
-            // Task messages belong to the task feature; a hub that sends no RunCommand never
-            // receives them from a conforming agent. Unknown cases are ignored (forward compat).
+            case TASK_STARTED, TASK_OUTPUT, TASK_RESULT -> {
+                String id = nodeId;
+                if (id == null) {
+                    fail(Status.FAILED_PRECONDITION.withDescription("task message before welcome"));
+                } else {
+                    onTaskMessage(id, msg);
+                }
+            }
+            // Unknown cases are ignored (forward compatibility).
             default -> log.debug("ignoring {} from {}", msg.getBodyCase(), remote);
         }
+    }
+
+    private void onTaskMessage(String id, AgentMessage msg) {
+        switch (msg.getBodyCase()) {
+            case TASK_STARTED -> ingest.started(id, this, msg.getTaskStarted().getTaskId(),
+                    msg.getTaskStarted().getStartedAtUnixMillis());
+            case TASK_OUTPUT -> {
+                var o = msg.getTaskOutput();
+                ingest.output(id, this, o.getTaskId(), o.getStream() == OutputStream.OUTPUT_STREAM_STDERR,
+                        o.getSequence(), o.getData().toByteArray());
+            }
+            case TASK_RESULT -> {
+                var r = msg.getTaskResult();
+                ingest.result(id, this, r.getTaskId(), stateOf(r.getOutcome()), r.getExitCode(), r.getError(),
+                        r.getLastSequence(), r.getStartedAtUnixMillis(), r.getFinishedAtUnixMillis());
+            }
+            default -> throw new IllegalStateException("not a task message: " + msg.getBodyCase());
+        }
+    }
+
+    private static TaskState stateOf(TaskOutcome o) {
+        return switch (o) {
+            case TASK_OUTCOME_EXITED -> TaskState.EXITED;
+            case TASK_OUTCOME_TIMED_OUT -> TaskState.TIMED_OUT;
+            case TASK_OUTCOME_CANCELLED -> TaskState.CANCELLED;
+            default -> TaskState.FAILED;
+        };
     }
 
     private void onHello(Hello hello) {
@@ -166,14 +210,16 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     private boolean closedForWrites;
 
-    private synchronized void send(HubMessage m) {
+    private synchronized boolean send(HubMessage m) {
         if (closedForWrites || out.isCancelled()) {
-            return;
+            return false;
         }
         try {
             out.onNext(m);
+            return true;
         } catch (RuntimeException e) {
             log.debug("send to {} failed", remote, e);
+            return false;
         }
     }
 
@@ -203,5 +249,32 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     @Override
     public String remoteAddress() {
         return remote;
+    }
+
+    @Override
+    public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
+        var b = RunCommand.newBuilder().setTaskId(taskId).setTimeoutMillis(timeoutMillis);
+        if (shellCommand != null) {
+            b.setShellCommand(shellCommand);
+        } else {
+            b.addAllArgv(argv);
+        }
+        return send(HubMessage.newBuilder().setRunCommand(b).build());
+    }
+
+    @Override
+    public void cancelTask(String taskId, String reason) {
+        send(HubMessage.newBuilder().setCancel(Cancel.newBuilder().setTaskId(taskId).setReason(reason)).build());
+    }
+
+    @Override
+    public void ackOutput(String taskId, long sequence) {
+        send(HubMessage.newBuilder().setOutputAck(OutputAck.newBuilder().setTaskId(taskId).setSequence(sequence))
+                .build());
+    }
+
+    @Override
+    public void ackResult(String taskId) {
+        send(HubMessage.newBuilder().setResultAck(ResultAck.newBuilder().setTaskId(taskId)).build());
     }
 }

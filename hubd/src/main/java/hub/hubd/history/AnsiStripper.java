@@ -503,6 +503,23 @@ public final class AnsiStripper {
         cursor = 0;
     }
 
+    /**
+     * Restores an unfinished line saved with {@link #pendingLine()} (after a hub restart), with the
+     * cursor at its end.
+     */
+    public void restore(String pending) {
+        byte[] b = pending.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(b.length, maxLine - 1);
+        if (line.length < n) {
+            grow(n);
+        }
+        System.arraycopy(b, 0, line, 0, n);
+        len = n;
+        cursor = n;
+        state = GROUND;
+        utf8Needed = 0;
+    }
+
     /** The unfinished current line as a terminal would show it now (for live views). */
     public String pendingLine() {
         return new String(line, 0, len, StandardCharsets.UTF_8);

@@ -241,6 +241,12 @@ public final class NodeRegistry {
         return n == null ? Optional.empty() : Optional.of(n.view());
     }
 
+    /** The node's current stream, if it is online here. */
+    public Optional<NodeSession> session(String nodeId) {
+        LiveNode n = byId.get(nodeId);
+        return n == null ? Optional.empty() : Optional.ofNullable(n.session);
+    }
+
     /** Number of nodes with an attached stream. */
     public int onlineCount() {
         int c = 0;

@@ -14,4 +14,20 @@ public interface NodeSession {
 
     /** Peer address, for logs. */
     String remoteAddress();
+
+    /**
+     * Sends a command to run. Exactly one of {@code shellCommand} and {@code argv} is non-null.
+     *
+     * @return false when the stream is already closed
+     */
+    boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis);
+
+    /** Asks the agent to kill a task. */
+    void cancelTask(String taskId, String reason);
+
+    /** Acknowledges a task's output up to {@code sequence}. */
+    void ackOutput(String taskId, long sequence);
+
+    /** Acknowledges a task's result. */
+    void ackResult(String taskId);
 }

@@ -138,7 +138,7 @@ class ApiFaultTest {
         NodeRegistry registry = new NodeRegistry(Clock.systemUTC(), System::nanoTime, Duration.ofSeconds(10));
         api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC()), new NodeDirectory(new BrokenNodes(), registry),
-                registry, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true);
+                registry, null, null, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true);
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);

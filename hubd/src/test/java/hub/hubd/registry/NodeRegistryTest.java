@@ -36,6 +36,23 @@ class NodeRegistryTest {
         public String remoteAddress() {
             return "test";
         }
+
+        @Override
+        public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
+            return false;
+        }
+
+        @Override
+        public void cancelTask(String taskId, String reason) {
+        }
+
+        @Override
+        public void ackOutput(String taskId, long sequence) {
+        }
+
+        @Override
+        public void ackResult(String taskId) {
+        }
     }
 
     private void load(String id) {

@@ -75,6 +75,23 @@ class WriteBehindWriterTest {
         public String remoteAddress() {
             return "test";
         }
+
+        @Override
+        public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
+            return false;
+        }
+
+        @Override
+        public void cancelTask(String taskId, String reason) {
+        }
+
+        @Override
+        public void ackOutput(String taskId, long sequence) {
+        }
+
+        @Override
+        public void ackResult(String taskId) {
+        }
     }
 
     private static NodeRecord record(String id) {

@@ -1,0 +1,111 @@
+package hub.hubd.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.config.Durations;
+import hub.hubd.core.HubException;
+import hub.hubd.history.HistoryLine;
+import hub.hubd.history.HistoryPage;
+import hub.hubd.history.HistoryStore;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.tasks.Task;
+import hub.hubd.tasks.TaskService;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** Tasks ({@code /api/v1/nodes/{node}/tasks}, {@code /api/v1/tasks/{id}}) and node history. */
+final class TaskRoutes {
+    static final int MAX_LINES = 10_000;
+
+    private final TaskService tasks;
+    private final NodeDirectory nodes;
+    private final HistoryStore history;
+    private final ObjectMapper mapper;
+
+    TaskRoutes(TaskService tasks, NodeDirectory nodes, HistoryStore history, ObjectMapper mapper) {
+        this.tasks = tasks;
+        this.nodes = nodes;
+        this.history = history;
+        this.mapper = mapper;
+    }
+
+    /** Body of {@code POST …/tasks}. */
+    record CreateTask(String command, List<String> argv, String timeout) {
+    }
+
+    /** Task JSON. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record TaskJson(String id, String node, String state, Integer exitCode, String error, String command,
+            List<String> argv, String timeout, String owner, Instant createdAt, Instant startedAt,
+            Instant finishedAt) {
+        static TaskJson of(Task t) {
+            return new TaskJson(t.id(), t.nodeId(), t.state().wireName(), t.exitCode(), t.error(), t.command(),
+                    t.argv(), t.timeoutMs() > 0 ? Durations.format(Duration.ofMillis(t.timeoutMs())) : null,
+                    t.owner(), t.createdAt(), t.startedAt(), t.finishedAt());
+        }
+    }
+
+    /** A history line. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record LineJson(long offset, String taskId, String stream, String text, Instant at) {
+        static LineJson of(HistoryLine l) {
+            return new LineJson(l.offset(), l.taskId(), l.stream(), l.text(), l.at());
+        }
+    }
+
+    /** History JSON: {@code gap} only when lines asked for were trimmed. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record HistoryJson(List<LineJson> lines, long nextOffset, HistoryPage.Gap gap) {
+    }
+
+    void create(Context ctx) {
+        CreateTask req = ApiJson.body(ctx, mapper, CreateTask.class);
+        Duration timeout;
+        try {
+            timeout = req.timeout() == null ? null : Durations.parse(req.timeout());
+        } catch (IllegalArgumentException e) {
+            throw HubException.invalid("timeout: " + e.getMessage());
+        }
+        Task t = tasks.create(HttpApi.principal(ctx), ctx.pathParam("node"), req.command(), req.argv(), timeout);
+        ctx.status(201).json(TaskJson.of(t));
+    }
+
+    void show(Context ctx) {
+        ctx.json(TaskJson.of(tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"))));
+    }
+
+    void cancel(Context ctx) {
+        ctx.status(202).json(TaskJson.of(tasks.cancel(HttpApi.principal(ctx), ctx.pathParam("id"))));
+    }
+
+    void history(Context ctx) {
+        String nodeId = nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id();
+        String after = ctx.queryParam("after");
+        HistoryPage page;
+        if (after != null) {
+            page = history.after(nodeId, number("after", after, 0, Long.MAX_VALUE),
+                    (int) number("limit", ctx.queryParam("limit"), 1, MAX_LINES, 1000));
+        } else {
+            page = history.tail(nodeId, (int) number("tail", ctx.queryParam("tail"), 0, MAX_LINES, 100));
+        }
+        ctx.json(new HistoryJson(page.lines().stream().map(LineJson::of).toList(), page.nextOffset(), page.gap()));
+    }
+
+    private static long number(String name, String value, long min, long max, long dflt) {
+        return value == null ? dflt : number(name, value, min, max);
+    }
+
+    private static long number(String name, String value, long min, long max) {
+        try {
+            long v = Long.parseLong(value);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw HubException.invalid(name + " must be a number between " + min + " and " + max);
+    }
+}

@@ -1,0 +1,71 @@
+package hub.hubd.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.core.StoreException;
+import hub.hubd.tasks.Task;
+import hub.hubd.tasks.TaskRepository;
+import hub.hubd.tasks.TaskState;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** {@link TaskRepository} over JDBC. */
+public final class JdbcTaskRepository implements TaskRepository {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String COLUMNS = "id, node_id, owner, command, argv, timeout_ms, state, exit_code, error, "
+            + "created_at, started_at, finished_at";
+    private static final String FINAL_STATES = "('exited', 'failed', 'timed_out', 'cancelled')";
+    private final Jdbc jdbc;
+
+    public JdbcTaskRepository(Database db) {
+        this.jdbc = db.jdbc();
+    }
+
+    @Override
+    public void insert(Task t) {
+        String argv;
+        try {
+            argv = t.argv() == null ? null : JSON.writeValueAsString(t.argv());
+        } catch (JsonProcessingException e) {
+            throw new StoreException("cannot encode argv", e);
+        }
+        jdbc.update("INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, created_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(), t.owner(), t.command(), argv, t.timeoutMs(),
+                t.state().wireName(), t.createdAt().toEpochMilli());
+    }
+
+    @Override
+    public Optional<Task> find(String id) {
+        return jdbc.queryOne("SELECT " + COLUMNS + " FROM tasks WHERE id = ?", JdbcTaskRepository::row, id);
+    }
+
+    @Override
+    public void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
+            Long finishedAtMillis) {
+        jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "
+                + "started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at) "
+                + "WHERE id = ? AND state NOT IN " + FINAL_STATES, state.wireName(), exitCode, error,
+                startedAtMillis, finishedAtMillis, id);
+    }
+
+    private static Task row(ResultSet rs) throws SQLException {
+        String argv = rs.getString("argv");
+        List<String> list;
+        try {
+            list = argv == null ? null : JSON.readValue(argv, new TypeReference<List<String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new StoreException("stored argv is not JSON", e);
+        }
+        int exit = rs.getInt("exit_code");
+        Integer exitCode = rs.wasNull() ? null : exit;
+        return new Task(rs.getString("id"), rs.getString("node_id"), rs.getString("owner"), rs.getString("command"),
+                list, rs.getLong("timeout_ms"), TaskState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
+                exitCode, rs.getString("error"), Instant.ofEpochMilli(rs.getLong("created_at")),
+                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"));
+    }
+}

@@ -1,0 +1,31 @@
+package hub.hubd.tasks;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A command on a node.
+ *
+ * @param id         task id
+ * @param nodeId     the node it runs on
+ * @param owner      user who created it
+ * @param command    shell command ({@code /bin/sh -c}), or null when {@code argv} is given
+ * @param argv       program and arguments, or null when {@code command} is given
+ * @param timeoutMs  limit in milliseconds; 0 for none
+ * @param state      where it is
+ * @param exitCode   exit status once ended, else null
+ * @param error      why it failed, timed out or was cancelled, else null
+ * @param createdAt  when it was created
+ * @param startedAt  when the process started, or null
+ * @param finishedAt when it ended, or null
+ */
+public record Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
+        TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt) {
+    public Task {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(state, "state");
+        argv = argv == null ? null : List.copyOf(argv);
+    }
+}

@@ -1,0 +1,127 @@
+package hub.hubd.tasks;
+
+import hub.hubd.auth.Principal;
+import hub.hubd.auth.Role;
+import hub.hubd.core.HubException;
+import hub.hubd.core.Ids;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.NodeSession;
+import hub.hubd.registry.NodeView;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Creates, reads and cancels tasks. A task is sent to the node's live stream at once; a node that
+ * is offline gets no task (CONFLICT: the caller decides when to retry, nothing runs by surprise
+ * later). Each node has at most {@link #MAX_UNFINISHED} unfinished tasks: the bounded per-node
+ * command queue; past it a new task is refused with UNAVAILABLE.
+ */
+public final class TaskService {
+    /** Unfinished tasks allowed per node. */
+    public static final int MAX_UNFINISHED = 64;
+    /** Longest timeout accepted. */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+
+    private final TaskRepository repo;
+    private final NodeDirectory nodes;
+    private final NodeRegistry registry;
+    private final Clock clock;
+    private final Map<String, AtomicInteger> unfinished = new ConcurrentHashMap<>();
+
+    public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, Clock clock) {
+        this.repo = repo;
+        this.nodes = nodes;
+        this.registry = registry;
+        this.clock = clock;
+    }
+
+    /**
+     * Creates a task on a node and sends it.
+     *
+     * @throws HubException INVALID (neither or both of command and argv, bad timeout), NOT_FOUND,
+     *                      CONFLICT (node offline), UNAVAILABLE (node's queue full), FORBIDDEN
+     */
+    public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout) {
+        by.require(Role.OPERATOR);
+        boolean hasCommand = command != null && !command.isBlank();
+        boolean hasArgv = argv != null && !argv.isEmpty();
+        if (hasCommand == hasArgv) {
+            throw HubException.invalid("give exactly one of command and argv");
+        }
+        if (hasArgv && argv.stream().anyMatch(a -> a == null || a.indexOf('\0') >= 0)) {
+            throw HubException.invalid("argv elements must be strings without NUL");
+        }
+        if (hasCommand && command.indexOf('\0') >= 0) {
+            throw HubException.invalid("command must not contain NUL");
+        }
+        long timeoutMs = timeout == null ? 0 : timeout.toMillis();
+        if (timeoutMs < 0 || (timeout != null && timeout.compareTo(MAX_TIMEOUT) > 0)) {
+            throw HubException.invalid("timeout must be between 1ms and 7d");
+        }
+        NodeView node = nodes.resolve(by, nodeRef);
+        String nodeId = node.info().id();
+        NodeSession session = registry.session(nodeId).orElseThrow(() -> HubException.conflict(
+                "node " + node.info().name() + " is offline; tasks are only sent to online nodes"));
+        AtomicInteger count = unfinished.computeIfAbsent(nodeId, k -> new AtomicInteger());
+        if (count.incrementAndGet() > MAX_UNFINISHED) {
+            count.decrementAndGet();
+            throw HubException.unavailable("node " + node.info().name() + " already has " + MAX_UNFINISHED
+                    + " unfinished tasks; wait or cancel some");
+        }
+        Instant now = clock.instant();
+        Task t = new Task(Ids.newId(), nodeId, by.user(), hasCommand ? command : null, hasArgv ? argv : null,
+                timeoutMs, TaskState.QUEUED, null, null, now, null, null);
+        try {
+            repo.insert(t);
+        } catch (RuntimeException e) {
+            count.decrementAndGet();
+            throw e;
+        }
+        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs)) {
+            repo.update(t.id(), TaskState.SENT, null, null, null, null);
+        } else {
+            finished(nodeId);
+            repo.update(t.id(), TaskState.FAILED, null, "node went offline before the task was sent", null,
+                    clock.millis());
+        }
+        return get(by, t.id());
+    }
+
+    /** A task visible to {@code by}. */
+    public Task get(Principal by, String id) {
+        Task t = repo.find(id).orElseThrow(() -> HubException.notFound("no task " + id));
+        try {
+            nodes.resolve(by, t.nodeId());
+        } catch (HubException e) {
+            if (e.kind() == HubException.Kind.NOT_FOUND && !by.seesAllNodes()) {
+                throw HubException.notFound("no task " + id);
+            }
+            // the node was removed since: its tasks stay readable
+        }
+        return t;
+    }
+
+    /** Asks the agent to kill the task; a finished task is returned as it is. */
+    public Task cancel(Principal by, String id) {
+        by.require(Role.OPERATOR);
+        Task t = get(by, id);
+        if (!t.state().isFinal()) {
+            registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, "cancelled by " + by.user()));
+        }
+        return t;
+    }
+
+    /** A task of the node reached a final state (called by ingest). */
+    void finished(String nodeId) {
+        AtomicInteger c = unfinished.get(nodeId);
+        if (c != null && c.get() > 0) {
+            c.decrementAndGet();
+        }
+    }
+}

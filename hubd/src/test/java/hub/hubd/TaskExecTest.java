@@ -1,0 +1,128 @@
+package hub.hubd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import hub.agent.AgentConnection;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tasks end to end: API → hub → real agent → process → output stripped into history → result. */
+class TaskExecTest {
+    @TempDir
+    Path dir;
+    TestHub hub;
+    AgentConnection agent;
+
+    @BeforeEach
+    void start() {
+        hub = new TestHub(dir.resolve("data"), Duration.ofSeconds(10));
+        agent = hub.agent("runner-1", hub.joinToken(1, "15m", Map.of()));
+        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        hub.close();
+    }
+
+    private JsonNode create(String body) {
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/runner-1/tasks", body, hub.adminToken());
+        assertThat(a.status()).as(a.body()).isEqualTo(201);
+        return a.json();
+    }
+
+    private JsonNode awaitFinal(String id) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            String s = hub.get("/api/v1/tasks/" + id).get("state").asText();
+            return List.of("exited", "failed", "timed_out", "cancelled").contains(s);
+        });
+        return hub.get("/api/v1/tasks/" + id);
+    }
+
+    private List<String> historyOf(String taskId) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode l : hub.get("/api/v1/nodes/runner-1/history?tail=1000").get("lines")) {
+            if (taskId.equals(l.path("taskId").asText())) {
+                out.add(l.get("stream").asText() + ":" + l.get("text").asText());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void commandRunsItsOutputIsStrippedIntoHistoryAndItsExitCodeIsKept() {
+        JsonNode t = create("{\"command\": \"echo hello; printf '\\\\033[31mred\\\\033[0m\\\\n'; "
+                + "printf '10%%\\\\r100%%\\\\n'; echo warn >&2; printf 'no newline'; exit 3\"}");
+        assertThat(t.get("state").asText()).isEqualTo("sent");
+        assertThat(t.get("node").asText()).isEqualTo(agent.nodeId());
+        JsonNode done = awaitFinal(t.get("id").asText());
+        assertThat(done.get("state").asText()).isEqualTo("exited");
+        assertThat(done.get("exitCode").asInt()).isEqualTo(3);
+        assertThat(done.get("startedAt").asText()).isNotEmpty();
+        assertThat(done.get("finishedAt").asText()).isNotEmpty();
+        assertThat(historyOf(t.get("id").asText())).contains("stdout:hello", "stdout:red", "stdout:100%",
+                "stderr:warn", "stdout:no newline");
+    }
+
+    @Test
+    void argvAndTimeout() {
+        JsonNode t = create("{\"argv\": [\"sleep\", \"30\"], \"timeout\": \"300ms\"}");
+        JsonNode done = awaitFinal(t.get("id").asText());
+        assertThat(done.get("state").asText()).isEqualTo("timed_out");
+        assertThat(done.get("error").asText()).contains("timed out");
+    }
+
+    @Test
+    void cancelKillsTheRemoteProcess() {
+        JsonNode t = create("{\"command\": \"echo begun; sleep 30\"}");
+        String id = t.get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> historyOf(id).contains("stdout:begun"));
+        TestHub.Answer a = hub.call("POST", "/api/v1/tasks/" + id + "/cancel", null, hub.adminToken());
+        assertThat(a.status()).isEqualTo(202);
+        assertThat(awaitFinal(id).get("state").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void offlineNodeGetsNoTask() {
+        agent.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> hub.node("runner-1").get("status").asText().equals("offline"));
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/runner-1/tasks", "{\"command\": \"true\"}", hub.adminToken());
+        assertThat(a.status()).isEqualTo(409);
+        assertThat(a.contentType()).startsWith("application/problem+json");
+        assertThat(a.json().get("detail").asText()).contains("offline");
+    }
+
+    @Test
+    void badTaskRequestsAre400() {
+        String admin = hub.adminToken();
+        for (String body : List.of("{}", "{\"command\": \"true\", \"argv\": [\"true\"]}", "{\"command\": \"\"}",
+                "{\"command\": \"true\", \"timeout\": \"soon\"}", "{\"argv\": []}", "not json")) {
+            TestHub.Answer a = hub.call("POST", "/api/v1/nodes/runner-1/tasks", body, admin);
+            assertThat(a.status()).as(body).isEqualTo(400);
+        }
+        assertThat(hub.call("GET", "/api/v1/tasks/nosuchtask", null, admin).status()).isEqualTo(404);
+        assertThat(hub.call("GET", "/api/v1/nodes/runner-1/history?tail=-1", null, admin).status()).isEqualTo(400);
+    }
+
+    @Test
+    void historyAfterAnOffsetContinuesWhereItLeftOff() {
+        JsonNode t = create("{\"command\": \"for i in 1 2 3 4 5; do echo n$i; done\"}");
+        awaitFinal(t.get("id").asText());
+        JsonNode first = hub.get("/api/v1/nodes/runner-1/history?after=0&limit=2");
+        assertThat(first.get("lines")).hasSize(2);
+        long next = first.get("nextOffset").asLong();
+        JsonNode rest = hub.get("/api/v1/nodes/runner-1/history?after=" + next);
+        assertThat(rest.get("lines")).hasSize(3);
+        assertThat(rest.get("lines").get(0).get("offset").asLong()).isEqualTo(next + 1);
+        assertThat(rest.get("lines").get(2).get("text").asText()).isEqualTo("n5");
+    }
+}
