@@ -75,12 +75,12 @@ public final class HubClient {
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            throw HubctlException.hub("cannot reach the hub at " + base + " (connection refused); "
+            throw HubctlException.unreachable("cannot reach the hub at " + base + " (connection refused); "
                     + "is hubd running? (--hub or HUB_URL)");
         } catch (HttpTimeoutException e) {
-            throw HubctlException.hub("the hub at " + base + " did not answer in time");
+            throw HubctlException.unreachable("the hub at " + base + " did not answer in time");
         } catch (IOException e) {
-            throw HubctlException.hub("cannot reach the hub at " + base + ": " + e);
+            throw HubctlException.unreachable("cannot reach the hub at " + base + ": " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw HubctlException.hub("interrupted");
@@ -89,7 +89,8 @@ public final class HubClient {
         if (resp.statusCode() / 100 == 2) {
             return body == null || body.isBlank() ? null : parse(body);
         }
-        throw HubctlException.hub(describeError(resp.statusCode(), body));
+        String message = describeError(resp.statusCode(), body);
+        throw resp.statusCode() >= 500 ? HubctlException.unreachable(message) : HubctlException.hub(message);
     }
 
     private String describeError(int status, String body) {

@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 /** The root {@code hubctl} command: global options, and the client every subcommand uses. */
 @Command(name = "hubctl", mixinStandardHelpOptions = true, versionProvider = HubctlCommand.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        description = "Mesh Hub admin CLI: list nodes, create join tokens, inspect the hub.",
-        subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class,
+        description = "Mesh Hub admin CLI: list nodes, run commands, read terminal history, create join tokens.",
+        subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class, ExecCommand.class,
+            HistoryCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 error from the hub (or hub unreachable), 2 usage error.",
             "Errors are one line on stderr, with the hub's error id when it gave one."})

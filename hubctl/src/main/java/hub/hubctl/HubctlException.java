@@ -3,10 +3,26 @@ package hub.hubctl;
 /** A failure hubctl reports as one line on stderr, exiting with {@link #exitCode()}. */
 public final class HubctlException extends RuntimeException {
     private final int exitCode;
+    private final boolean transient_;
 
     public HubctlException(String message, int exitCode) {
+        this(message, exitCode, false);
+    }
+
+    private HubctlException(String message, int exitCode, boolean transient_) {
         super(message);
         this.exitCode = exitCode;
+        this.transient_ = transient_;
+    }
+
+    /** The hub could not be reached, or answered 5xx: retrying later may work (follow modes do). */
+    public static HubctlException unreachable(String message) {
+        return new HubctlException(message, ExitCodes.HUB_ERROR, true);
+    }
+
+    /** Whether retrying later may succeed. */
+    public boolean isTransient() {
+        return transient_;
     }
 
     /** An error from the hub (or reaching it): exit 1. */

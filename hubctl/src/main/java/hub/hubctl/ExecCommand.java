@@ -1,0 +1,119 @@
+package hub.hubctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hubctl exec NODE -- COMMAND...}: runs a command on a node, prints its output as it arrives
+ * (stdout to stdout, stderr to stderr, escape sequences already stripped by the hub) and exits with
+ * the remote exit code. Like ssh, the words of COMMAND are joined with spaces and run by
+ * {@code /bin/sh -c} on the node. Ctrl-C cancels the remote task.
+ */
+@Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a command on a node and stream its output; exit with its exit code.",
+            "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does)."},
+        footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled;",
+            "1 if it could not run or the hub answered an error; 2 usage error."})
+final class ExecCommand implements Callable<Integer> {
+    static final int EXIT_TIMED_OUT = 124;
+    static final int EXIT_CANCELLED = 130;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", description = "Kill the remote command after this long.")
+    String timeout;
+
+    @Parameters(index = "0", paramLabel = "NODE", description = "Node id or unique name.")
+    String node;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND", description = "The command, after --.")
+    List<String> command;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        HubctlCommand root = HubctlCommand.root(spec);
+        HubClient client = root.client();
+        String nodePath = "api/v1/nodes/" + HubClient.enc(node);
+        long offset = client.get(nodePath + "/history?tail=0").path("nextOffset").asLong();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("command", String.join(" ", command));
+        if (timeout != null) {
+            body.put("timeout", timeout);
+        }
+        JsonNode task = client.post(nodePath + "/tasks", body);
+        String id = task.get("id").asText();
+        AtomicBoolean finished = new AtomicBoolean();
+        Thread cancelOnInterrupt = new Thread(() -> {
+            if (!finished.get()) {
+                try {
+                    client.post("api/v1/tasks/" + HubClient.enc(id) + "/cancel", Map.of());
+                } catch (HubctlException e) {
+                    spec.commandLine().getErr().println("hubctl: could not cancel task " + id + ": " + e.getMessage());
+                }
+            }
+        }, "hubctl-cancel");
+        Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
+        try {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            HistoryFollower follower = new HistoryFollower(client, nodePath, offset, id, out, err);
+            while (true) {
+                boolean more = follower.poll();
+                task = client.get("api/v1/tasks/" + HubClient.enc(id));
+                String state = task.get("state").asText();
+                if (List.of("exited", "failed", "timed_out", "cancelled").contains(state)) {
+                    while (follower.poll()) {
+                        // drain what arrived with the result
+                    }
+                    finished.set(true);
+                    return exitCode(task, err);
+                }
+                if (!more) {
+                    Thread.sleep(200);
+                }
+            }
+        } finally {
+            finished.set(true);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook runs and sees finished
+            }
+        }
+    }
+
+    private static int exitCode(JsonNode task, PrintWriter err) {
+        String state = task.get("state").asText();
+        switch (state) {
+            case "exited" -> {
+                return task.path("exitCode").asInt();
+            }
+            case "timed_out" -> {
+                err.println("hubctl: remote command timed out");
+                err.flush();
+                return EXIT_TIMED_OUT;
+            }
+            case "cancelled" -> {
+                err.println("hubctl: remote command cancelled");
+                err.flush();
+                return EXIT_CANCELLED;
+            }
+            default -> {
+                err.println("hubctl: remote command failed: " + task.path("error").asText("unknown error"));
+                err.flush();
+                return ExitCodes.HUB_ERROR;
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package hub.hubctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+
+/**
+ * Reads a node's history page by page from an offset, printing each line's text (stdout lines to
+ * {@code out}, stderr lines to {@code err}), optionally only one task's lines, and saying so when
+ * lines were trimmed before they could be read.
+ */
+final class HistoryFollower {
+    private final HubClient client;
+    private final String nodePath;
+    private final String taskId;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final boolean json;
+    private long offset;
+
+    HistoryFollower(HubClient client, String nodePath, long offset, String taskId, PrintWriter out, PrintWriter err) {
+        this(client, nodePath, offset, taskId, out, err, false);
+    }
+
+    HistoryFollower(HubClient client, String nodePath, long offset, String taskId, PrintWriter out, PrintWriter err,
+            boolean json) {
+        this.client = client;
+        this.nodePath = nodePath;
+        this.offset = offset;
+        this.taskId = taskId;
+        this.out = out;
+        this.err = err;
+        this.json = json;
+    }
+
+    long offset() {
+        return offset;
+    }
+
+    /**
+     * Fetches and prints the next page.
+     *
+     * @return whether there were lines (more may follow at once)
+     */
+    boolean poll() {
+        JsonNode page = client.get(nodePath + "/history?after=" + offset + "&limit=1000");
+        JsonNode gap = page.get("gap");
+        if (gap != null && !gap.isNull()) {
+            err.printf("hubctl: lines %d-%d were trimmed from the history before they could be read%n",
+                    gap.get("from").asLong(), gap.get("to").asLong());
+            err.flush();
+        }
+        JsonNode lines = page.path("lines");
+        print(lines);
+        offset = page.path("nextOffset").asLong(offset);
+        return lines.size() > 0;
+    }
+
+    /** Prints a page's lines. */
+    void print(JsonNode lines) {
+        for (JsonNode l : lines) {
+            if (taskId != null && !taskId.equals(l.path("taskId").asText())) {
+                continue;
+            }
+            if (json) {
+                out.println(l.toString());
+            } else {
+                ("stderr".equals(l.path("stream").asText()) ? err : out).println(l.path("text").asText());
+            }
+        }
+        out.flush();
+        err.flush();
+    }
+}

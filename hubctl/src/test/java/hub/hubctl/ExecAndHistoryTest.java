@@ -1,0 +1,129 @@
+package hub.hubctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import hub.agent.AgentConnection;
+import hub.agent.AgentIdentity;
+import hub.agent.Backoff;
+import hub.agent.CredentialStore;
+import hub.hubd.HubDaemon;
+import hub.hubd.config.HubConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** hubctl exec and history against a real hubd and agent. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ExecAndHistoryTest {
+    HubDaemon hub;
+    ManagedChannel channel;
+    AgentConnection agent;
+    final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+    record Run(int code, String out, String err) {
+    }
+
+    Run hubctl(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = HubctlMain.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of("--hub", "http://127.0.0.1:" + hub.httpPort(), "--token",
+                hub.adminToken()));
+        all.addAll(List.of(args));
+        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    void start(@TempDir Path dir) {
+        hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
+        String token = hubctl("tokens", "create").out().strip();
+        agent = new AgentConnection(new AgentIdentity("h", "Linux", "amd64", "t", "box-1", Map.of()),
+                List.of(channel), CredentialStore.memory(), token, scheduler,
+                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        agent.start();
+        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+    }
+
+    @AfterAll
+    void stop() {
+        agent.close();
+        channel.shutdownNow();
+        scheduler.shutdownNow();
+        hub.close();
+    }
+
+    @Test
+    void execStreamsOutputAndExitsWithTheRemoteCode() {
+        Run r = hubctl("exec", "box-1", "--", "echo", "hello;", "printf", "'\\033[1mbold\\033[0m\\n';",
+                "echo", "oops", ">&2;", "exit", "7");
+        assertThat(r.code()).as(r.err()).isEqualTo(7);
+        assertThat(r.out()).isEqualTo("hello\nbold\n");
+        assertThat(r.err()).isEqualTo("oops\n");
+    }
+
+    @Test
+    void execTimeoutIs124() {
+        Run r = hubctl("exec", "--timeout", "300ms", "box-1", "--", "sleep", "30");
+        assertThat(r.code()).isEqualTo(ExecCommand.EXIT_TIMED_OUT);
+        assertThat(r.err()).contains("timed out");
+    }
+
+    @Test
+    void execOnAnUnknownNodeIsExit1() {
+        Run r = hubctl("exec", "nope", "--", "true");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("no node 'nope'");
+    }
+
+    @Test
+    void historyTailAndFollow() throws Exception {
+        assertThat(hubctl("exec", "box-1", "--", "echo", "before-follow").code()).isZero();
+        Run tail = hubctl("history", "box-1", "--tail", "1");
+        assertThat(tail.out()).isEqualTo("before-follow\n");
+
+        StringWriter out = new StringWriter();
+        AtomicInteger code = new AtomicInteger(-1);
+        Thread follower = new Thread(() -> {
+            var cli = HubctlMain.commandLine();
+            cli.setOut(new PrintWriter(out, true));
+            cli.setErr(new PrintWriter(new StringWriter(), true));
+            code.set(cli.execute("--hub", "http://127.0.0.1:" + hub.httpPort(), "--token", hub.adminToken(),
+                    "history", "box-1", "--tail", "0", "-f"));
+        });
+        follower.start();
+        assertThat(hubctl("exec", "box-1", "--", "echo", "during-follow").code()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("during-follow\n"));
+        follower.interrupt();
+        follower.join(5000);
+        assertThat(code.get()).isZero();
+        assertThat(out.toString()).doesNotContain("before-follow");
+    }
+
+    @Test
+    void historyJsonPrintsOneObjectPerLine() throws Exception {
+        assertThat(hubctl("exec", "box-1", "--", "echo", "as-json").code()).isZero();
+        Run r = hubctl("history", "box-1", "--tail", "1", "-o", "json");
+        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertThat(node.get("text").asText()).isEqualTo("as-json");
+        assertThat(node.get("stream").asText()).isEqualTo("stdout");
+        assertThat(node.get("offset").asLong()).isPositive();
+    }
+}
