@@ -80,7 +80,7 @@ public final class HubDaemon implements AutoCloseable {
             HistoryStore history = redis != null
                     ? redis.historyStore(config.historyMaxLines(), config.historyMaxBytes())
                     : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
-            NodeDirectory directory = new NodeDirectory(nodeRepo, registry);
+            NodeDirectory directory = new NodeDirectory(nodeRepo, registry, history::delete);
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, clock);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics);

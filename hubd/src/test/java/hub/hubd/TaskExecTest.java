@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
+import hub.hubd.config.HubConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,21 +18,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Tasks end to end: API → hub → real agent → process → output stripped into history → result. */
 class TaskExecTest {
+    // Package-private and non-final so that RedisTaskExecTest can run the same cases.
     @TempDir
     Path dir;
     TestHub hub;
     AgentConnection agent;
 
+    /** The hub's configuration; subclasses run the same tests on another history store. */
+    protected HubConfig config(Path data) {
+        return HubConfig.defaults(data);
+    }
+
     @BeforeEach
     void start() {
-        hub = new TestHub(dir.resolve("data"), Duration.ofSeconds(10));
+        hub = new TestHub(config(dir.resolve("data")));
         agent = hub.agent("runner-1", hub.joinToken(1, "15m", Map.of()));
         await().atMost(Duration.ofSeconds(10)).until(agent::connected);
     }
 
     @AfterEach
     void stop() throws Exception {
-        hub.close();
+        try {
+            // Removing the node deletes its history (and leaves no keys behind in a shared Redis).
+            assertThat(hub.call("DELETE", "/api/v1/nodes/runner-1", null, hub.adminToken()).status()).isEqualTo(204);
+            assertThat(hub.get("/api/v1/nodes").get("items")).isEmpty();
+        } finally {
+            hub.close();
+        }
     }
 
     private JsonNode create(String body) {
@@ -124,5 +137,24 @@ class TaskExecTest {
         assertThat(rest.get("lines")).hasSize(3);
         assertThat(rest.get("lines").get(0).get("offset").asLong()).isEqualTo(next + 1);
         assertThat(rest.get("lines").get(2).get("text").asText()).isEqualTo("n5");
+    }
+
+    @Test
+    void boundedPlainTextViewsForTools() throws Exception {
+        JsonNode t = create("{\"command\": \"for i in 1 2 3 4 5 6 7 8 9; do echo line-$i; done\"}");
+        awaitFinal(t.get("id").asText());
+        // "line-N" plus a newline is 7 bytes: 20 bytes hold the last two lines.
+        JsonNode recent = hub.get("/api/v1/nodes/runner-1/history?maxBytes=20");
+        assertThat(recent.get("lines")).hasSize(2);
+        assertThat(recent.get("lines").get(1).get("text").asText()).isEqualTo("line-9");
+        TestHub.Answer text = hub.call("GET", "/api/v1/nodes/runner-1/history?maxBytes=14&format=text", null,
+                hub.adminToken());
+        assertThat(text.contentType()).startsWith("text/plain");
+        assertThat(text.body()).isEqualTo("line-8\nline-9\n");
+
+        JsonNode last = hub.get("/api/v1/nodes/runner-1/last-task");
+        assertThat(last.get("task").get("id").asText()).isEqualTo(t.get("id").asText());
+        assertThat(last.get("lines")).hasSize(9);
+        assertThat(hub.get("/api/v1/nodes/runner-1/last-task?maxBytes=7").get("lines")).hasSize(1);
     }
 }

@@ -74,6 +74,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/tasks/{id}", taskRoutes::show);
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
+            cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
         });
     }
 

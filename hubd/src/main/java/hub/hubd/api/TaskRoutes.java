@@ -13,6 +13,7 @@ import hub.hubd.tasks.TaskService;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Tasks ({@code /api/v1/nodes/{node}/tasks}, {@code /api/v1/tasks/{id}}) and node history. */
@@ -80,15 +81,68 @@ final class TaskRoutes {
         ctx.status(202).json(TaskJson.of(tasks.cancel(HttpApi.principal(ctx), ctx.pathParam("id"))));
     }
 
+    /** {@code GET …/history}: {@code ?tail=N}, {@code ?after=OFFSET&limit=N} or {@code ?maxBytes=N}. */
     void history(Context ctx) {
         String nodeId = nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id();
         String after = ctx.queryParam("after");
+        String maxBytes = ctx.queryParam("maxBytes");
         HistoryPage page;
-        if (after != null) {
+        if (maxBytes != null) {
+            page = lastBytes(history.tail(nodeId, MAX_LINES), null,
+                    number("maxBytes", maxBytes, 1, 16L * 1024 * 1024));
+        } else if (after != null) {
             page = history.after(nodeId, number("after", after, 0, Long.MAX_VALUE),
                     (int) number("limit", ctx.queryParam("limit"), 1, MAX_LINES, 1000));
         } else {
             page = history.tail(nodeId, (int) number("tail", ctx.queryParam("tail"), 0, MAX_LINES, 100));
+        }
+        answer(ctx, page);
+    }
+
+    /**
+     * {@code GET /api/v1/nodes/{node}/last-task}: the node's most recent task and its output (as
+     * far back as the last {@value #MAX_LINES} lines of history reach), {@code ?maxBytes=} to bound it.
+     */
+    void lastTask(Context ctx) {
+        var by = HttpApi.principal(ctx);
+        Task t = tasks.latest(by, ctx.pathParam("node"))
+                .orElseThrow(() -> HubException.notFound("node " + ctx.pathParam("node") + " has run no task"));
+        long max = number("maxBytes", ctx.queryParam("maxBytes"), 1, 16L * 1024 * 1024, 1024 * 1024);
+        HistoryPage page = lastBytes(history.tail(t.nodeId(), MAX_LINES), t.id(), max);
+        ctx.json(new LastTaskJson(TaskJson.of(t), page.lines().stream().map(LineJson::of).toList()));
+    }
+
+    /** The last task and its output. */
+    record LastTaskJson(TaskJson task, List<LineJson> lines) {
+    }
+
+    /** The most recent lines (of {@code taskId} if given) whose text adds up to at most {@code max} bytes. */
+    private static HistoryPage lastBytes(HistoryPage tail, String taskId, long max) {
+        List<HistoryLine> all = tail.lines();
+        java.util.ArrayDeque<HistoryLine> kept = new java.util.ArrayDeque<>();
+        long bytes = 0;
+        for (int i = all.size() - 1; i >= 0; i--) {
+            HistoryLine l = all.get(i);
+            if (taskId != null && !taskId.equals(l.taskId())) {
+                continue;
+            }
+            long b = l.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1L;
+            if (bytes + b > max) {
+                break;
+            }
+            bytes += b;
+            kept.addFirst(l);
+        }
+        return new HistoryPage(new ArrayList<>(kept), tail.nextOffset(), null);
+    }
+
+    /** JSON, or with {@code ?format=text} the lines' text as text/plain, one per line. */
+    private void answer(Context ctx, HistoryPage page) {
+        if ("text".equals(ctx.queryParam("format"))) {
+            StringBuilder sb = new StringBuilder();
+            page.lines().forEach(l -> sb.append(l.text()).append('\n'));
+            ctx.contentType("text/plain; charset=utf-8").result(sb.toString());
+            return;
         }
         ctx.json(new HistoryJson(page.lines().stream().map(LineJson::of).toList(), page.nextOffset(), page.gap()));
     }

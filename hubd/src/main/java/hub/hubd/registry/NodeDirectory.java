@@ -19,10 +19,17 @@ public final class NodeDirectory {
 
     private final NodeRepository repo;
     private final NodeRegistry registry;
+    private final java.util.function.Consumer<String> onRemoved;
 
     public NodeDirectory(NodeRepository repo, NodeRegistry registry) {
+        this(repo, registry, id -> { });
+    }
+
+    /** @param onRemoved told the id of each removed node (its history is deleted there) */
+    public NodeDirectory(NodeRepository repo, NodeRegistry registry, java.util.function.Consumer<String> onRemoved) {
         this.repo = repo;
         this.registry = registry;
+        this.onRemoved = onRemoved;
     }
 
     /** A filter on the node list; {@code null} fields match everything. */
@@ -77,12 +84,13 @@ public final class NodeDirectory {
         return registry.get(v.info().id()).orElse(v);
     }
 
-    /** Removes a node: deletes it from the store, closes its stream and forgets it. */
+    /** Removes a node: deletes it and its terminal history, closes its stream and forgets it. */
     public NodeView remove(Principal by, String ref) {
         by.require(Role.OPERATOR);
         NodeView v = resolve(by, ref);
         repo.delete(v.info().id());
         registry.remove(v.info().id());
+        onRemoved.accept(v.info().id());
         return v;
     }
 }

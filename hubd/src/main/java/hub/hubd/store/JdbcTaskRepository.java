@@ -45,6 +45,12 @@ public final class JdbcTaskRepository implements TaskRepository {
     }
 
     @Override
+    public Optional<Task> latest(String nodeId) {
+        return jdbc.queryOne("SELECT " + COLUMNS + " FROM tasks WHERE node_id = ? ORDER BY created_at DESC, id DESC "
+                + "LIMIT 1", JdbcTaskRepository::row, nodeId);
+    }
+
+    @Override
     public void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
             Long finishedAtMillis) {
         jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "

@@ -9,6 +9,9 @@ public interface TaskRepository {
 
     Optional<Task> find(String id);
 
+    /** The node's most recently created task. */
+    Optional<Task> latest(String nodeId);
+
     /** Records a state change; final states are never overwritten. */
     void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
             Long finishedAtMillis);

@@ -107,6 +107,11 @@ public final class TaskService {
         return t;
     }
 
+    /** The node's most recent task, if it has any. */
+    public java.util.Optional<Task> latest(Principal by, String nodeRef) {
+        return repo.latest(nodes.resolve(by, nodeRef).info().id());
+    }
+
     /** Asks the agent to kill the task; a finished task is returned as it is. */
     public Task cancel(Principal by, String id) {
         by.require(Role.OPERATOR);
