@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end ingest: AGENTS simulated agents (one JVM, separate from hubd) each run one task that
+# prints MB megabytes of log-like text; the hub strips, stores and acknowledges every chunk. Reports
+# the bytes of output per second from the first task created to the last task finished.
+#
+#   bench/ingest-load.sh AGENTS MB [sqlite|redis]
+#
+# Needs: ./mvnw -B package -DskipTests first; Redis on 127.0.0.1:6379 for redis. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+AGENTS=${1:?agents}; MB=${2:?megabytes per agent}; STORE=${3:-sqlite}
+HUB=$PWD/packaging/target/hub
+work=$(mktemp -d)
+hubd_pid=""; sim_pid=""
+cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+http=$(free_port); grpc=$(free_port)
+export HUB_URL=http://127.0.0.1:$http
+extra=()
+[ "$STORE" = redis ] && extra=(--history-store redis --redis-url redis://127.0.0.1:6379)
+HUBD_JAVA_OPTS="-Xms256m -Xmx2g -XX:+UseG1GC" "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 \
+  --http-port "$http" --grpc-port "$grpc" "${extra[@]}" >"$work/hubd.log" 2>&1 &
+hubd_pid=$!
+for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+token=$("$HUB/bin/hubctl" tokens create --uses "$AGENTS" --ttl 1h 2>/dev/null)
+"$HUB/bin/hub-agent" simulate --count "$AGENTS" --name-prefix ing --hub "127.0.0.1:$grpc" \
+  --join-token "$token" >"$work/sim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 600); do
+  [ "$(curl -fsS "$HUB_URL/metrics" | awk '$1=="hub_nodes_online" {print int($2)}')" = "$AGENTS" ] && break; sleep 0.1
+done
+bytes=$((MB * 1024 * 1024))
+cmd="yes '2026-11-27T12:00:00Z INFO worker-7 request id=4f1c path=/api/v1/nodes status=200 in 12ms' | head -c $bytes"
+ids=()
+start=$(date +%s%N)
+for i in $(seq 0 $((AGENTS - 1))); do
+  ids+=("$(curl -fsS -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"command\": \"$cmd\"}" "$HUB_URL/api/v1/nodes/ing-$i/tasks" | sed 's/.*"id":"\([^"]*\)".*/\1/')")
+done
+for id in "${ids[@]}"; do
+  while :; do
+    state=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/v1/tasks/$id" | sed 's/.*"state":"\([^"]*\)".*/\1/')
+    case "$state" in exited) break ;; failed|timed_out|cancelled) echo "task $id $state" >&2; exit 1 ;; esac
+    sleep 0.1
+  done
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+total=$((bytes * AGENTS))
+awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" \
+  'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s\n", s, a, b/1048576, ms, b/1048576/(ms/1000)}'
