@@ -35,19 +35,8 @@ class ExecAndHistoryTest {
     AgentConnection agent;
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
-    record Run(int code, String out, String err) {
-    }
-
-    Run hubctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = HubctlMain.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of("--hub", "http://127.0.0.1:" + hub.httpPort(), "--token",
-                hub.adminToken()));
-        all.addAll(List.of(args));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+    Cli.Run hubctl(String... args) {
+        return Cli.run("http://127.0.0.1:" + hub.httpPort(), hub.adminToken(), args);
     }
 
     @BeforeAll
@@ -72,7 +61,7 @@ class ExecAndHistoryTest {
 
     @Test
     void execStreamsOutputAndExitsWithTheRemoteCode() {
-        Run r = hubctl("exec", "box-1", "--", "echo", "hello;", "printf", "'\\033[1mbold\\033[0m\\n';",
+        Cli.Run r = hubctl("exec", "box-1", "--", "echo", "hello;", "printf", "'\\033[1mbold\\033[0m\\n';",
                 "echo", "oops", ">&2;", "exit", "7");
         assertThat(r.code()).as(r.err()).isEqualTo(7);
         assertThat(r.out()).isEqualTo("hello\nbold\n");
@@ -81,14 +70,14 @@ class ExecAndHistoryTest {
 
     @Test
     void execTimeoutIs124() {
-        Run r = hubctl("exec", "--timeout", "300ms", "box-1", "--", "sleep", "30");
+        Cli.Run r = hubctl("exec", "--timeout", "300ms", "box-1", "--", "sleep", "30");
         assertThat(r.code()).isEqualTo(ExecCommand.EXIT_TIMED_OUT);
         assertThat(r.err()).contains("timed out");
     }
 
     @Test
     void execOnAnUnknownNodeIsExit1() {
-        Run r = hubctl("exec", "nope", "--", "true");
+        Cli.Run r = hubctl("exec", "nope", "--", "true");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("no node 'nope'");
     }
@@ -96,7 +85,7 @@ class ExecAndHistoryTest {
     @Test
     void historyTailAndFollow() throws Exception {
         assertThat(hubctl("exec", "box-1", "--", "echo", "before-follow").code()).isZero();
-        Run tail = hubctl("history", "box-1", "--tail", "1");
+        Cli.Run tail = hubctl("history", "box-1", "--tail", "1");
         assertThat(tail.out()).isEqualTo("before-follow\n");
 
         StringWriter out = new StringWriter();
@@ -120,7 +109,7 @@ class ExecAndHistoryTest {
     @Test
     void historyJsonPrintsOneObjectPerLine() throws Exception {
         assertThat(hubctl("exec", "box-1", "--", "echo", "as-json").code()).isZero();
-        Run r = hubctl("history", "box-1", "--tail", "1", "-o", "json");
+        Cli.Run r = hubctl("history", "box-1", "--tail", "1", "-o", "json");
         var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
         assertThat(node.get("text").asText()).isEqualTo("as-json");
         assertThat(node.get("stream").asText()).isEqualTo("stdout");

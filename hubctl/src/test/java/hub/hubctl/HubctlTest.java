@@ -39,22 +39,8 @@ class HubctlTest {
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     final List<AgentConnection> agents = new ArrayList<>();
 
-    record Run(int code, String out, String err) {
-        JsonNode json() throws Exception {
-            return JSON.readTree(out);
-        }
-    }
-
-    Run hubctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = HubctlMain.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
-        all.addAll(List.of(args));
-        int code = cli.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+    Cli.Run hubctl(String... args) {
+        return Cli.run(url, token, args);
     }
 
     @BeforeAll
@@ -85,7 +71,7 @@ class HubctlTest {
 
     @Test
     void tokensCreateThenAgentJoinsThenNodesLsShowsItOnline() throws Exception {
-        Run created = hubctl("tokens", "create", "--uses", "1", "-l", "role=web");
+        Cli.Run created = hubctl("tokens", "create", "--uses", "1", "-l", "role=web");
         assertThat(created.code()).as(created.err()).isZero();
         String joinToken = created.out().strip();
         assertThat(joinToken).startsWith("hjt_");
@@ -93,7 +79,7 @@ class HubctlTest {
 
         AgentConnection a = agent("web-1", joinToken);
 
-        Run ls = hubctl("nodes", "ls");
+        Cli.Run ls = hubctl("nodes", "ls");
         assertThat(ls.code()).isZero();
         String[] lines = ls.out().split("\n");
         assertThat(lines[0]).startsWith("NAME").contains("ID").contains("STATUS").contains("LAST SEEN");
@@ -103,32 +89,32 @@ class HubctlTest {
         assertThat(row.indexOf(a.nodeId())).isEqualTo(lines[0].indexOf("ID"));
         assertThat(row.indexOf("online")).isEqualTo(lines[0].indexOf("STATUS"));
 
-        Run json = hubctl("nodes", "ls", "-o", "json", "--status", "online", "-l", "role=web");
+        Cli.Run json = hubctl("nodes", "ls", "-o", "json", "--status", "online", "-l", "role=web");
         JsonNode items = json.json().get("items");
         assertThat(items).hasSize(1);
         assertThat(items.get(0).get("id").asText()).isEqualTo(a.nodeId());
         assertThat(items.get(0).get("status").asText()).isEqualTo("online");
 
-        Run wide = hubctl("nodes", "ls", "-o", "wide");
+        Cli.Run wide = hubctl("nodes", "ls", "-o", "wide");
         assertThat(wide.out().split("\n")[0]).contains("HOSTNAME").contains("OWNER").contains("REASON");
 
-        Run show = hubctl("nodes", "show", "web-1");
+        Cli.Run show = hubctl("nodes", "show", "web-1");
         assertThat(show.code()).isZero();
         assertThat(show.out()).contains("ID:            " + a.nodeId()).contains("Status:        online");
     }
 
     @Test
     void tokensLsAndRevoke() throws Exception {
-        Run created = hubctl("tokens", "create", "--ttl", "1h", "--uses", "3", "-o", "json");
+        Cli.Run created = hubctl("tokens", "create", "--ttl", "1h", "--uses", "3", "-o", "json");
         JsonNode t = created.json();
         String id = t.get("id").asText();
         assertThat(t.get("usesLeft").asInt()).isEqualTo(3);
 
-        Run ls = hubctl("tokens", "ls");
+        Cli.Run ls = hubctl("tokens", "ls");
         assertThat(ls.out().split("\n")[0]).startsWith("ID").contains("STATE").contains("USES LEFT");
         assertThat(ls.out()).contains(id).doesNotContain(t.get("token").asText());
 
-        Run revoked = hubctl("tokens", "revoke", id);
+        Cli.Run revoked = hubctl("tokens", "revoke", id);
         assertThat(revoked.code()).isZero();
         JsonNode after = hubctl("tokens", "ls", "-o", "json").json();
         boolean found = false;
@@ -145,15 +131,15 @@ class HubctlTest {
     void nodesRmRemovesAndDisconnects() throws Exception {
         String joinToken = hubctl("tokens", "create").out().strip();
         AgentConnection a = agent("tmp-1", joinToken);
-        Run rm = hubctl("nodes", "rm", a.nodeId());
+        Cli.Run rm = hubctl("nodes", "rm", a.nodeId());
         assertThat(rm.code()).as(rm.err()).isZero();
-        Run show = hubctl("nodes", "show", a.nodeId());
+        Cli.Run show = hubctl("nodes", "show", a.nodeId());
         assertThat(show.code()).isEqualTo(1);
     }
 
     @Test
     void hubErrorIsOneStderrLineWithErrorIdAndExit1() {
-        Run r = hubctl("nodes", "show", "no-such-node");
+        Cli.Run r = hubctl("nodes", "show", "no-such-node");
         assertThat(r.code()).isEqualTo(ExitCodes.HUB_ERROR);
         assertThat(r.out()).isEmpty();
         assertThat(r.err().strip().lines().count()).isEqualTo(1);
@@ -185,14 +171,14 @@ class HubctlTest {
         assertThat(hubctl("nodes", "ls", "--status", "asleep").code()).isEqualTo(ExitCodes.USAGE);
         assertThat(hubctl("nodes", "frobnicate").code()).isEqualTo(ExitCodes.USAGE);
         assertThat(hubctl("tokens", "create", "--uses", "many").code()).isEqualTo(ExitCodes.USAGE);
-        Run r = hubctl("-o", "yaml", "status");
+        Cli.Run r = hubctl("-o", "yaml", "status");
         assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("yaml");
     }
 
     @Test
     void statusShowsTheHubAndWhoYouAre() {
-        Run r = hubctl("status");
+        Cli.Run r = hubctl("status");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("You:      admin (admin)").contains("gRPC port " + hub.grpcPort());
     }

@@ -19,42 +19,6 @@ class NodeRegistryTest {
     private final NodeRegistry registry = new NodeRegistry(Clock.systemUTC(), nanos::get, Duration.ofSeconds(10));
     private final AgentHello hello = new AgentHello("h", "Linux", "amd64", "t", "", Map.of());
 
-    static final class Session implements NodeSession {
-        final List<String> events = new ArrayList<>();
-
-        @Override
-        public void drain(String reason) {
-            events.add("drain:" + reason);
-        }
-
-        @Override
-        public void close(String reason) {
-            events.add("close:" + reason);
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test";
-        }
-
-        @Override
-        public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
-            return false;
-        }
-
-        @Override
-        public void cancelTask(String taskId, String reason) {
-        }
-
-        @Override
-        public void ackOutput(String taskId, long sequence) {
-        }
-
-        @Override
-        public void ackResult(String taskId) {
-        }
-    }
-
     private void load(String id) {
         NodeInfo info = new NodeInfo(id, id, "h", "Linux", "amd64", "t", Map.of(), "admin", Instant.EPOCH);
         registry.load(List.of(new NodeRecord(new NodeView(info, NodeStatus.OFFLINE, null, null, null), "c-" + id)));
@@ -63,7 +27,7 @@ class NodeRegistryTest {
     @Test
     void silentNodeExpiresAfterThreeIntervalsNotBefore() {
         load("a");
-        Session s = new Session();
+        RecordingSession s = new RecordingSession();
         registry.reconnect("c-a", hello, s);
         nanos.addAndGet(Duration.ofSeconds(29).toNanos());
         assertThat(registry.expireSilentNodes()).isZero();
@@ -79,8 +43,8 @@ class NodeRegistryTest {
     @Test
     void newStreamReplacesTheOldOneAndTheOldOneCannotTakeItOffline() {
         load("a");
-        Session old = new Session();
-        Session fresh = new Session();
+        RecordingSession old = new RecordingSession();
+        RecordingSession fresh = new RecordingSession();
         registry.reconnect("c-a", hello, old);
         registry.reconnect("c-a", hello, fresh);
         assertThat(old.events).containsExactly("close:" + OfflineReason.REPLACED);
@@ -90,7 +54,7 @@ class NodeRegistryTest {
 
     @Test
     void unknownCredentialIsUnauthenticated() {
-        assertThatThrownBy(() -> registry.reconnect("nope", hello, new Session()))
+        assertThatThrownBy(() -> registry.reconnect("nope", hello, new RecordingSession()))
                 .isInstanceOf(HubException.class)
                 .extracting(e -> ((HubException) e).kind()).isEqualTo(HubException.Kind.UNAUTHENTICATED);
     }
@@ -98,7 +62,7 @@ class NodeRegistryTest {
     @Test
     void drainAllMarksOfflineWithReasonThenDrains() {
         load("a");
-        Session s = new Session();
+        RecordingSession s = new RecordingSession();
         registry.reconnect("c-a", hello, s);
         assertThat(registry.drainAll(OfflineReason.HUB_RESTART)).isEqualTo(1);
         assertThat(s.events).containsExactly("drain:hub restart");
@@ -111,11 +75,11 @@ class NodeRegistryTest {
     @Test
     void removedNodeIsForgottenAndDisconnected() {
         load("a");
-        Session s = new Session();
+        RecordingSession s = new RecordingSession();
         registry.reconnect("c-a", hello, s);
         registry.remove("a");
         assertThat(registry.get("a")).isEmpty();
         assertThat(s.events).containsExactly("close:node removed");
-        assertThatThrownBy(() -> registry.reconnect("c-a", hello, new Session())).isInstanceOf(HubException.class);
+        assertThatThrownBy(() -> registry.reconnect("c-a", hello, new RecordingSession())).isInstanceOf(HubException.class);
     }
 }

@@ -62,38 +62,6 @@ class WriteBehindWriterTest {
         }
     }
 
-    static final class FakeSession implements NodeSession {
-        @Override
-        public void drain(String reason) {
-        }
-
-        @Override
-        public void close(String reason) {
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test";
-        }
-
-        @Override
-        public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
-            return false;
-        }
-
-        @Override
-        public void cancelTask(String taskId, String reason) {
-        }
-
-        @Override
-        public void ackOutput(String taskId, long sequence) {
-        }
-
-        @Override
-        public void ackResult(String taskId) {
-        }
-    }
-
     private static NodeRecord record(String id) {
         NodeInfo info = new NodeInfo(id, "n-" + id, "h", "Linux", "amd64", "t", Map.of(), "admin", Instant.EPOCH);
         return new NodeRecord(new NodeView(info, NodeStatus.OFFLINE, null, null, null), "hash-" + id);
@@ -105,8 +73,8 @@ class WriteBehindWriterTest {
         RecordingRepo repo = new RecordingRepo();
         WriteBehindWriter writer = new WriteBehindWriter(registry, repo, new SimpleMeterRegistry());
         registry.load(List.of(record("a")));
-        FakeSession s1 = new FakeSession();
-        FakeSession s2 = new FakeSession();
+        RecordingSession s1 = new RecordingSession();
+        RecordingSession s2 = new RecordingSession();
         AgentHello hello = new AgentHello("h", "Linux", "amd64", "t", "", Map.of());
         for (int i = 0; i < 100; i++) {
             registry.reconnect("hash-a", hello, s1);
@@ -129,8 +97,8 @@ class WriteBehindWriterTest {
         WriteBehindWriter writer = new WriteBehindWriter(registry, repo, metrics);
         registry.load(List.of(record("a"), record("b")));
         AgentHello hello = new AgentHello("h", "Linux", "amd64", "t", "", Map.of());
-        registry.reconnect("hash-a", hello, new FakeSession());
-        registry.reconnect("hash-b", hello, new FakeSession());
+        registry.reconnect("hash-a", hello, new RecordingSession());
+        registry.reconnect("hash-b", hello, new RecordingSession());
         repo.failuresLeft.set(2);
 
         assertThat(writer.flushOnce()).isFalse();
