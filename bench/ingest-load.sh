@@ -19,7 +19,7 @@ http=$(free_port); grpc=$(free_port)
 export HUB_URL=http://127.0.0.1:$http
 extra=()
 [ "$STORE" = redis ] && extra=(--history-store redis --redis-url redis://127.0.0.1:6379)
-HUBD_JAVA_OPTS="-Xms256m -Xmx2g -XX:+UseG1GC" "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 \
+HUBD_JAVA_OPTS="${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}" "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 \
   --http-port "$http" --grpc-port "$grpc" "${extra[@]}" >"$work/hubd.log" 2>&1 &
 hubd_pid=$!
 for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
