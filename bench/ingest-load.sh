@@ -25,7 +25,7 @@ hubd_pid=$!
 for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
 token=$("$HUB/bin/hubctl" tokens create --uses "$AGENTS" --ttl 1h 2>/dev/null)
-"$HUB/bin/hub-agent" simulate --count "$AGENTS" --name-prefix ing --hub "127.0.0.1:$grpc" \
+HUB_AGENT_JAVA_OPTS="${HUB_AGENT_JAVA_OPTS:-}" "$HUB/bin/hub-agent" simulate --count "$AGENTS" --name-prefix ing --hub "127.0.0.1:$grpc" \
   --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 600); do
