@@ -48,5 +48,12 @@ for id in "${ids[@]}"; do
 done
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 total=$((bytes * AGENTS))
-awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" \
-  'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s\n", s, a, b/1048576, ms, b/1048576/(ms/1000)}'
+chunks=0
+for id in "${ids[@]}"; do
+  n=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/metrics" >/dev/null; \
+      python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute('select last_sequence from history_task_progress where task_id=?',(sys.argv[2],)).fetchone(); print(r[0] if r else 0)" "$work/data/hub.db" "$id" 2>/dev/null || echo 0)
+  chunks=$((chunks + n))
+done
+avg=$(( chunks > 0 ? total / chunks : 0 ))
+awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" -v c="$chunks" -v avg="$avg" \
+  'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s; chunks=%d (%d bytes each)\n", s, a, b/1048576, ms, b/1048576/(ms/1000), c, avg}'
