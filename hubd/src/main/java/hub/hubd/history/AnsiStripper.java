@@ -122,30 +122,37 @@ public final class AnsiStripper {
         return i;
     }
 
-    /** The fast path: finds the run of printable ASCII and copies it in bulk. */
+    /** The fast path: copies the run of printable ASCII at the end of the line. */
     private int appendPrintableAscii(byte[] src, int i, int end) {
         int limit = i + Math.min(end - i, maxLine - len);
+        if (line.length < len + (limit - i)) {
+            grow(len + (limit - i));
+        }
+        byte[] dst = line;
+        int n = len;
         int j = i;
         // Eight bytes at a time while none of them is a control, DEL or non-ASCII byte.
-        while (j + 8 <= limit && isPrintableAscii8((long) LONGS.get(src, j))) {
+        while (j + 8 <= limit) {
+            long w = (long) LONGS.get(src, j);
+            if (!isPrintableAscii8(w)) {
+                break;
+            }
+            LONGS.set(dst, n, w);
             j += 8;
+            n += 8;
         }
         while (j < limit) {
             byte b = src[j];
             if (b < 0x20 || b == 0x7f) { // negative for bytes >= 0x80
                 break;
             }
+            dst[n++] = b;
             j++;
         }
-        int n = j - i;
-        if (n > 0) {
-            if (line.length < len + n) {
-                grow(len + n);
-            }
-            System.arraycopy(src, i, line, len, n);
-            len += n;
-            cursor = len;
-            if (len >= maxLine) {
+        if (j > i) {
+            len = n;
+            cursor = n;
+            if (n >= maxLine) {
                 emit();
             }
         }
