@@ -135,11 +135,6 @@ public final class NodeJoiner implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        thread.interrupt();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        hub.hubd.core.Threads.stop(thread, java.time.Duration.ofSeconds(5));
     }
 }
