@@ -54,6 +54,7 @@ for id in "${ids[@]}"; do
       python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute('select last_sequence from history_task_progress where task_id=?',(sys.argv[2],)).fetchone(); print(r[0] if r else 0)" "$work/data/hub.db" "$id" 2>/dev/null || echo 0)
   chunks=$((chunks + n))
 done
+curl -fsS "$HUB_URL/metrics" | grep -E '^hub_ingest_(chunk_queued_seconds|batch_stored_seconds|batch_chunks)_(count|sum|max)' >&2 || true
 avg=$(( chunks > 0 ? total / chunks : 0 ))
 awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" -v c="$chunks" -v avg="$avg" \
   'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s; chunks=%d (%d bytes each)\n", s, a, b/1048576, ms, b/1048576/(ms/1000), c, avg}'

@@ -1,8 +1,10 @@
--- Appends one output chunk's lines to a node's history, atomically with the task's sequence.
+-- Appends one output chunk's blocks of lines to a node's history, atomically with the task's sequence.
 -- KEYS: 1 lines stream, 2 node meta hash, 3 task progress hash, 4 node's task set
 -- ARGV: 1 sequence, 2 max lines, 3 max bytes, 4 pending stdout, 5 pending stderr, 6 task id,
---       7 line count, then per line: task id, stream, text, at (unix ms)
--- Stream entry ids are "<offset>-0", so offsets are the ids and ranges by offset are exact.
+--       7 block count, then per block: task id, stream, text (lines joined by "\n"), at (unix ms),
+--       line count, bytes (UTF-8 bytes of the lines without separators)
+-- A stream entry is a block; its id is "<offset of its first line>-0", so ranges by offset are exact.
+-- meta.first is the exact first offset kept: trimming may cut a block, whose older lines readers skip.
 local last = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
 local seq = tonumber(ARGV[1])
 if seq <= last then return 'DUPLICATE' end
@@ -17,29 +19,57 @@ local lines = tonumber(redis.call('HGET', KEYS[2], 'lines') or '0')
 local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
 local i = 8
 for _ = 1, n do
-  local b = string.len(ARGV[i + 2])
+  local count = tonumber(ARGV[i + 4])
+  local b = tonumber(ARGV[i + 5])
   redis.call('XADD', KEYS[1], string.format('%d-0', nxt), 't', ARGV[i], 's', ARGV[i + 1], 'x', ARGV[i + 2],
-    'b', b, 'a', ARGV[i + 3])
-  nxt = nxt + 1
-  lines = lines + 1
+    'a', ARGV[i + 3], 'n', count, 'b', b)
+  nxt = nxt + count
+  lines = lines + count
   bytes = bytes + b
-  i = i + 4
+  i = i + 6
 end
 local maxLines = tonumber(ARGV[2])
 local maxBytes = tonumber(ARGV[3])
-while lines > maxLines or bytes > maxBytes do
-  local batch = redis.call('XRANGE', KEYS[1], string.format('%d-0', first), '+', 'COUNT', 256)
-  if #batch == 0 then break end
-  for _, e in ipairs(batch) do
-    if lines <= maxLines and bytes <= maxBytes then break end
-    local f = e[2]
-    for j = 1, #f, 2 do
-      if f[j] == 'b' then bytes = bytes - tonumber(f[j + 1]) end
+local keepFrom = first
+if lines > maxLines or bytes > maxBytes then
+  -- from the block holding `first`: the last entry whose id is at or below it
+  local start = redis.call('XREVRANGE', KEYS[1], string.format('%d-0', first), '-', 'COUNT', 1)
+  local cursor = #start > 0 and start[1][1] or '-'
+  while lines > maxLines or bytes > maxBytes do
+    local batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 1)
+    if #batch == 0 then break end
+    for _, e in ipairs(batch) do
+      if lines <= maxLines and bytes <= maxBytes then break end
+      local blockFirst = tonumber(string.match(e[1], '^(%d+)'))
+      local f = {}
+      for j = 1, #e[2], 2 do f[e[2][j]] = e[2][j + 1] end
+      local count = tonumber(f['n'] or '1')
+      local blockBytes = tonumber(f['b'])
+      local k, pos = 0, 1
+      if first == blockFirst and (lines - count >= maxLines or bytes - blockBytes > maxBytes) then
+        -- the whole block goes: no need to walk its lines
+        lines = lines - count
+        bytes = bytes - blockBytes
+        first = blockFirst + count
+        k = count
+      end
+      local text = f['x']
+      while k < count and (lines > maxLines or bytes > maxBytes) do
+        local nl = string.find(text, '\n', pos, true)
+        local stop = (k == count - 1 or nl == nil) and (string.len(text) + 1) or nl
+        if blockFirst + k >= first then
+          lines = lines - 1
+          bytes = bytes - (stop - pos)
+          first = blockFirst + k + 1
+        end
+        pos = stop + 1
+        k = k + 1
+      end
+      keepFrom = (first == blockFirst + count) and first or blockFirst
+      cursor = '(' .. e[1]
     end
-    lines = lines - 1
-    first = tonumber(string.match(e[1], '^(%d+)')) + 1
   end
+  redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-0', keepFrom))
 end
-redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-0', first))
 redis.call('HSET', KEYS[2], 'first', first, 'next', nxt, 'lines', lines, 'bytes', bytes)
 return 'APPENDED'

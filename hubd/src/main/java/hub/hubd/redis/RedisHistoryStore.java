@@ -1,6 +1,7 @@
 package hub.hubd.redis;
 
 import hub.hubd.core.StoreException;
+import hub.hubd.history.HistoryBlocks;
 import hub.hubd.history.HistoryLine;
 import hub.hubd.history.HistoryPage;
 import hub.hubd.history.HistoryStore;
@@ -13,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
 import org.redisson.api.RMap;
 import org.redisson.api.RScript;
 import org.redisson.api.RStream;
@@ -22,8 +26,8 @@ import org.redisson.client.RedisException;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * {@link HistoryStore} in Redis, for several hubs: one stream per node whose entry ids are the line
- * offsets ({@code <offset>-0}), a hash of counters per node, a hash of progress per task. Appends run
+ * {@link HistoryStore} in Redis, for several hubs: one stream per node whose entries are blocks of
+ * lines, with ids the offset of the block's first line ({@code <offset>-0}), a hash of counters per node, a hash of progress per task. Appends run
  * as one Lua script, so the sequence check, the lines and the trim (by lines and by bytes, with
  * {@code XTRIM MINID}) are atomic. Keys share the node's hash tag, so a node's keys live in one
  * cluster slot.
@@ -58,30 +62,58 @@ public final class RedisHistoryStore implements HistoryStore {
     }
 
     @Override
-    public Outcome append(String nodeId, String taskId, long sequence, List<NewLine> lines, String pendingStdout,
-            String pendingStderr) {
-        List<Object> args = new ArrayList<>(7 + 4 * lines.size());
-        args.add(Long.toString(sequence));
-        args.add(Long.toString(maxLines));
-        args.add(Long.toString(maxBytes));
-        args.add(pendingStdout == null ? "" : pendingStdout);
-        args.add(pendingStderr == null ? "" : pendingStderr);
-        args.add(taskId);
-        args.add(Integer.toString(lines.size()));
-        for (NewLine l : lines) {
-            args.add(l.taskId() == null ? "" : l.taskId());
-            args.add(l.stream());
-            args.add(l.text());
-            args.add(Long.toString(l.atMillis()));
-        }
+    public Outcome appendBlocks(String nodeId, String taskId, long sequence, List<NewBlock> blocks,
+            String pendingStdout, String pendingStderr) {
+        return appendAll(List.of(new Append(nodeId, taskId, sequence, blocks, pendingStdout, pendingStderr))).get(0);
+    }
+
+    /**
+     * One script call per chunk, all sent in one pipeline (one round trip). Each call is atomic and
+     * they run in order, so the outcomes are those of calling them one by one.
+     */
+    @Override
+    public List<Outcome> appendAll(List<Append> appends) {
         try {
-            String r = redis.getScript(StringCodec.INSTANCE).eval(key(nodeId, "lines"), RScript.Mode.READ_WRITE,
-                    APPEND, RScript.ReturnType.STRING, List.of(key(nodeId, "lines"), key(nodeId, "meta"),
-                            taskKey(nodeId, taskId), key(nodeId, "tasks")), args.toArray());
-            return Outcome.valueOf(r);
-        } catch (RedisException e) {
+            RBatch batch = redis.createBatch(BatchOptions.defaults());
+            List<RFuture<String>> results = new ArrayList<>(appends.size());
+            for (Append a : appends) {
+                results.add(batch.getScript(StringCodec.INSTANCE).evalAsync(key(a.nodeId(), "lines"),
+                        RScript.Mode.READ_WRITE, APPEND, RScript.ReturnType.STRING, keys(a), args(a)));
+            }
+            batch.execute();
+            List<Outcome> out = new ArrayList<>(results.size());
+            for (RFuture<String> r : results) {
+                out.add(Outcome.valueOf(r.toCompletableFuture().join()));
+            }
+            return out;
+        } catch (RedisException | java.util.concurrent.CompletionException e) {
             throw new StoreException("redis error: " + e.getMessage(), e);
         }
+    }
+
+    private List<Object> keys(Append a) {
+        return List.of(key(a.nodeId(), "lines"), key(a.nodeId(), "meta"), taskKey(a.nodeId(), a.taskId()),
+                key(a.nodeId(), "tasks"));
+    }
+
+    private Object[] args(Append a) {
+        List<Object> args = new ArrayList<>(7 + 6 * a.blocks().size());
+        args.add(Long.toString(a.sequence()));
+        args.add(Long.toString(maxLines));
+        args.add(Long.toString(maxBytes));
+        args.add(a.pendingStdout() == null ? "" : a.pendingStdout());
+        args.add(a.pendingStderr() == null ? "" : a.pendingStderr());
+        args.add(a.taskId());
+        args.add(Integer.toString(a.blocks().size()));
+        for (NewBlock b : a.blocks()) {
+            args.add(b.taskId() == null ? "" : b.taskId());
+            args.add(b.stream());
+            args.add(b.text());
+            args.add(Long.toString(b.atMillis()));
+            args.add(Integer.toString(b.lineCount()));
+            args.add(Long.toString(b.bytes()));
+        }
+        return args.toArray();
     }
 
     @Override
@@ -99,14 +131,28 @@ public final class RedisHistoryStore implements HistoryStore {
         if (n < 0) {
             throw new IllegalArgumentException("tail must not be negative");
         }
-        List<HistoryLine> lines = new ArrayList<>();
-        if (n > 0) {
-            stream(nodeId).rangeReversed(n, StreamMessageId.MAX, StreamMessageId.MIN)
-                    .forEach((id, f) -> lines.add(line(nodeId, id, f)));
-            Collections.reverse(lines);
+        Map<String, String> meta = map(key(nodeId, "meta")).readAllMap();
+        long first = Long.parseLong(meta.getOrDefault("first", "1"));
+        long last = Long.parseLong(meta.getOrDefault("next", "1")) - 1;
+        List<HistoryLine> newestFirst = new ArrayList<>(Math.min(n, 1024));
+        StreamMessageId before = StreamMessageId.MAX;
+        while (newestFirst.size() < n) {
+            Map<StreamMessageId, Map<String, String>> page = stream(nodeId).rangeReversed(PAGE, before,
+                    StreamMessageId.MIN);
+            for (Map.Entry<StreamMessageId, Map<String, String>> e : page.entrySet()) {
+                List<HistoryLine> block = block(nodeId, e.getKey(), e.getValue(), first, Long.MIN_VALUE);
+                for (int i = block.size() - 1; i >= 0 && newestFirst.size() < n; i--) {
+                    newestFirst.add(block.get(i));
+                }
+                before = e.getKey();
+            }
+            if (page.size() < PAGE || before.getId0() <= first) {
+                break;
+            }
+            before = new StreamMessageId(before.getId0() - 1, 0);
         }
-        long next = lines.isEmpty() ? meta(nodeId, "next", 1) - 1 : lines.get(lines.size() - 1).offset();
-        return new HistoryPage(lines, next, null);
+        Collections.reverse(newestFirst);
+        return new HistoryPage(newestFirst, last, null);
     }
 
     @Override
@@ -116,12 +162,33 @@ public final class RedisHistoryStore implements HistoryStore {
         }
         long first = meta(nodeId, "first", 1);
         HistoryPage.Gap gap = after + 1 < first ? new HistoryPage.Gap(after + 1, first - 1) : null;
-        List<HistoryLine> lines = new ArrayList<>();
-        stream(nodeId).range(limit, new StreamMessageId(after + 1, 0), StreamMessageId.MAX)
-                .forEach((id, f) -> lines.add(line(nodeId, id, f)));
+        List<HistoryLine> lines = new ArrayList<>(Math.min(limit, 1024));
+        // from the block holding the first line wanted: the last entry at or below it
+        long from = Math.max(after + 1, first);
+        Map<StreamMessageId, Map<String, String>> holder = stream(nodeId).rangeReversed(1,
+                new StreamMessageId(from, 0), StreamMessageId.MIN);
+        StreamMessageId cursor = holder.isEmpty() ? new StreamMessageId(from, 0) : holder.keySet().iterator().next();
+        while (lines.size() < limit) {
+            Map<StreamMessageId, Map<String, String>> page = stream(nodeId).range(PAGE, cursor, StreamMessageId.MAX);
+            for (Map.Entry<StreamMessageId, Map<String, String>> e : page.entrySet()) {
+                for (HistoryLine l : block(nodeId, e.getKey(), e.getValue(), first, after)) {
+                    if (lines.size() == limit) {
+                        break;
+                    }
+                    lines.add(l);
+                }
+                cursor = new StreamMessageId(e.getKey().getId0() + 1, 0);
+            }
+            if (page.size() < PAGE) {
+                break;
+            }
+        }
         long next = lines.isEmpty() ? (gap == null ? after : gap.to()) : lines.get(lines.size() - 1).offset();
         return new HistoryPage(lines, next, gap);
     }
+
+    /** Stream entries read per round trip. */
+    private static final int PAGE = 64;
 
     @Override
     public void delete(String nodeId) {
@@ -145,9 +212,23 @@ public final class RedisHistoryStore implements HistoryStore {
         return v == null ? missing : Long.parseLong(v);
     }
 
-    private static HistoryLine line(String nodeId, StreamMessageId id, Map<String, String> f) {
-        return new HistoryLine(id.getId0(), nodeId, emptyToNull(f.get("t")), f.get("s"), f.get("x"),
-                Instant.ofEpochMilli(Long.parseLong(f.get("a"))));
+    /** The lines of one stream entry at or after {@code first} and after {@code after}. */
+    private static List<HistoryLine> block(String nodeId, StreamMessageId id, Map<String, String> f, long first,
+            long after) {
+        long blockFirst = id.getId0();
+        int n = Integer.parseInt(f.getOrDefault("n", "1"));
+        String task = emptyToNull(f.get("t"));
+        String streamName = f.get("s");
+        Instant at = Instant.ofEpochMilli(Long.parseLong(f.get("a")));
+        List<String> texts = HistoryBlocks.lines(f.get("x"), n);
+        List<HistoryLine> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long offset = blockFirst + i;
+            if (offset >= first && offset > after) {
+                out.add(new HistoryLine(offset, nodeId, task, streamName, texts.get(i), at));
+            }
+        }
+        return out;
     }
 
     private static String emptyToNull(String s) {

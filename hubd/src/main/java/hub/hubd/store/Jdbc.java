@@ -135,6 +135,65 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * Prepared statements reused within one unit of work on one connection (sqlite-jdbc prepares
+     * every statement anew otherwise, which costs as much as running a small one). Close it before
+     * the connection goes back to the pool.
+     */
+    static final class Statements implements AutoCloseable {
+        private final Connection c;
+        private final java.util.Map<String, PreparedStatement> prepared = new java.util.HashMap<>();
+
+        Statements(Connection c) {
+            this.c = c;
+        }
+
+        PreparedStatement get(String sql) throws SQLException {
+            PreparedStatement ps = prepared.get(sql);
+            if (ps == null) {
+                ps = c.prepareStatement(sql);
+                prepared.put(sql, ps);
+            }
+            return ps;
+        }
+
+        <T> List<T> query(String sql, RowMapper<T> mapper, Object... params) throws SQLException {
+            PreparedStatement ps = get(sql);
+            bind(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+                return out;
+            }
+        }
+
+        int update(String sql, Object... params) throws SQLException {
+            PreparedStatement ps = get(sql);
+            bind(ps, params);
+            return ps.executeUpdate();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            SQLException first = null;
+            for (PreparedStatement ps : prepared.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
+            prepared.clear();
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
     /** A nullable BIGINT column as epoch millis. */
     static java.time.Instant instant(ResultSet rs, String column) throws SQLException {
         long v = rs.getLong(column);

@@ -2,18 +2,24 @@ package hub.hubd.tasks;
 
 import hub.hubd.history.AnsiStripper;
 import hub.hubd.history.HistoryStore;
-import hub.hubd.history.HistoryStore.NewLine;
+import hub.hubd.history.HistoryBlocks;
+import hub.hubd.history.HistoryStore.NewBlock;
 import hub.hubd.registry.NodeSession;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,22 +28,29 @@ import org.slf4j.LoggerFactory;
  * Task messages from agents, off the gRPC threads: output is deduplicated by (task, sequence),
  * stripped of ANSI once, appended to the history store, and only then acknowledged; starts and
  * results update the task. Each node's messages are handled in order on one of a few lanes (a
- * single thread each, picked by node). A lane's queue is bounded; when it is full the agent's stream
- * is closed, and the agent reconnects and resends what was not acknowledged: nothing is lost.
+ * single thread each, picked by node). A lane takes every output chunk waiting in its queue (up to
+ * {@value #MAX_BATCH}) and stores them with one {@link HistoryStore#appendAll} (one transaction),
+ * so a busy lane pays for one commit per batch, not per chunk. A lane's queue is bounded; when it is
+ * full the agent's stream is closed, and the agent reconnects and resends what was not
+ * acknowledged: nothing is lost.
  */
 public final class TaskIngest implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskIngest.class);
     static final int LANES = 2;
     static final int LANE_QUEUE = 8192;
+    static final int MAX_BATCH = 256;
     static final int MAX_LINE_BYTES = 64 * 1024;
 
     private final HistoryStore history;
     private final TaskRepository tasks;
     private final TaskService service;
     private final Clock clock;
-    private final ThreadPoolExecutor[] lanes = new ThreadPoolExecutor[LANES];
+    private final Lane[] lanes = new Lane[LANES];
     private final Map<String, TaskStreams> open = new ConcurrentHashMap<>();
     private final Counter overflows;
+    private final Timer chunkWait;
+    private final Timer batchStore;
+    private final DistributionSummary batchSize;
 
     public TaskIngest(HistoryStore history, TaskRepository tasks, TaskService service, Clock clock,
             MeterRegistry metrics) {
@@ -45,31 +58,90 @@ public final class TaskIngest implements AutoCloseable {
         this.tasks = tasks;
         this.service = service;
         this.clock = clock;
-        for (int i = 0; i < LANES; i++) {
-            int lane = i;
-            lanes[i] = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(LANE_QUEUE),
-                    r -> {
-                        Thread t = new Thread(r, "ingest-" + lane);
-                        t.setDaemon(true);
-                        return t;
-                    });
-        }
         this.overflows = Counter.builder("hub_ingest_overflows")
                 .description("Agent streams closed because their ingest lane was full").register(metrics);
+        this.chunkWait = Timer.builder("hub_ingest_chunk_queued")
+                .description("Time an output chunk waited in its ingest lane").register(metrics);
+        this.batchStore = Timer.builder("hub_ingest_batch_stored")
+                .description("Time to strip, store and acknowledge one batch of output chunks").register(metrics);
+        this.batchSize = DistributionSummary.builder("hub_ingest_batch_chunks")
+                .description("Output chunks stored together in one batch").register(metrics);
+        for (int i = 0; i < LANES; i++) {
+            Lane lane = new Lane("ingest-" + i);
+            lanes[i] = lane;
+            Gauge.builder("hub_ingest_lane_depth", lane.queue, BlockingQueue::size).tag("lane", Integer.toString(i))
+                    .description("Messages waiting in the ingest lane").register(metrics);
+            lane.thread.start();
+        }
+    }
+
+    /** Something for a lane to do, for one node. */
+    private sealed interface Work permits Chunk, Other {
+        String nodeId();
+
+        NodeSession session();
+    }
+
+    /** An output chunk. */
+    private record Chunk(String nodeId, NodeSession session, String taskId, boolean stderr, long sequence,
+            byte[] data, long queuedAtNanos) implements Work {
+    }
+
+    /** Anything else, run on its own. */
+    private record Other(String nodeId, NodeSession session, Runnable run) implements Work {
+    }
+
+    /** A single thread draining a bounded queue in batches. */
+    private final class Lane implements Runnable {
+        final BlockingQueue<Work> queue = new ArrayBlockingQueue<>(LANE_QUEUE);
+        final Thread thread;
+        volatile boolean closed;
+
+        Lane(String name) {
+            this.thread = new Thread(this, name);
+            thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            List<Work> batch = new ArrayList<>(MAX_BATCH);
+            List<Chunk> chunks = new ArrayList<>(MAX_BATCH);
+            while (!(closed && queue.isEmpty())) {
+                try {
+                    Work first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                    queue.drainTo(batch, MAX_BATCH - 1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    handle(batch, chunks);
+                } catch (RuntimeException e) {
+                    log.error("ingest lane {} failed on a batch; continuing", thread.getName(), e);
+                } finally {
+                    chunks.clear();
+                    batch.clear();
+                }
+            }
+        }
     }
 
     /** One running task's strippers and last stored sequence (lane thread only). */
     private static final class TaskStreams {
-        final List<NewLine> lines = new ArrayList<>();
+        final String taskId;
+        final HistoryBlocks.Builder outLines = new HistoryBlocks.Builder();
+        final HistoryBlocks.Builder errLines = new HistoryBlocks.Builder();
         final AnsiStripper out;
         final AnsiStripper err;
         long lastSequence;
 
-        TaskStreams(String taskId, HistoryStore.TaskProgress p, Clock clock) {
-            this.out = new AnsiStripper(MAX_LINE_BYTES, AnsiStripper.strings(
-                    t -> lines.add(new NewLine(taskId, "stdout", t, clock.millis()))));
-            this.err = new AnsiStripper(MAX_LINE_BYTES, AnsiStripper.strings(
-                    t -> lines.add(new NewLine(taskId, "stderr", t, clock.millis()))));
+        TaskStreams(String taskId, HistoryStore.TaskProgress p) {
+            this.taskId = taskId;
+            this.out = new AnsiStripper(MAX_LINE_BYTES, outLines);
+            this.err = new AnsiStripper(MAX_LINE_BYTES, errLines);
             if (p.pendingStdout() != null) {
                 out.restore(p.pendingStdout());
             }
@@ -83,23 +155,48 @@ public final class TaskIngest implements AutoCloseable {
             String p = s.pendingLine();
             return p.isEmpty() ? null : p;
         }
+
+        /** The lines completed since the last call, as blocks (stdout's first). */
+        List<NewBlock> blocks(long atMillis) {
+            NewBlock o = outLines.take(taskId, "stdout", atMillis);
+            NewBlock e = errLines.take(taskId, "stderr", atMillis);
+            if (o == null) {
+                return e == null ? List.of() : List.of(e);
+            }
+            return e == null ? List.of(o) : List.of(o, e);
+        }
     }
 
-    private void submit(String nodeId, NodeSession session, Runnable work) {
-        ThreadPoolExecutor lane = lanes[Math.floorMod(nodeId.hashCode(), LANES)];
-        try {
-            lane.execute(() -> {
-                try {
-                    work.run();
-                } catch (RuntimeException e) {
-                    log.error("ingest for node {} failed; closing its stream so the agent resends", nodeId, e);
-                    session.close("hub could not store task output; reconnect and resend");
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            overflows.increment();
-            session.close("hub is behind on task output; reconnect and resend");
+    /** Runs a batch in order: runs of chunks are stored together, anything else on its own. */
+    private void handle(List<Work> batch, List<Chunk> chunks) {
+        for (Work w : batch) {
+            if (w instanceof Chunk c) {
+                chunks.add(c);
+                continue;
+            }
+            storeChunks(chunks);
+            chunks.clear();
+            Other o = (Other) w;
+            try {
+                o.run().run();
+            } catch (RuntimeException e) {
+                log.error("ingest for node {} failed; closing its stream so the agent resends", o.nodeId(), e);
+                o.session().close("hub could not store task output; reconnect and resend");
+            }
         }
+        storeChunks(chunks);
+    }
+
+    private void submit(Work work) {
+        Lane lane = lanes[Math.floorMod(work.nodeId().hashCode(), LANES)];
+        if (lane.closed || !lane.queue.offer(work)) {
+            overflows.increment();
+            work.session().close("hub is behind on task output; reconnect and resend");
+        }
+    }
+
+    private void submit(String nodeId, NodeSession session, Runnable run) {
+        submit(new Other(nodeId, session, run));
     }
 
     /** The task's process started. */
@@ -110,34 +207,73 @@ public final class TaskIngest implements AutoCloseable {
     /** A chunk of output. */
     public void output(String nodeId, NodeSession session, String taskId, boolean stderr, long sequence,
             byte[] data) {
-        submit(nodeId, session, () -> {
-            TaskStreams ts = open.computeIfAbsent(taskId,
-                    id -> new TaskStreams(id, history.progress(nodeId, id), clock));
-            if (sequence <= ts.lastSequence) {
-                session.ackOutput(taskId, sequence); // already stored: a resend
-                return;
-            }
-            if (sequence != ts.lastSequence + 1) {
-                log.warn("task {} output {} arrived after {}; waiting for the resend", taskId, sequence,
-                        ts.lastSequence);
-                return;
-            }
-            ts.lines.clear();
-            (stderr ? ts.err : ts.out).feed(data);
-            HistoryStore.Outcome r;
+        submit(new Chunk(nodeId, session, taskId, stderr, sequence, data, System.nanoTime()));
+    }
+
+    /**
+     * Strips the chunks in order and stores them in one {@link HistoryStore#appendAll}, then acks each.
+     * If the store fails, nothing of the batch is acknowledged: the strippers of its tasks are
+     * dropped (reloaded from the store next time) and their agents' streams closed, so they resend.
+     */
+    private void storeChunks(List<Chunk> chunks) {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        long startedAt = System.nanoTime();
+        List<HistoryStore.Append> appends = new ArrayList<>(chunks.size());
+        List<Chunk> stored = new ArrayList<>(chunks.size());
+        long now = clock.millis();
+        for (Chunk c : chunks) {
+            chunkWait.record(startedAt - c.queuedAtNanos(), TimeUnit.NANOSECONDS);
+            TaskStreams ts;
             try {
-                r = history.append(nodeId, taskId, sequence, ts.lines, ts.pending(ts.out), ts.pending(ts.err));
+                ts = open.computeIfAbsent(c.taskId(), id -> new TaskStreams(id, history.progress(c.nodeId(), id)));
             } catch (RuntimeException e) {
-                open.remove(taskId); // the strippers saw bytes that were not stored: reload from the store
-                throw e;
+                log.error("ingest for node {} failed; closing its stream so the agent resends", c.nodeId(), e);
+                c.session().close("hub could not store task output; reconnect and resend");
+                continue;
             }
-            if (r == HistoryStore.Outcome.OUT_OF_ORDER) {
-                open.remove(taskId);
-                return;
+            if (c.sequence() <= ts.lastSequence) {
+                c.session().ackOutput(c.taskId(), c.sequence()); // already stored: a resend
+                continue;
             }
-            ts.lastSequence = sequence;
-            session.ackOutput(taskId, sequence);
-        });
+            if (c.sequence() != ts.lastSequence + 1) {
+                log.warn("task {} output {} arrived after {}; waiting for the resend", c.taskId(), c.sequence(),
+                        ts.lastSequence);
+                continue;
+            }
+            (c.stderr() ? ts.err : ts.out).feed(c.data());
+            ts.lastSequence = c.sequence(); // taken back below if the store does not take it
+            appends.add(new HistoryStore.Append(c.nodeId(), c.taskId(), c.sequence(), ts.blocks(now),
+                    ts.pending(ts.out), ts.pending(ts.err)));
+            stored.add(c);
+        }
+        if (appends.isEmpty()) {
+            return;
+        }
+        List<HistoryStore.Outcome> outcomes;
+        try {
+            outcomes = history.appendAll(appends);
+        } catch (RuntimeException e) {
+            log.error("storing {} output chunks failed; closing their streams so the agents resend", stored.size(), e);
+            Set<NodeSession> sessions = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Chunk c : stored) {
+                open.remove(c.taskId()); // the strippers saw bytes that were not stored
+                sessions.add(c.session());
+            }
+            sessions.forEach(ss -> ss.close("hub could not store task output; reconnect and resend"));
+            return;
+        }
+        for (int i = 0; i < stored.size(); i++) {
+            Chunk c = stored.get(i);
+            if (outcomes.get(i) == HistoryStore.Outcome.OUT_OF_ORDER) {
+                open.remove(c.taskId()); // another hub stored chunks meanwhile: reload from the store
+            } else {
+                c.session().ackOutput(c.taskId(), c.sequence());
+            }
+        }
+        batchSize.record(stored.size());
+        batchStore.record(System.nanoTime() - startedAt, TimeUnit.NANOSECONDS);
     }
 
     /** The task ended; {@code lastSequence} is its last output chunk. */
@@ -149,16 +285,20 @@ public final class TaskIngest implements AutoCloseable {
                 return;
             }
             TaskStreams ts = open.computeIfAbsent(taskId,
-                    id -> new TaskStreams(id, history.progress(nodeId, id), clock));
+                    id -> new TaskStreams(id, history.progress(nodeId, id)));
             if (ts.lastSequence < lastSequence) {
                 log.warn("task {} result before its output {}; waiting for the resend", taskId, lastSequence);
                 return;
             }
-            ts.lines.clear();
             ts.out.finish();
             ts.err.finish();
-            // The unfinished last lines, stored under the sequence after the last chunk.
-            history.append(nodeId, taskId, lastSequence + 1, ts.lines, null, null);
+            try {
+                // The unfinished last lines, stored under the sequence after the last chunk.
+                history.appendBlocks(nodeId, taskId, lastSequence + 1, ts.blocks(clock.millis()), null, null);
+            } catch (RuntimeException e) {
+                open.remove(taskId); // the strippers were finished but nothing stored: reload on the resend
+                throw e;
+            }
             tasks.update(taskId, state, exitCode, error == null || error.isEmpty() ? null : error,
                     startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis);
             open.remove(taskId);
@@ -167,19 +307,21 @@ public final class TaskIngest implements AutoCloseable {
         });
     }
 
+    /** Stops taking work, finishes what is queued (up to 5 seconds), then stops the lanes. */
     @Override
     public void close() {
-        for (ThreadPoolExecutor lane : lanes) {
-            lane.shutdown();
+        for (Lane lane : lanes) {
+            lane.closed = true;
         }
-        for (ThreadPoolExecutor lane : lanes) {
+        for (Lane lane : lanes) {
             try {
-                if (!lane.awaitTermination(5, TimeUnit.SECONDS)) {
-                    lane.shutdownNow();
+                lane.thread.join(5000);
+                if (lane.thread.isAlive()) {
+                    lane.thread.interrupt();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                lane.shutdownNow();
+                lane.thread.interrupt();
             }
         }
     }

@@ -93,6 +93,67 @@ public abstract class HistoryStoreContract {
         assertThat(s.after("n1", 0, 100).gap()).isEqualTo(new HistoryPage.Gap(1, 2));
     }
 
+    private static HistoryStore.NewBlock block(String task, String stream, int from, int to) {
+        return HistoryBlocks.of(lines(task, from, to).stream()
+                .map(l -> new NewLine(l.taskId(), stream, l.text(), 7L)).toList()).get(0);
+    }
+
+    @Test
+    public void blocksAreReadAsLinesWithTheirOwnOffsets() {
+        HistoryStore s = store(1000, 1 << 20);
+        s.appendBlocks("n1", "t1", 1, List.of(block("t1", "stdout", 1, 100), block("t1", "stderr", 101, 150)),
+                null, null);
+        s.appendBlocks("n1", "t1", 2, List.of(block("t1", "stdout", 151, 151)), null, null);
+
+        HistoryPage tail = s.tail("n1", 60);
+        assertThat(tail.lines()).hasSize(60);
+        assertThat(tail.lines().get(0).offset()).isEqualTo(92);
+        assertThat(tail.lines().get(0).text()).isEqualTo("line 92");
+        assertThat(tail.lines().get(8).stream()).isEqualTo("stdout");
+        assertThat(tail.lines().get(9).stream()).isEqualTo("stderr");
+        assertThat(tail.lines().get(59).text()).isEqualTo("line 151");
+        assertThat(tail.nextOffset()).isEqualTo(151);
+
+        HistoryPage mid = s.after("n1", 98, 5);
+        assertThat(texts(mid)).containsExactly("line 99", "line 100", "line 101", "line 102", "line 103");
+        assertThat(mid.lines().get(4).offset()).isEqualTo(103);
+        assertThat(mid.nextOffset()).isEqualTo(103);
+        assertThat(s.after("n1", 0, 1000).lines()).hasSize(151);
+    }
+
+    @Test
+    public void trimCutsABlockInTwoAndReadersSkipItsTrimmedLines() {
+        HistoryStore s = store(130, 1 << 20);
+        s.appendBlocks("n1", "t1", 1, List.of(block("t1", "stdout", 1, 100)), null, null);
+        s.appendBlocks("n1", "t1", 2, List.of(block("t1", "stdout", 101, 150)), null, null); // 20 over
+
+        HistoryPage all = s.after("n1", 0, 1000);
+        assertThat(all.gap()).isEqualTo(new HistoryPage.Gap(1, 20));
+        assertThat(all.lines()).hasSize(130);
+        assertThat(all.lines().get(0).text()).isEqualTo("line 21");
+        assertThat(s.tail("n1", 1000).lines()).hasSize(130);
+        assertThat(s.after("n1", 10, 3).lines().get(0).offset()).isEqualTo(21);
+        assertThat(s.after("n1", 30, 2).lines().get(0).text()).isEqualTo("line 31");
+
+        s.appendBlocks("n1", "t1", 3, List.of(block("t1", "stdout", 151, 240)), null, null); // 110 over
+        HistoryPage later = s.after("n1", 0, 1000);
+        assertThat(later.gap()).isEqualTo(new HistoryPage.Gap(1, 110));
+        assertThat(later.lines()).hasSize(130);
+        assertThat(later.lines().get(0).text()).isEqualTo("line 111");
+        assertThat(later.lines().get(129).text()).isEqualTo("line 240");
+    }
+
+    @Test
+    public void byteCapCountsUtf8BytesOfEachLine() {
+        // "é" is two bytes: each line "é N" is 4 bytes
+        List<NewLine> lines = IntStream.rangeClosed(1, 9).mapToObj(i -> new NewLine("t1", "stdout", "é " + i, 5L))
+                .toList();
+        HistoryStore s = store(1000, 12);
+        s.append("n1", "t1", 1, lines, null, null);
+        assertThat(texts(s.tail("n1", 100))).containsExactly("é 7", "é 8", "é 9");
+        assertThat(s.after("n1", 0, 100).gap()).isEqualTo(new HistoryPage.Gap(1, 6));
+    }
+
     @Test
     public void historySurvivesReopening() {
         store(1000, 1 << 20).append("n1", "t1", 1, lines("t1", 1, 3), "p", null);

@@ -1,0 +1,174 @@
+package hub.hubd.tasks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import hub.hubd.history.HistoryLine;
+import hub.hubd.history.HistoryStore;
+import hub.hubd.registry.NodeSession;
+import hub.hubd.store.Database;
+import hub.hubd.store.JdbcHistoryStore;
+import hub.hubd.store.JdbcTaskRepository;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ingest against a real SQLite history whose store fails once in the middle: the failed batch is
+ * not acknowledged, the agent's stream is closed, and after the agent resends every line is stored
+ * exactly once, in order, including lines split across chunks.
+ */
+class TaskIngestTest {
+    @TempDir
+    Path dir;
+    Database db;
+    TaskIngest ingest;
+
+    /** The agent's side: acks and closes. */
+    static final class Agent implements NodeSession {
+        final AtomicLong acked = new AtomicLong();
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public void drain(String reason) {
+        }
+
+        @Override
+        public void close(String reason) {
+            closes.incrementAndGet();
+        }
+
+        @Override
+        public String remoteAddress() {
+            return "test";
+        }
+
+        @Override
+        public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis) {
+            return true;
+        }
+
+        @Override
+        public void cancelTask(String taskId, String reason) {
+        }
+
+        @Override
+        public void ackOutput(String taskId, long sequence) {
+            acked.accumulateAndGet(sequence, Math::max);
+        }
+
+        @Override
+        public void ackResult(String taskId) {
+        }
+    }
+
+    /** Fails its {@code failOn}-th batch, like a database that hiccups once. */
+    static final class FailsOnce implements HistoryStore {
+        final HistoryStore real;
+        final int failOn;
+        final AtomicInteger calls = new AtomicInteger();
+
+        FailsOnce(HistoryStore real, int failOn) {
+            this.real = real;
+            this.failOn = failOn;
+        }
+
+        @Override
+        public List<Outcome> appendAll(List<Append> appends) {
+            if (calls.incrementAndGet() == failOn) {
+                throw new hub.hubd.core.StoreException("database error: disk I/O error", null);
+            }
+            return real.appendAll(appends);
+        }
+
+        @Override
+        public Outcome appendBlocks(String nodeId, String taskId, long sequence, List<NewBlock> blocks,
+                String pendingStdout, String pendingStderr) {
+            return appendAll(List.of(new Append(nodeId, taskId, sequence, blocks, pendingStdout, pendingStderr)))
+                    .get(0);
+        }
+
+        @Override
+        public TaskProgress progress(String nodeId, String taskId) {
+            return real.progress(nodeId, taskId);
+        }
+
+        @Override
+        public hub.hubd.history.HistoryPage tail(String nodeId, int n) {
+            return real.tail(nodeId, n);
+        }
+
+        @Override
+        public hub.hubd.history.HistoryPage after(String nodeId, long after, int limit) {
+            return real.after(nodeId, after, limit);
+        }
+
+        @Override
+        public void delete(String nodeId) {
+            real.delete(nodeId);
+        }
+    }
+
+    @BeforeEach
+    void open() {
+        db = Database.open("jdbc:sqlite:" + dir.resolve("h.db"));
+    }
+
+    @AfterEach
+    void close() {
+        if (ingest != null) {
+            ingest.close();
+        }
+        db.close();
+    }
+
+    @Test
+    void aFailedBatchIsNotAcknowledgedAndTheResendStoresEveryLineOnce() {
+        JdbcHistoryStore real = new JdbcHistoryStore(db, 1_000_000, 1L << 30);
+        FailsOnce store = new FailsOnce(real, 2);
+        ingest = new TaskIngest(store, new JdbcTaskRepository(db), null, Clock.systemUTC(), new SimpleMeterRegistry());
+        List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
+        byte[] all = (String.join("\n", expected) + "\n").getBytes(StandardCharsets.UTF_8);
+        List<byte[]> chunks = new ArrayList<>();
+        for (int off = 0; off < all.length; off += 97) { // chunk borders fall inside lines
+            chunks.add(java.util.Arrays.copyOfRange(all, off, Math.min(all.length, off + 97)));
+        }
+        Agent agent = new Agent();
+
+        int rounds = 0;
+        while (agent.acked.get() < chunks.size()) {
+            rounds++;
+            assertThat(rounds).as("resend rounds").isLessThan(5);
+            for (long seq = agent.acked.get() + 1; seq <= chunks.size(); seq++) {
+                ingest.output("n1", agent, "t1", false, seq, chunks.get((int) seq - 1));
+            }
+            int round = rounds;
+            // until the lane has settled: every chunk acked, or the acks stopped after a failure
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> agent.acked.get() == chunks.size()
+                            || (agent.closes.get() >= round && stableFor(agent, 300)));
+        }
+
+        assertThat(store.calls.get()).isGreaterThan(2);
+        assertThat(agent.closes.get()).isEqualTo(1);
+        List<String> stored = real.after("n1", 0, 10_000).lines().stream().map(HistoryLine::text).toList();
+        assertThat(stored).containsExactlyElementsOf(expected);
+    }
+
+    private static boolean stableFor(Agent agent, long millis) throws InterruptedException {
+        long before = agent.acked.get();
+        Thread.sleep(millis);
+        return agent.acked.get() == before;
+    }
+}
