@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
+import hub.agent.CredentialStore;
 import hub.hubd.config.HubConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,6 +103,28 @@ class TaskExecTest {
         TestHub.Answer a = hub.call("POST", "/api/v1/tasks/" + id + "/cancel", null, hub.adminToken());
         assertThat(a.status()).isEqualTo(202);
         assertThat(awaitFinal(id).get("state").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void aTaskTheAgentLostFailsWhenTheAgentComesBackWithoutIt() {
+        CredentialStore creds = CredentialStore.memory();
+        AgentConnection first = hub.agent("lost-1", creds, hub.joinToken(1, "15m", Map.of()));
+        await().atMost(Duration.ofSeconds(10)).until(first::connected);
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/lost-1/tasks", "{\"command\": \"sleep 3\"}",
+                hub.adminToken());
+        assertThat(a.status()).isEqualTo(201);
+        String id = a.json().get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> hub.get("/api/v1/tasks/" + id).get("state").asText()
+                .equals("running"));
+
+        first.close(); // the agent process is gone; a new one starts with the same credential
+        AgentConnection second = hub.agent("lost-1", creds, null);
+        await().atMost(Duration.ofSeconds(10)).until(second::connected);
+
+        JsonNode done = awaitFinal(id);
+        assertThat(done.get("state").asText()).isEqualTo("failed");
+        assertThat(done.get("error").asText()).contains("no longer has this task");
+        assertThat(hub.call("DELETE", "/api/v1/nodes/lost-1", null, hub.adminToken()).status()).isEqualTo(204);
     }
 
     @Test

@@ -23,6 +23,7 @@ import hub.proto.agent.v1.HubMessage;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +48,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private final String remote;
     private final String hubId;
     private final AtomicBoolean helloSeen = new AtomicBoolean();
+    private volatile Set<String> pendingAtHello = Set.of();
     private final ScheduledFuture<?> helloTimeout;
     private volatile String nodeId;
     private volatile boolean closed;
@@ -132,6 +134,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             fail(GrpcErrors.status(e));
             return;
         }
+        pendingAtHello = Set.copyOf(hello.getPendingTaskIdsList());
         switch (hello.getAuthCase()) {
             case NODE_CREDENTIAL -> {
                 try {
@@ -169,6 +172,9 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             b.setNodeCredential(w.credential());
         }
         send(HubMessage.newBuilder().setWelcome(b).build());
+        if (w.credential() == null) {
+            ingest.reconcile(w.nodeId(), this, pendingAtHello); // a known node: settle what it lost
+        }
         log.info("node {} ({}) online from {}{}", w.nodeName(), w.nodeId(), remote,
                 w.credential() != null ? " (joined)" : "");
         if (closed) {

@@ -51,6 +51,12 @@ public final class JdbcTaskRepository implements TaskRepository {
     }
 
     @Override
+    public List<Task> unfinished(String nodeId) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM tasks WHERE node_id = ? AND state NOT IN " + FINAL_STATES
+                + " ORDER BY created_at, id", JdbcTaskRepository::row, nodeId);
+    }
+
+    @Override
     public void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
             Long finishedAtMillis) {
         jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "

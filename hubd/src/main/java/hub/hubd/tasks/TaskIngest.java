@@ -199,6 +199,28 @@ public final class TaskIngest implements AutoCloseable {
         submit(new Other(nodeId, session, run));
     }
 
+    /**
+     * An agent reconnected holding {@code pending} (tasks it still runs or whose result it has not
+     * had acknowledged): the node's other unfinished tasks were lost with the agent's process (or
+     * never reached it), so they fail now instead of staying {@code running} forever. Runs in the
+     * node's lane, before anything the agent sends on its new stream.
+     */
+    public void reconcile(String nodeId, NodeSession session, Set<String> pending) {
+        submit(nodeId, session, () -> {
+            for (Task t : tasks.unfinished(nodeId)) {
+                if (!pending.contains(t.id())) {
+                    log.info("task {} on node {} failed: the agent reconnected without it", t.id(), nodeId);
+                    tasks.update(t.id(), TaskState.FAILED, null, LOST, null, clock.millis());
+                    open.remove(t.id());
+                    service.finished(nodeId);
+                }
+            }
+        });
+    }
+
+    /** Error of a task the agent no longer has. */
+    static final String LOST = "the agent no longer has this task (it restarted, or the task never reached it)";
+
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {
         submit(nodeId, session, () -> tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null));
