@@ -1,11 +1,13 @@
 package hub.hubd;
 
+import hub.hubd.api.EventJson;
 import hub.hubd.api.HttpApi;
 import hub.hubd.auth.ApiTokens;
 import hub.hubd.auth.JoinTokens;
 import hub.hubd.config.HubConfig;
 import hub.hubd.core.Ids;
 import hub.hubd.grpc.AgentGrpcServer;
+import hub.hubd.events.EventBus;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.redis.RedisConnection;
 import hub.hubd.store.JdbcHistoryStore;
@@ -56,6 +58,7 @@ public final class HubDaemon implements AutoCloseable {
     private final TaskIngest ingest;
     private final AgentGrpcServer grpc;
     private final HttpApi http;
+    private final EventBus events;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -68,8 +71,12 @@ public final class HubDaemon implements AutoCloseable {
             var users = new JdbcUserRepository(db);
             var nodeRepo = new JdbcNodeRepository(db);
             var apiTokens = new ApiTokens(users, clock);
-            var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock);
             this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
+            HubConfig.Events ev = config.events();
+            this.events = new EventBus(new EventBus.Options(ev.ringSize(), ev.ringAge(), ev.queue()), clock,
+                    new EventJson(), registry::ownerOf, metrics);
+            registry.publishTo(events);
+            var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock, events);
             apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
             registry.load(nodeRepo.loadAll());
             this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
@@ -82,10 +89,11 @@ public final class HubDaemon implements AutoCloseable {
                     : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
             NodeDirectory directory = new NodeDirectory(nodeRepo, registry, history::delete);
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
-            TaskService tasks = new TaskService(taskRepo, directory, registry, clock);
-            this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics);
+            TaskService tasks = new TaskService(taskRepo, directory, registry, clock, events);
+            this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId);
-            this.http = new HttpApi(apiTokens, joinTokens, directory, registry, tasks, history, metrics,
+            this.http = new HttpApi(apiTokens, joinTokens, directory, registry, tasks, history, events,
+                    ev.pingInterval(), metrics,
                     () -> ready);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
@@ -145,6 +153,11 @@ public final class HubDaemon implements AutoCloseable {
         return config;
     }
 
+    /** The event bus, for tests and diagnostics. */
+    public EventBus events() {
+        return events;
+    }
+
     /** The live registry, for tests and diagnostics. */
     public NodeRegistry registry() {
         return registry;
@@ -177,6 +190,7 @@ public final class HubDaemon implements AutoCloseable {
         liveness.close();
         grpc.shutdown(grace);
         joiner.close();
+        events.close();
         http.close();
         ingest.close();
         closeRedis();

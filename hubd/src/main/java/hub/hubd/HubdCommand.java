@@ -75,6 +75,23 @@ public final class HubdCommand implements Callable<HubConfig> {
             description = "Per-node history cap in bytes; the oldest lines are trimmed. Default: ${DEFAULT-VALUE}")
     long historyMaxBytes;
 
+    @Option(names = "--events-ring-size", paramLabel = "N", defaultValue = "10000",
+            description = "Events kept for listeners that resume with ?after=. Default: ${DEFAULT-VALUE}")
+    int eventsRingSize;
+
+    @Option(names = "--events-ring-age", paramLabel = "DURATION", defaultValue = "5m",
+            description = "How long events are kept for resuming. Default: ${DEFAULT-VALUE}")
+    String eventsRingAge;
+
+    @Option(names = "--events-queue", paramLabel = "N", defaultValue = "1024",
+            description = "Events a listener may have waiting before it is closed as lagged. Default: ${DEFAULT-VALUE}")
+    int eventsQueue;
+
+    @Option(names = "--ws-ping-interval", paramLabel = "DURATION", defaultValue = "15s",
+            description = "WebSocket ping interval; a listener silent for a whole interval after a ping is "
+                    + "closed. Default: ${DEFAULT-VALUE}")
+    String wsPingInterval;
+
     /** Validates the options into a {@link HubConfig}. */
     @Override
     public HubConfig call() {
@@ -86,7 +103,8 @@ public final class HubdCommand implements Callable<HubConfig> {
         };
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat,
                 Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace), kind, redisUrl,
-                historyMaxLines, historyMaxBytes);
+                historyMaxLines, historyMaxBytes, new HubConfig.Events(eventsRingSize, Durations.parse(eventsRingAge),
+                        eventsQueue, Durations.parse(wsPingInterval)));
     }
 
     /** Prints hubd's version. */

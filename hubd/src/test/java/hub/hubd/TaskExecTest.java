@@ -128,6 +128,27 @@ class TaskExecTest {
     }
 
     @Test
+    void historyFollowOverWebSocketStreamsNewLinesAndResumesFromAnOffset() {
+        try (WsClient live = WsClient.open(hub, "/api/v1/nodes/runner-1/history/follow", hub.adminToken())) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.get("/api/v1/listeners").get("items").size() == 1);
+            awaitFinal(create("{\"command\": \"for i in 1 2 3; do echo line$i; done\"}").get("id").asText());
+            await().atMost(Duration.ofSeconds(10)).until(() -> live.ofType("line").size() == 3);
+            List<JsonNode> lines = live.ofType("line");
+            assertThat(lines).extracting(l -> l.get("text").asText()).containsExactly("line1", "line2", "line3");
+            long first = lines.get(0).get("offset").asLong();
+            assertThat(lines.get(2).get("offset").asLong()).isEqualTo(first + 2);
+
+            try (WsClient resumed = WsClient.open(hub, "/api/v1/nodes/runner-1/history/follow?after=" + first,
+                    hub.adminToken())) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> resumed.ofType("line").size() == 2);
+                assertThat(resumed.ofType("line")).extracting(l -> l.get("text").asText())
+                        .containsExactly("line2", "line3");
+                assertThat(resumed.ofType("gap")).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void offlineNodeGetsNoTask() {
         agent.close();
         await().atMost(Duration.ofSeconds(5)).until(() -> hub.node("runner-1").get("status").asText().equals("offline"));

@@ -69,9 +69,21 @@ final class ApiErrors {
 
     void write(Context ctx, Problem p) {
         try {
-            ctx.status(p.status()).contentType(Problem.CONTENT_TYPE).result(mapper.writeValueAsString(p));
+            String body = mapper.writeValueAsString(p);
+            ctx.status(p.status()).contentType(Problem.CONTENT_TYPE);
+            if ("websocket".equalsIgnoreCase(ctx.header("Upgrade"))) {
+                // A refused WebSocket upgrade: Javalin does not send a result, so write the body itself.
+                byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ctx.res().setContentLength(bytes.length);
+                ctx.res().getOutputStream().write(bytes);
+                ctx.res().flushBuffer();
+            } else {
+                ctx.result(body);
+            }
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             ctx.status(500).contentType(Problem.CONTENT_TYPE).result("{\"status\":500}");
+        } catch (java.io.IOException e) {
+            log.debug("client went away before its error answer: {}", e.getMessage());
         }
     }
 

@@ -5,6 +5,7 @@ import hub.hubd.auth.ApiTokens;
 import hub.hubd.auth.JoinTokens;
 import hub.hubd.auth.Principal;
 import hub.hubd.core.Labels;
+import hub.hubd.events.EventBus;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.registry.NodeRegistry;
 import hub.hubd.registry.NodeStatus;
@@ -34,11 +35,12 @@ public final class HttpApi implements AutoCloseable {
     private final NodeRegistry registry;
     private final PrometheusMeterRegistry metrics;
     private final BooleanSupplier ready;
+    private final EventRoutes eventRoutes;
     private volatile HubInfo info;
 
     public HttpApi(ApiTokens apiTokens, JoinTokens joinTokens, NodeDirectory nodes, NodeRegistry registry,
-            hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history,
-            PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+            hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
+            java.time.Duration wsPingInterval, PrometheusMeterRegistry metrics, BooleanSupplier ready) {
         this.apiTokens = apiTokens;
         this.joinTokens = joinTokens;
         this.nodes = nodes;
@@ -49,6 +51,7 @@ public final class HttpApi implements AutoCloseable {
         NodeRoutes nodeRoutes = new NodeRoutes(nodes);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
+        this.eventRoutes = new EventRoutes(events, nodes, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -75,6 +78,16 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
+            cfg.routes.get("/api/v1/listeners", eventRoutes::list);
+            cfg.routes.delete("/api/v1/listeners/{id}", eventRoutes::kill);
+            // WebSockets: authenticated and checked before the upgrade (a bad request gets problem+json)
+            cfg.routes.wsBeforeUpgrade("/api/*", this::authenticate);
+            cfg.routes.wsBeforeUpgrade("/api/v1/events", eventRoutes::checkEvents);
+            cfg.routes.ws("/api/v1/events", eventRoutes::events);
+            cfg.routes.get("/api/v1/events", EventRoutes::notAnUpgrade);
+            cfg.routes.wsBeforeUpgrade("/api/v1/nodes/{node}/history/follow", eventRoutes::checkFollow);
+            cfg.routes.ws("/api/v1/nodes/{node}/history/follow", eventRoutes::follow);
+            cfg.routes.get("/api/v1/nodes/{node}/history/follow", EventRoutes::notAnUpgrade);
         });
     }
 
@@ -123,6 +136,7 @@ public final class HttpApi implements AutoCloseable {
 
     @Override
     public void close() {
+        eventRoutes.close();
         app.stop();
     }
 }

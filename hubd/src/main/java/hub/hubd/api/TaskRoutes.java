@@ -151,7 +151,7 @@ final class TaskRoutes {
         return value == null ? dflt : number(name, value, min, max);
     }
 
-    private static long number(String name, String value, long min, long max) {
+    static long number(String name, String value, long min, long max) {
         try {
             long v = Long.parseLong(value);
             if (v >= min && v <= max) {

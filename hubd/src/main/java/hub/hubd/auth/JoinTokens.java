@@ -3,6 +3,8 @@ package hub.hubd.auth;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
 import hub.hubd.core.Labels;
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,10 +28,12 @@ public final class JoinTokens {
 
     private final JoinTokenRepository repo;
     private final Clock clock;
+    private final EventPublisher events;
 
-    public JoinTokens(JoinTokenRepository repo, Clock clock) {
+    public JoinTokens(JoinTokenRepository repo, Clock clock, EventPublisher events) {
         this.repo = repo;
         this.clock = clock;
+        this.events = events;
     }
 
     /** A freshly created token with its secret, which is never available again. */
@@ -55,6 +59,7 @@ public final class JoinTokens {
         JoinToken token = new JoinToken(Ids.newId(), by.user(), Labels.validated(labels), uses,
                 now.plus(t), now, null);
         repo.insert(token, Ids.hash(secret));
+        events.publish(new Event.TokenCreated(token.id(), token.owner(), uses, token.labels()));
         return new Created(token, secret);
     }
 
@@ -75,6 +80,7 @@ public final class JoinTokens {
                 .orElseThrow(() -> HubException.notFound("no join token " + id));
         if (t.revokedAt() == null) {
             repo.revoke(id, clock.millis());
+            events.publish(new Event.TokenRevoked(id, t.owner()));
         }
         return repo.find(id).orElseThrow(() -> HubException.notFound("no join token " + id));
     }

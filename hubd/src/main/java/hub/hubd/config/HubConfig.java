@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param redisUrl          Redis for the redis history store ({@code redis://host:port})
  * @param historyMaxLines   per-node history cap in lines
  * @param historyMaxBytes   per-node history cap in bytes
+ * @param events            event bus and WebSocket listener settings
  */
 public record HubConfig(
         Path dataDir,
@@ -34,7 +35,32 @@ public record HubConfig(
         HistoryStoreKind historyStore,
         String redisUrl,
         long historyMaxLines,
-        long historyMaxBytes) {
+        long historyMaxBytes,
+        Events events) {
+
+    /**
+     * Event bus and WebSocket listeners.
+     *
+     * @param ringSize     events kept for {@code ?after=} resumes
+     * @param ringAge      and for at most this long
+     * @param queue        events a listener may have waiting before it is closed as lagged
+     * @param pingInterval WebSocket ping interval; a listener that answers nothing (no pong, no
+     *                     data) for a whole interval after a ping is closed as silent
+     */
+    public record Events(int ringSize, Duration ringAge, int queue, Duration pingInterval) {
+        public Events {
+            if (ringSize < 1 || queue < 1) {
+                throw new IllegalArgumentException("events-ring-size and events-queue must be positive");
+            }
+            if (ringAge.toMillis() < 1000 || pingInterval.toMillis() < 100) {
+                throw new IllegalArgumentException("events-ring-age must be at least 1s and ws-ping-interval 100ms");
+            }
+        }
+
+        public static Events defaults() {
+            return new Events(10_000, Duration.ofMinutes(5), 1024, Duration.ofSeconds(15));
+        }
+    }
 
     /** Which terminal-history backend to use. */
     public enum HistoryStoreKind { SQLITE, REDIS }
@@ -56,6 +82,7 @@ public record HubConfig(
         if (historyMaxLines < 1 || historyMaxBytes < 1) {
             throw new IllegalArgumentException("history-max-lines and history-max-bytes must be positive");
         }
+        Objects.requireNonNull(events, "events");
         if (heartbeatInterval.toMillis() < 50) {
             throw new IllegalArgumentException("heartbeat-interval must be at least 50ms");
         }
@@ -78,24 +105,30 @@ public record HubConfig(
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
-                64L * 1024 * 1024);
+                64L * 1024 * 1024, Events.defaults());
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events);
+    }
+
+    /** This configuration with other event settings. */
+    public HubConfig withEvents(Events e) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e);
     }
 }

@@ -1,6 +1,8 @@
 package hub.hubd.registry;
 
 import hub.hubd.core.HubException;
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,6 +96,19 @@ public final class NodeRegistry {
         log.info("loaded {} nodes", records.size());
     }
 
+    private volatile EventPublisher events = EventPublisher.NONE;
+
+    /** Where node online/offline/updated/removed (and, when wanted, heartbeat) events go. */
+    public void publishTo(EventPublisher publisher) {
+        this.events = publisher;
+    }
+
+    /** The owner of a node, from memory; {@code null} if unknown. For the event bus's routing. */
+    public String ownerOf(String nodeId) {
+        LiveNode n = byId.get(nodeId);
+        return n == null ? null : n.info.owner();
+    }
+
     /** Adds a node that just joined (already stored) and attaches its stream. */
     public Welcome attachJoined(NodeRecord record, String credential, NodeSession session) {
         LiveNode n = new LiveNode(record.view().info(), record.credentialHash());
@@ -114,10 +129,18 @@ public final class NodeRegistry {
         if (n == null) {
             throw HubException.unauthenticated("unknown node credential (node removed?); join again");
         }
+        NodeInfo before;
+        NodeInfo after;
         synchronized (n) {
+            before = n.info;
             n.info = n.info.updatedBy(hello);
+            after = n.info;
         }
         attach(n, session);
+        if (!after.equals(before)) {
+            events.publish(new Event.NodeUpdated(after.id(), after.owner(), after.name(), after.hostname(),
+                    after.agentVersion(), after.labels()));
+        }
         return new Welcome(n.info.id(), null, n.info.name(), heartbeatInterval);
     }
 
@@ -137,6 +160,8 @@ public final class NodeRegistry {
             previous.close(OfflineReason.REPLACED);
         }
         markDirty(n.info.id());
+        NodeInfo info = n.info;
+        events.publish(new Event.NodeOnline(info.id(), info.owner(), info.name(), session.remoteAddress()));
     }
 
     /** Records a heartbeat from {@code session}; ignored if the session is no longer current. */
@@ -145,6 +170,10 @@ public final class NodeRegistry {
         if (n != null && n.session == session) {
             n.lastHeartbeatNanos = nanoTime.getAsLong();
             n.lastSeen = clock.instant();
+            EventPublisher e = events;
+            if (e.wants("node.heartbeat")) {
+                e.publish(new Event.NodeHeartbeat(nodeId, n.info.owner()));
+            }
         }
     }
 
@@ -167,6 +196,7 @@ public final class NodeRegistry {
             n.offlineReason = reason;
         }
         markDirty(nodeId);
+        events.publish(new Event.NodeOffline(nodeId, n.info.owner(), n.info.name(), reason));
         return true;
     }
 
@@ -226,6 +256,7 @@ public final class NodeRegistry {
         if (s != null) {
             s.close("node removed");
         }
+        events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name()));
     }
 
     /** The live view of every node this hub holds: one pass, no database. */

@@ -1,5 +1,7 @@
 package hub.hubd.tasks;
 
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
 import hub.hubd.history.AnsiStripper;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.history.HistoryBlocks;
@@ -45,6 +47,7 @@ public final class TaskIngest implements AutoCloseable {
     private final TaskRepository tasks;
     private final TaskService service;
     private final Clock clock;
+    private final EventPublisher events;
     private final Lane[] lanes = new Lane[LANES];
     private final Map<String, TaskStreams> open = new ConcurrentHashMap<>();
     private final Counter overflows;
@@ -53,7 +56,8 @@ public final class TaskIngest implements AutoCloseable {
     private final DistributionSummary batchSize;
 
     public TaskIngest(HistoryStore history, TaskRepository tasks, TaskService service, Clock clock,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, EventPublisher events) {
+        this.events = events;
         this.history = history;
         this.tasks = tasks;
         this.service = service;
@@ -211,6 +215,7 @@ public final class TaskIngest implements AutoCloseable {
                 if (!pending.contains(t.id())) {
                     log.info("task {} on node {} failed: the agent reconnected without it", t.id(), nodeId);
                     tasks.update(t.id(), TaskState.FAILED, null, LOST, null, clock.millis());
+                    events.publish(new Event.TaskStateChanged(nodeId, null, t.id(), "failed", null, LOST));
                     open.remove(t.id());
                     service.finished(nodeId);
                 }
@@ -223,7 +228,10 @@ public final class TaskIngest implements AutoCloseable {
 
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {
-        submit(nodeId, session, () -> tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null));
+        submit(nodeId, session, () -> {
+            tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null);
+            events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "running", null, null));
+        });
     }
 
     /** A chunk of output. */
@@ -292,6 +300,9 @@ public final class TaskIngest implements AutoCloseable {
                 open.remove(c.taskId()); // another hub stored chunks meanwhile: reload from the store
             } else {
                 c.session().ackOutput(c.taskId(), c.sequence());
+                if (outcomes.get(i) == HistoryStore.Outcome.APPENDED) {
+                    publishOutput(c.nodeId(), appends.get(i));
+                }
             }
         }
         batchSize.record(stored.size());
@@ -316,17 +327,30 @@ public final class TaskIngest implements AutoCloseable {
             ts.err.finish();
             try {
                 // The unfinished last lines, stored under the sequence after the last chunk.
-                history.appendBlocks(nodeId, taskId, lastSequence + 1, ts.blocks(clock.millis()), null, null);
+                List<NewBlock> last = ts.blocks(clock.millis());
+                if (history.appendBlocks(nodeId, taskId, lastSequence + 1, last, null, null)
+                        == HistoryStore.Outcome.APPENDED) {
+                    publishOutput(nodeId, new HistoryStore.Append(nodeId, taskId, lastSequence + 1, last, null, null));
+                }
             } catch (RuntimeException e) {
                 open.remove(taskId); // the strippers were finished but nothing stored: reload on the resend
                 throw e;
             }
-            tasks.update(taskId, state, exitCode, error == null || error.isEmpty() ? null : error,
-                    startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis);
+            String err = error == null || error.isEmpty() ? null : error;
+            tasks.update(taskId, state, exitCode, err, startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis);
+            events.publish(new Event.TaskStateChanged(nodeId, null, taskId, state.wireName(),
+                    state == TaskState.EXITED ? exitCode : null, err));
             open.remove(taskId);
             service.finished(nodeId);
             session.ackResult(taskId);
         });
+    }
+
+    private void publishOutput(String nodeId, HistoryStore.Append a) {
+        for (NewBlock b : a.blocks()) {
+            events.publish(new Event.TaskOutput(nodeId, null, a.taskId(), b.stream(),
+                    HistoryBlocks.lines(b.text(), b.lineCount())));
+        }
     }
 
     /** Stops taking work, finishes what is queued (up to 5 seconds), then stops the lanes. */

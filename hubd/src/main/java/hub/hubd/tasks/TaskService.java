@@ -4,6 +4,8 @@ import hub.hubd.auth.Principal;
 import hub.hubd.auth.Role;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.registry.NodeRegistry;
 import hub.hubd.registry.NodeSession;
@@ -32,9 +34,12 @@ public final class TaskService {
     private final NodeDirectory nodes;
     private final NodeRegistry registry;
     private final Clock clock;
+    private final EventPublisher events;
     private final Map<String, AtomicInteger> unfinished = new ConcurrentHashMap<>();
 
-    public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, Clock clock) {
+    public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, Clock clock,
+            EventPublisher events) {
+        this.events = events;
         this.repo = repo;
         this.nodes = nodes;
         this.registry = registry;
@@ -85,10 +90,12 @@ public final class TaskService {
         }
         if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs)) {
             repo.update(t.id(), TaskState.SENT, null, null, null, null);
+            events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
         } else {
             finished(nodeId);
-            repo.update(t.id(), TaskState.FAILED, null, "node went offline before the task was sent", null,
-                    clock.millis());
+            String error = "node went offline before the task was sent";
+            repo.update(t.id(), TaskState.FAILED, null, error, null, clock.millis());
+            events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "failed", null, error));
         }
         return get(by, t.id());
     }

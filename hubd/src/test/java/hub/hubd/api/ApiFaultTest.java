@@ -8,6 +8,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import hub.hubd.auth.ApiTokens;
+import hub.hubd.events.EventBus;
 import hub.hubd.auth.JoinToken;
 import hub.hubd.auth.JoinTokenRepository;
 import hub.hubd.auth.JoinTokens;
@@ -130,15 +131,19 @@ class ApiFaultTest {
     }
 
     HttpApi api;
+    EventBus bus;
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
     Logger errorsLog = (Logger) LoggerFactory.getLogger(ApiErrors.class);
 
     @BeforeEach
     void start() {
         NodeRegistry registry = new NodeRegistry(Clock.systemUTC(), System::nanoTime, Duration.ofSeconds(10));
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bus = new EventBus(EventBus.Options.defaults(), Clock.systemUTC(), new EventJson(),
+                registry::ownerOf, metrics);
         api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
-                new JoinTokens(new BuggyTokens(), Clock.systemUTC()), new NodeDirectory(new BrokenNodes(), registry),
-                registry, null, null, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true);
+                new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
+                registry, null, null, bus, Duration.ofSeconds(15), metrics, () -> true);
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);
@@ -148,6 +153,7 @@ class ApiFaultTest {
     void stop() {
         errorsLog.detachAppender(logs);
         api.close();
+        bus.close();
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -137,7 +137,8 @@ class TaskIngestTest {
     void aFailedBatchIsNotAcknowledgedAndTheResendStoresEveryLineOnce() {
         JdbcHistoryStore real = new JdbcHistoryStore(db, 1_000_000, 1L << 30);
         FailsOnce store = new FailsOnce(real, 2);
-        ingest = new TaskIngest(store, new JdbcTaskRepository(db), null, Clock.systemUTC(), new SimpleMeterRegistry());
+        ingest = new TaskIngest(store, new JdbcTaskRepository(db), null, Clock.systemUTC(), new SimpleMeterRegistry(),
+                hub.hubd.events.EventPublisher.NONE);
         List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
         byte[] all = (String.join("\n", expected) + "\n").getBytes(StandardCharsets.UTF_8);
         List<byte[]> chunks = new ArrayList<>();

@@ -1,0 +1,186 @@
+package hub.hubd.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.auth.Principal;
+import hub.hubd.auth.Role;
+import hub.hubd.core.HubException;
+import hub.hubd.core.Ids;
+import hub.hubd.events.CloseCodes;
+import hub.hubd.events.Event;
+import hub.hubd.events.EventBus;
+import hub.hubd.events.Listener;
+import hub.hubd.history.HistoryPage;
+import hub.hubd.history.HistoryStore;
+import hub.hubd.registry.NodeDirectory;
+import hub.hubd.registry.NodeView;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Live streams over WebSocket and the listener table: {@code /api/v1/events} (events, resumable
+ * with {@code ?after=SEQ}), {@code /api/v1/nodes/{node}/history/follow} (a node's history from an
+ * offset, then live), {@code GET|DELETE /api/v1/listeners[/{id}]}. Requests are checked before the
+ * upgrade, so a bad one is answered with problem+json, never a socket that closes at once.
+ */
+final class EventRoutes implements AutoCloseable {
+    private static final String SPEC = "hub.ws.spec";
+
+    private final EventBus bus;
+    private final NodeDirectory nodes;
+    private final HistoryStore history;
+    private final ObjectMapper mapper;
+    private final WsPeers peers;
+    private final ScheduledExecutorService followPool;
+    private final Map<String, Listener> bySession = new ConcurrentHashMap<>();
+
+    EventRoutes(EventBus bus, NodeDirectory nodes, HistoryStore history, ObjectMapper mapper,
+            java.time.Duration pingInterval) {
+        this.bus = bus;
+        this.nodes = nodes;
+        this.history = history;
+        this.mapper = mapper;
+        this.peers = new WsPeers(pingInterval);
+        this.followPool = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "history-follow");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** What an events request asked for, checked before the upgrade. */
+    private record EventsSpec(Principal by, String nodeId, Set<String> types, Long after) {
+    }
+
+    /** What a history follow asked for. */
+    private record FollowSpec(Principal by, NodeView node, long after) {
+    }
+
+    /** Before the upgrade of {@code /api/v1/events}: parameters and permissions. */
+    void checkEvents(Context ctx) {
+        Principal by = HttpApi.principal(ctx);
+        String node = ctx.queryParam("node");
+        String nodeId = node == null ? null : nodes.resolve(by, node).info().id();
+        Set<String> types = null;
+        String t = ctx.queryParam("types");
+        if (t != null && !t.isBlank()) {
+            types = new LinkedHashSet<>(Arrays.asList(t.split(",")));
+            for (String type : types) {
+                if (!Event.TYPES.contains(type)) {
+                    throw HubException.invalid("unknown event type '" + type + "'; known: " + String.join(", ",
+                            Event.TYPES));
+                }
+            }
+        }
+        String after = ctx.queryParam("after");
+        Long afterSeq = after == null ? null : TaskRoutes.number("after", after, 0, Long.MAX_VALUE);
+        ctx.attribute(SPEC, new EventsSpec(by, nodeId, types, afterSeq));
+    }
+
+    /** Before the upgrade of {@code …/history/follow}: node, and where to start. */
+    void checkFollow(Context ctx) {
+        Principal by = HttpApi.principal(ctx);
+        NodeView node = nodes.resolve(by, ctx.pathParam("node"));
+        String after = ctx.queryParam("after");
+        String tail = ctx.queryParam("tail");
+        long start;
+        if (after != null) {
+            start = TaskRoutes.number("after", after, 0, Long.MAX_VALUE);
+        } else {
+            int n = (int) TaskRoutes.number("tail", tail == null ? "0" : tail, 0, TaskRoutes.MAX_LINES);
+            HistoryPage p = history.tail(node.info().id(), n);
+            start = p.lines().isEmpty() ? p.nextOffset() : p.lines().get(0).offset() - 1;
+        }
+        ctx.attribute(SPEC, new FollowSpec(by, node, start));
+    }
+
+    /** A plain GET of a WebSocket endpoint. */
+    static void notAnUpgrade(Context ctx) {
+        throw HubException.invalid("this endpoint is a WebSocket: connect with an Upgrade: websocket request");
+    }
+
+    void events(WsConfig ws) {
+        ws.onConnect(ctx -> {
+            EventsSpec s = ctx.attribute(SPEC);
+            Listener l = bus.subscribe(s.by().user(), s.by().tokenId(), s.by().seesAllNodes(), s.nodeId(),
+                    s.types(), s.after(), peers.sink(ctx));
+            connected(ctx, l);
+        });
+        ws.onClose(ctx -> disconnected(ctx));
+        ws.onError(ctx -> disconnected(ctx));
+    }
+
+    void follow(WsConfig ws) {
+        ws.onConnect(ctx -> {
+            FollowSpec s = ctx.attribute(SPEC);
+            HistoryFollower f = new HistoryFollower(Ids.newId(), s.by().user(), s.by().tokenId(),
+                    s.node().info().id(), s.node().info().name(), s.after(), peers.sink(ctx), history, bus,
+                    followPool, mapper);
+            connected(ctx, f);
+            f.start();
+        });
+        ws.onClose(ctx -> disconnected(ctx));
+        ws.onError(ctx -> disconnected(ctx));
+    }
+
+    private void connected(WsContext ctx, Listener l) {
+        bySession.put(ctx.sessionId(), l);
+        peers.add(ctx, reason -> l.end(CloseCodes.SILENT, "silent: " + reason));
+    }
+
+    private void disconnected(WsContext ctx) {
+        peers.remove(ctx);
+        Listener l = bySession.remove(ctx.sessionId());
+        if (l instanceof HistoryFollower f) {
+            f.disconnected();
+        } else if (l != null) {
+            bus.disconnected(l);
+        }
+    }
+
+    /** A row of {@code GET /api/v1/listeners}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ListenerJson(String id, String kind, String user, String remoteAddress, String filter,
+            Instant connectedAt, int queueDepth, long delivered, long dropped, long lag, Instant lastActivity) {
+        static ListenerJson of(Listener.Info i) {
+            return new ListenerJson(i.id(), i.kind(), i.user(), i.remoteAddress(), i.filter(), i.connectedAt(),
+                    i.queueDepth(), i.delivered(), i.dropped(), i.lag(), i.lastActivity());
+        }
+    }
+
+    /** {@code GET /api/v1/listeners}: admins see all, others their own. */
+    void list(Context ctx) {
+        Principal by = HttpApi.principal(ctx);
+        List<ListenerJson> items = bus.listeners().stream()
+                .filter(i -> by.seesAllNodes() || by.user().equals(i.user()))
+                .map(ListenerJson::of).toList();
+        ctx.json(Map.of("items", items));
+    }
+
+    /** {@code DELETE /api/v1/listeners/{id}}: admins any, others their own. */
+    void kill(Context ctx) {
+        Principal by = HttpApi.principal(ctx);
+        by.require(Role.VIEWER);
+        String id = ctx.pathParam("id");
+        Listener l = bus.listener(id).filter(x -> by.seesAllNodes() || by.user().equals(x.user()))
+                .orElseThrow(() -> HubException.notFound("no listener " + id));
+        l.end(CloseCodes.KILLED, "closed by " + by.user());
+        ctx.status(204);
+    }
+
+    @Override
+    public void close() {
+        peers.close();
+        followPool.shutdownNow();
+    }
+}

@@ -1,0 +1,476 @@
+package hub.hubd.events;
+
+import hub.hubd.core.Ids;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fans events out to live subscribers. {@link #publish} assigns the next sequence, keeps the event
+ * in a ring for resuming, and offers it to the bounded queue of each matching subscription, found
+ * through indexes (by node, by owner, admins): no scan of all subscribers, no I/O, no waiting, no
+ * exception to the caller. A subscription whose queue is full is closed as lagged with the
+ * sequence to resume from; one whose send fails is removed at once.
+ *
+ * <p>Sequences increase across restarts: they start from the hub's start time in microseconds, so
+ * a client resuming with a sequence from before a restart is told about the gap.
+ *
+ * <p>Publishing holds one short lock (sequence, ring, offers) so every subscriber sees events in
+ * sequence order; writers never take it.
+ */
+public final class EventBus implements EventPublisher, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EventBus.class);
+
+    /** Types a subscription gets when it names none: all but heartbeats. */
+    public static final Set<String> DEFAULT_TYPES;
+
+    static {
+        Set<String> t = new LinkedHashSet<>(Event.TYPES);
+        t.remove("node.heartbeat");
+        DEFAULT_TYPES = Set.copyOf(t);
+    }
+
+    /**
+     * @param ringSize      events kept for {@code after=} resumes
+     * @param ringAge       and for at most this long
+     * @param queueCapacity events a subscription may have waiting before it is closed as lagged
+     */
+    public record Options(int ringSize, Duration ringAge, int queueCapacity) {
+        /** Characters of task output the ring keeps at most, whatever its size: output events are big. */
+        static final long RING_OUTPUT_CHARS = 16L * 1024 * 1024;
+
+        public Options {
+            if (ringSize < 1 || queueCapacity < 1 || ringAge.isNegative() || ringAge.isZero()) {
+                throw new IllegalArgumentException("event ring size, age and queue capacity must be positive");
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(10_000, Duration.ofMinutes(5), 1024);
+        }
+    }
+
+    private final Options options;
+    private final Clock clock;
+    private final EventCodec codec;
+    private final Function<String, String> ownerOfNode;
+    private final ScheduledThreadPoolExecutor writers;
+    private final ReentrantLock lock = new ReentrantLock();
+    // guarded by lock:
+    private final Envelope[] ring;
+    private int ringNext;
+    private int ringCount;
+    private long ringOutputChars;
+    private long lastSeq;
+    private final Map<String, Set<Subscription>> byNode = new HashMap<>();
+    private final Map<String, Set<Subscription>> byUser = new HashMap<>();
+    private final Set<Subscription> admins = new LinkedHashSet<>();
+    private final Map<String, List<Runnable>> watchers = new HashMap<>();
+    // not guarded:
+    private volatile long lastSeqVisible;
+    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+    private final AtomicInteger heartbeatSubscribers = new AtomicInteger();
+    private final Counter published;
+    private final Counter delivered;
+    private final Counter dropped;
+    private final Counter laggedCloses;
+    private volatile boolean closed;
+
+    /**
+     * @param ownerOfNode the owner of a node from an in-memory index (the registry); never blocks
+     */
+    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, String> ownerOfNode,
+            MeterRegistry metrics) {
+        this.options = options;
+        this.clock = clock;
+        this.codec = codec;
+        this.ownerOfNode = ownerOfNode;
+        this.ring = new Envelope[options.ringSize()];
+        this.lastSeq = clock.millis() * 1000;
+        this.lastSeqVisible = lastSeq;
+        AtomicInteger n = new AtomicInteger();
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        this.writers = new ScheduledThreadPoolExecutor(threads, r -> {
+            Thread t = new Thread(r, "event-writer-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        writers.setRemoveOnCancelPolicy(true);
+        Gauge.builder("hub_event_listeners", listeners, Map::size).description("Live event listeners")
+                .register(metrics);
+        this.published = Counter.builder("hub_events_published").description("Events published").register(metrics);
+        this.delivered = Counter.builder("hub_events_delivered").description("Events sent to listeners")
+                .register(metrics);
+        this.dropped = Counter.builder("hub_events_dropped")
+                .description("Events not delivered because their listener lagged or was closed").register(metrics);
+        this.laggedCloses = Counter.builder("hub_event_lagged_closes")
+                .description("Listeners closed because their queue was full").register(metrics);
+    }
+
+    EventCodec codec() {
+        return codec;
+    }
+
+    /** The sequence of the last event published. */
+    public long lastSeq() {
+        return lastSeqVisible;
+    }
+
+    @Override
+    public boolean wants(String type) {
+        return !"node.heartbeat".equals(type) || heartbeatSubscribers.get() > 0;
+    }
+
+    /** Publishes an event: returns at once, never throws. */
+    @Override
+    public void publish(Event event) {
+        if (closed) {
+            return;
+        }
+        try {
+            String owner = event.owner() != null ? event.owner()
+                    : event.nodeId() != null ? ownerOfNode.apply(event.nodeId()) : null;
+            boolean keep = !(event instanceof Event.NodeHeartbeat);
+            List<Subscription> lagged = null;
+            lock.lock();
+            try {
+                Envelope env = new Envelope(++lastSeq, clock.instant(), event);
+                lastSeqVisible = lastSeq;
+                if (keep) {
+                    keep(env);
+                }
+                lagged = offer(byNode.get(event.nodeId()), env, lagged);
+                if (owner != null) {
+                    lagged = offer(byUser.get(owner), env, lagged);
+                }
+                lagged = offer(admins, env, lagged);
+                if (event instanceof Event.TaskOutput) {
+                    List<Runnable> w = watchers.get(event.nodeId());
+                    if (w != null) {
+                        w.forEach(Runnable::run);
+                    }
+                }
+                if (lagged != null) {
+                    for (Subscription s : lagged) {
+                        unindex(s);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            published.increment();
+            if (lagged != null) {
+                for (Subscription s : lagged) {
+                    laggedCloses.increment();
+                    s.droppedOne();
+                    s.terminate(CloseCodes.LAGGED, "lagged: queue of " + options.queueCapacity() + " full");
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("publishing {} failed", event.type(), e);
+        }
+    }
+
+    /** Adds to the ring, evicting the oldest when it is full by count or by output size. Lock held. */
+    private void keep(Envelope env) {
+        if (ringCount == ring.length) {
+            evictOldest();
+        }
+        ring[ringNext] = env;
+        ringNext = (ringNext + 1) % ring.length;
+        ringCount++;
+        ringOutputChars += outputChars(env);
+        while (ringOutputChars > Options.RING_OUTPUT_CHARS && ringCount > 1) {
+            evictOldest();
+        }
+    }
+
+    private void evictOldest() {
+        int oldest = (ringNext - ringCount + ring.length) % ring.length;
+        ringOutputChars -= outputChars(ring[oldest]);
+        ring[oldest] = null;
+        ringCount--;
+    }
+
+    private static long outputChars(Envelope e) {
+        if (e.event() instanceof Event.TaskOutput o) {
+            long n = 0;
+            for (String l : o.lines()) {
+                n += l.length() + 1;
+            }
+            return n;
+        }
+        return 0;
+    }
+
+    private static List<Subscription> offer(Collection<Subscription> subs, Envelope env, List<Subscription> lagged) {
+        if (subs == null) {
+            return lagged;
+        }
+        for (Subscription s : subs) {
+            if (s.wants(env) && !s.offer(env)) {
+                if (lagged == null) {
+                    lagged = new ArrayList<>(2);
+                }
+                lagged.add(s);
+            }
+        }
+        return lagged;
+    }
+
+    /**
+     * Subscribes. With {@code after}, first replays the kept events after it (a gap notice first
+     * when some were no longer kept), then live ones; none twice, none missing.
+     *
+     * @param user    the subscriber's user
+     * @param tokenId the API token it used (a revoked token ends the subscription)
+     * @param admin   whether it may see every node
+     * @param nodeId  only this node (the caller checked the user may see it), or {@code null}
+     * @param types   event types, or {@code null} for {@link #DEFAULT_TYPES}
+     * @param after   resume after this sequence, or {@code null}
+     */
+    public Listener subscribe(String user, String tokenId, boolean admin, String nodeId, Set<String> types,
+            Long after, Sink sink) {
+        Set<String> wanted = types == null || types.isEmpty() ? DEFAULT_TYPES : Set.copyOf(types);
+        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, nodeId, wanted, after);
+        Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, clock);
+        if (closed) {
+            sink.close(CloseCodes.GOING_AWAY, "hub is stopping");
+            return s;
+        }
+        lock.lock();
+        try {
+            String gap = null;
+            List<Envelope> replay = new ArrayList<>();
+            if (after != null) {
+                long oldestKept = lastSeq + 1;
+                long cutoff = clock.millis() - options.ringAge().toMillis();
+                for (int i = 0; i < ringCount; i++) {
+                    Envelope e = ring[(ringNext - ringCount + i + ring.length) % ring.length];
+                    if (e.at().toEpochMilli() < cutoff) {
+                        continue;
+                    }
+                    if (oldestKept > lastSeq) {
+                        oldestKept = e.seq();
+                    }
+                    if (e.seq() > after && s.wants(e) && visible(spec, e)) {
+                        replay.add(e);
+                    }
+                }
+                if (after + 1 < oldestKept && after < lastSeq) {
+                    gap = codec.gap(after + 1, oldestKept - 1);
+                }
+            }
+            s.prepare(gap, replay, lastSeq, lastSeq);
+            index(s);
+        } finally {
+            lock.unlock();
+        }
+        listeners.put(s.id, s);
+        if (wanted.contains("node.heartbeat")) {
+            heartbeatSubscribers.incrementAndGet();
+        }
+        s.schedule();
+        return s;
+    }
+
+    private boolean visible(Subscription.Spec spec, Envelope e) {
+        Event ev = e.event();
+        if (spec.nodeId() != null) {
+            return spec.nodeId().equals(ev.nodeId());
+        }
+        if (spec.admin()) {
+            return true;
+        }
+        String owner = ev.owner() != null ? ev.owner() : ev.nodeId() != null ? ownerOfNode.apply(ev.nodeId()) : null;
+        return spec.user().equals(owner);
+    }
+
+    private void index(Subscription s) {
+        Subscription.Spec spec = s.spec;
+        if (spec.nodeId() != null) {
+            byNode.computeIfAbsent(spec.nodeId(), k -> new LinkedHashSet<>()).add(s);
+        } else if (spec.admin()) {
+            admins.add(s);
+        } else {
+            byUser.computeIfAbsent(spec.user(), k -> new LinkedHashSet<>()).add(s);
+        }
+    }
+
+    /** Lock held. */
+    private boolean unindex(Subscription s) {
+        Subscription.Spec spec = s.spec;
+        if (spec.nodeId() != null) {
+            return removeFrom(byNode, spec.nodeId(), s);
+        } else if (spec.admin()) {
+            return admins.remove(s);
+        }
+        return removeFrom(byUser, spec.user(), s);
+    }
+
+    private static boolean removeFrom(Map<String, Set<Subscription>> index, String key, Subscription s) {
+        Set<Subscription> set = index.get(key);
+        if (set == null || !set.remove(s)) {
+            return false;
+        }
+        if (set.isEmpty()) {
+            index.remove(key);
+        }
+        return true;
+    }
+
+    /** Removes a subscription and closes it (failed send, killed, revoked). Idempotent. */
+    void drop(Subscription s, int code, String reason) {
+        lock.lock();
+        try {
+            unindex(s);
+        } finally {
+            lock.unlock();
+        }
+        s.terminate(code, reason);
+    }
+
+    /** A subscription's close was sent: forget it and tell admins (and its user). */
+    void ended(Subscription s, String reason) {
+        if (listeners.remove(s.id) == null) {
+            return;
+        }
+        if (s.spec.types().contains("node.heartbeat")) {
+            heartbeatSubscribers.decrementAndGet();
+        }
+        if (!closed && s.closeCode() != CloseCodes.NORMAL) { // the hub dropped it, not its peer
+            publish(new Event.ListenerDropped(s.id, s.spec.user(), reason, s.lastDelivered()));
+        }
+    }
+
+    /** The peer closed the connection (or it broke): remove the listener at once. */
+    public void disconnected(Listener l) {
+        if (l instanceof Subscription s) {
+            drop(s, CloseCodes.NORMAL, "peer closed");
+            listeners.remove(s.id);
+        } else {
+            listeners.remove(l.info().id());
+        }
+    }
+
+    void countDelivered(int n) {
+        delivered.increment(n);
+    }
+
+    void countDropped(int n) {
+        dropped.increment(n);
+    }
+
+    /**
+     * Calls {@code onOutput} whenever a node's task output is published (inside publish: it must only
+     * flag work for another thread). Returns the handle that stops it.
+     */
+    public AutoCloseable watchOutput(String nodeId, Runnable onOutput) {
+        lock.lock();
+        try {
+            watchers.computeIfAbsent(nodeId, k -> new CopyOnWriteArrayList<>()).add(onOutput);
+        } finally {
+            lock.unlock();
+        }
+        return () -> {
+            lock.lock();
+            try {
+                List<Runnable> w = watchers.get(nodeId);
+                if (w != null) {
+                    w.remove(onOutput);
+                    if (w.isEmpty()) {
+                        watchers.remove(nodeId);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        };
+    }
+
+    /** Adds a listener that is not a subscription (a history follower) to the table. */
+    public void register(Listener l) {
+        listeners.put(l.info().id(), l);
+    }
+
+    /** Removes a listener added with {@link #register}. */
+    public void unregister(Listener l) {
+        listeners.remove(l.info().id());
+    }
+
+    /** The listener table. */
+    public List<Listener.Info> listeners() {
+        List<Listener.Info> out = new ArrayList<>(listeners.size());
+        for (Listener l : listeners.values()) {
+            out.add(l.info());
+        }
+        out.sort(java.util.Comparator.comparing(Listener.Info::connectedAt).thenComparing(Listener.Info::id));
+        return out;
+    }
+
+    /** A listener by id. */
+    public Optional<Listener> listener(String id) {
+        return Optional.ofNullable(listeners.get(id));
+    }
+
+    /** Ends every listener that authenticated with {@code tokenId}. */
+    public int endForToken(String tokenId, String reason) {
+        int n = 0;
+        for (Listener l : List.copyOf(listeners.values())) {
+            if (tokenId.equals(l.tokenId())) {
+                l.end(CloseCodes.REVOKED, reason);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Ends every listener of {@code user}. */
+    public int endForUser(String user, String reason) {
+        int n = 0;
+        for (Listener l : List.copyOf(listeners.values())) {
+            if (user.equals(l.user())) {
+                l.end(CloseCodes.REVOKED, reason);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Closes every listener ("hub is stopping") and stops the writers. */
+    @Override
+    public void close() {
+        for (Listener l : List.copyOf(listeners.values())) {
+            l.end(CloseCodes.GOING_AWAY, "hub is stopping");
+        }
+        closed = true;
+        writers.shutdown();
+        try {
+            if (!writers.awaitTermination(2, TimeUnit.SECONDS)) {
+                writers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            writers.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package hub.hubd.events;
+
+/** Turns events into the JSON objects subscribers receive (one per line of a frame). */
+public interface EventCodec {
+    /** An event: {@code seq}, {@code at}, {@code type} and the event's fields. */
+    String encode(Envelope e);
+
+    /** A gap notice: events {@code from}..{@code to} were not kept and cannot be replayed. */
+    String gap(long from, long to);
+}

@@ -1,0 +1,18 @@
+package hub.hubd.events;
+
+import java.util.function.Consumer;
+
+/**
+ * Where a subscription's frames go (a WebSocket in the hub, anything in tests). Both methods must
+ * return at once: they start I/O, never wait for it.
+ */
+public interface Sink {
+    /** Sends one text frame; calls exactly one of {@code done} or {@code failed} when it is written or not. */
+    void send(String frame, Runnable done, Consumer<Throwable> failed);
+
+    /** Closes the connection with a WebSocket close code and reason (at most 123 bytes). */
+    void close(int code, String reason);
+
+    /** The peer's address, for the listener table. */
+    String remoteAddress();
+}

@@ -1,0 +1,279 @@
+package hub.hubd.events;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One subscriber's bounded queue and its writer. The bus offers events (never waiting); the writer
+ * runs on the shared writer pool, sends what is queued as one frame (newline-separated JSON
+ * objects) and waits for that frame to be written before it sends the next, so a stalled peer
+ * holds no thread: its queue fills and the bus closes it as lagged. The close is sent after the
+ * frame in flight, so the resume sequence in its reason is exact.
+ */
+final class Subscription implements Listener {
+    static final int MAX_FRAME_EVENTS = 256;
+    static final int MAX_FRAME_CHARS = 256 * 1024;
+
+    final String id;
+    final Spec spec;
+    final Sink sink;
+    private final Instant connectedAt;
+    private final ArrayBlockingQueue<Envelope> queue;
+    private final ArrayDeque<Envelope> replay = new ArrayDeque<>();
+    private final EventBus bus;
+    private final ScheduledExecutorService writers;
+    private final Clock clock;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean sending = new AtomicBoolean();
+    private final AtomicBoolean closeSent = new AtomicBoolean();
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile String prefix; // a gap notice to send before the replay
+    private volatile long floor; // live events at or below it were already replayed
+    private volatile long lastDelivered;
+    private volatile long lastActivityMillis;
+    private volatile boolean closed;
+    private volatile int closeCode;
+    private volatile String closeReason;
+
+    /**
+     * What a subscriber asked for.
+     *
+     * @param user    who subscribed
+     * @param tokenId the API token it used
+     * @param admin   whether it sees every node
+     * @param nodeId  only this node's events, or {@code null}
+     * @param types   the event types it wants
+     * @param after   resume after this sequence, or {@code null} for live events only
+     */
+    record Spec(String user, String tokenId, boolean admin, String nodeId, Set<String> types, Long after) {
+        String describe() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(nodeId != null ? "node=" + nodeId : admin ? "all nodes" : "nodes of " + user);
+            if (!types.equals(EventBus.DEFAULT_TYPES)) {
+                sb.append(" types=").append(String.join(",", types));
+            }
+            return sb.toString();
+        }
+    }
+
+    Subscription(String id, Spec spec, Sink sink, int capacity, EventBus bus, ScheduledExecutorService writers,
+            Clock clock) {
+        this.id = id;
+        this.spec = spec;
+        this.sink = sink;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.bus = bus;
+        this.writers = writers;
+        this.clock = clock;
+        this.connectedAt = clock.instant();
+        this.lastActivityMillis = connectedAt.toEpochMilli();
+        this.lastDelivered = spec.after() == null ? 0 : spec.after();
+    }
+
+    /** Set by the bus, under its lock, before the subscription is visible to publishers. */
+    void prepare(String gapNotice, Iterable<Envelope> replayed, long floor, long lastSeq) {
+        this.prefix = gapNotice;
+        for (Envelope e : replayed) {
+            replay.add(e);
+        }
+        this.floor = floor;
+        if (spec.after() == null) {
+            this.lastDelivered = lastSeq;
+        }
+    }
+
+    boolean wants(Envelope e) {
+        return spec.types().contains(e.event().type());
+    }
+
+    /** Queues a live event; false if the queue is full (the bus then closes this as lagged). Never blocks. */
+    boolean offer(Envelope e) {
+        if (closed) {
+            return true;
+        }
+        if (!queue.offer(e)) {
+            return false;
+        }
+        schedule();
+        return true;
+    }
+
+    void schedule() {
+        if (closed || !scheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            writers.execute(() -> {
+                scheduled.set(false);
+                drain();
+            });
+        } catch (RejectedExecutionException e) {
+            scheduled.set(false); // the bus is stopping
+        }
+    }
+
+    /** Sends what is waiting as one frame, unless a frame is still in flight. Writer pool only. */
+    private void drain() {
+        if (closed || !sending.compareAndSet(false, true)) {
+            return;
+        }
+        StringBuilder frame = new StringBuilder();
+        String gap = prefix;
+        if (gap != null) {
+            frame.append(gap).append('\n');
+            prefix = null;
+        }
+        int events = 0;
+        long last = 0;
+        while (events < MAX_FRAME_EVENTS && frame.length() < MAX_FRAME_CHARS) {
+            Envelope e = replay.pollFirst();
+            if (e == null) {
+                e = queue.poll();
+                if (e == null) {
+                    break;
+                }
+                if (e.seq() <= floor) {
+                    continue; // already sent in the replay
+                }
+            }
+            frame.append(e.json(bus.codec())).append('\n');
+            last = e.seq();
+            events++;
+        }
+        if (frame.length() == 0) {
+            sending.set(false);
+            if (closed) {
+                closeIfIdle();
+            } else if (!queue.isEmpty()) {
+                schedule();
+            }
+            return;
+        }
+        int count = events;
+        long lastSeq = last;
+        try {
+            sink.send(frame.toString(), () -> sent(count, lastSeq), this::failed);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    private void sent(int count, long lastSeq) {
+        delivered.addAndGet(count);
+        bus.countDelivered(count);
+        if (lastSeq > 0) {
+            lastDelivered = lastSeq;
+        }
+        lastActivityMillis = clock.millis();
+        sending.set(false);
+        if (closed) {
+            closeIfIdle();
+        } else {
+            schedule();
+        }
+    }
+
+    private void failed(Throwable t) {
+        sending.set(false);
+        bus.drop(this, CloseCodes.SEND_FAILED, "send failed: " + t.getMessage());
+    }
+
+    /**
+     * Stops taking events and closes the peer once no frame is in flight. Idempotent; returns at
+     * once. Called by the bus (which has already unindexed it).
+     */
+    void terminate(int code, String reason) {
+        if (closed) {
+            return;
+        }
+        closeCode = code;
+        closeReason = reason;
+        closed = true;
+        int left = queue.size() + replay.size();
+        queue.clear();
+        if (left > 0) {
+            dropped.addAndGet(left);
+            bus.countDropped(left);
+        }
+        try {
+            writers.execute(this::closeIfIdle);
+            // A frame stuck in flight (a peer that stopped reading) must not keep it open forever.
+            writers.schedule(this::closeNow, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            closeNow();
+        }
+    }
+
+    /** How long a close waits for the frame in flight. */
+    static final long CLOSE_GRACE_MILLIS = 2000;
+
+    /** The close reason, completed with the exact resume sequence for a lagged close. */
+    String closeReasonWithResume() {
+        return closeCode == CloseCodes.LAGGED || closeCode == CloseCodes.GOING_AWAY
+                ? closeReason + "; resume with after=" + lastDelivered : closeReason;
+    }
+
+    private void closeIfIdle() {
+        if (!sending.get()) {
+            closeNow();
+        }
+    }
+
+    private void closeNow() {
+        if (!closeSent.compareAndSet(false, true)) {
+            return;
+        }
+        String reason = closeReasonWithResume();
+        try {
+            sink.close(closeCode, reason.length() > 120 ? reason.substring(0, 120) : reason);
+        } catch (RuntimeException e) {
+            // the peer is gone already
+        }
+        bus.ended(this, reason);
+    }
+
+    /** Counts one event dropped because the queue was full (the one that did not fit). */
+    void droppedOne() {
+        dropped.incrementAndGet();
+        bus.countDropped(1);
+    }
+
+    int closeCode() {
+        return closeCode;
+    }
+
+    long lastDelivered() {
+        return lastDelivered;
+    }
+
+    @Override
+    public Info info() {
+        return new Info(id, "events", spec.user(), sink.remoteAddress(), spec.describe(), connectedAt, queue.size(),
+                delivered.get(), dropped.get(), Math.max(0, bus.lastSeq() - lastDelivered),
+                Instant.ofEpochMilli(lastActivityMillis));
+    }
+
+    @Override
+    public String user() {
+        return spec.user();
+    }
+
+    @Override
+    public String tokenId() {
+        return spec.tokenId();
+    }
+
+    @Override
+    public void end(int code, String reason) {
+        bus.drop(this, code, reason);
+    }
+}
