@@ -1,6 +1,8 @@
 package hub.hubctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -10,14 +12,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code hubctl history NODE [--tail N] [-f] [--task ID]}: a node's terminal history (ANSI already
- * stripped). Follow mode polls from the last offset and rides out hub restarts by itself.
+ * stripped). Follow mode streams over the hub's WebSocket from the last offset printed and rides out
+ * hub restarts by itself, resuming from that offset.
  */
 @Command(name = "history", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Print a node's recent terminal output; -f keeps following, across hub restarts.",
             "-o json prints one JSON object per line (offset, taskId, stream, text, at)."})
 final class HistoryCommand implements Callable<Integer> {
-    static final long MAX_RETRY_MS = 5000;
-
     @Spec
     CommandSpec spec;
 
@@ -45,45 +46,22 @@ final class HistoryCommand implements Callable<Integer> {
         HistoryFollower f = new HistoryFollower(client, nodePath, page.path("nextOffset").asLong(), task,
                 spec.commandLine().getOut(), spec.commandLine().getErr(), root.output() == HubctlCommand.Output.json);
         f.print(page.path("lines"));
-        long retryMs = 0;
-        while (follow && !Thread.currentThread().isInterrupted()) {
-            try {
-                retryMs = step(f, retryMs);
-            } catch (InterruptedException e) {
-                return 0; // stopped (Ctrl-C in the shell, or the caller): a normal end of following
-            } catch (HubctlException e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    return 0;
-                }
-                throw e;
-            }
+        if (!follow) {
+            return 0;
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            Streams.follow(err, () -> HubSocket.open(client, nodePath + "/history/follow?after=" + f.offset(),
+                    root.mapper, o -> {
+                        switch (o.path("type").asText()) {
+                            case "line" -> f.printLine(o);
+                            case "gap" -> f.gap(o);
+                            default -> { } // newer hubs may send more
+                        }
+                    }), new CompletableFuture<>());
+        } catch (InterruptedException e) {
+            return 0; // stopped (Ctrl-C in the shell, or the caller): a normal end of following
         }
         return 0;
-    }
-
-    /** One poll of follow mode; returns the next retry delay (0 after a success). */
-    private long step(HistoryFollower f, long retryMs) throws InterruptedException {
-        try {
-            boolean more = f.poll();
-            if (retryMs > 0) {
-                spec.commandLine().getErr().println("hubctl: reconnected; following from offset " + f.offset());
-                spec.commandLine().getErr().flush();
-            }
-            if (!more) {
-                Thread.sleep(250);
-            }
-            return 0;
-        } catch (HubctlException e) {
-            if (!e.isTransient()) {
-                throw e; // a real error from the hub: node removed, token revoked
-            }
-            if (retryMs == 0) {
-                spec.commandLine().getErr().println("hubctl: " + e.getMessage() + "; retrying");
-                spec.commandLine().getErr().flush();
-            }
-            long next = Math.min(MAX_RETRY_MS, Math.max(250, retryMs * 2));
-            Thread.sleep(next);
-            return next;
-        }
     }
 }

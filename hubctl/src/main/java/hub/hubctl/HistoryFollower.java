@@ -15,7 +15,7 @@ final class HistoryFollower {
     private final PrintWriter out;
     private final PrintWriter err;
     private final boolean json;
-    private long offset;
+    private volatile long offset;
 
     HistoryFollower(HubClient client, String nodePath, long offset, String taskId, PrintWriter out, PrintWriter err) {
         this(client, nodePath, offset, taskId, out, err, false);
@@ -45,9 +45,7 @@ final class HistoryFollower {
         JsonNode page = client.get(nodePath + "/history?after=" + offset + "&limit=1000");
         JsonNode gap = page.get("gap");
         if (gap != null && !gap.isNull()) {
-            err.printf("hubctl: lines %d-%d were trimmed from the history before they could be read%n",
-                    gap.get("from").asLong(), gap.get("to").asLong());
-            err.flush();
+            gap(gap);
         }
         JsonNode lines = page.path("lines");
         print(lines);
@@ -55,19 +53,40 @@ final class HistoryFollower {
         return lines.size() > 0;
     }
 
+    /** Says which lines were trimmed before they could be read. */
+    void gap(JsonNode gap) {
+        err.printf("hubctl: lines %d-%d were trimmed from the history before they could be read%n",
+                gap.get("from").asLong(), gap.get("to").asLong());
+        err.flush();
+    }
+
     /** Prints a page's lines. */
     void print(JsonNode lines) {
         for (JsonNode l : lines) {
-            if (taskId != null && !taskId.equals(l.path("taskId").asText())) {
-                continue;
-            }
-            if (json) {
-                out.println(l.toString());
-            } else {
-                ("stderr".equals(l.path("stream").asText()) ? err : out).println(l.path("text").asText());
-            }
+            write(l);
         }
         out.flush();
         err.flush();
+    }
+
+    /** Prints one streamed line and moves past it. */
+    void printLine(JsonNode l) {
+        write(l);
+        offset = Math.max(offset, l.path("offset").asLong(offset));
+        out.flush();
+        err.flush();
+    }
+
+    private void write(JsonNode l) {
+        if (taskId != null && !taskId.equals(l.path("taskId").asText())) {
+            return;
+        }
+        if (json) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = l.deepCopy();
+            o.remove("type"); // the same objects as GET …/history lines
+            out.println(o.toString());
+        } else {
+            ("stderr".equals(l.path("stream").asText()) ? err : out).println(l.path("text").asText());
+        }
     }
 }

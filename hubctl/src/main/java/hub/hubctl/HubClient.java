@@ -34,6 +34,17 @@ public final class HubClient {
         return base;
     }
 
+    /** The API token, or null. */
+    String token() {
+        return token;
+    }
+
+    /** The exception for an error answer: transient for 5xx. */
+    HubctlException error(int status, String body) {
+        String message = describeError(status, body);
+        return status >= 500 ? HubctlException.unreachable(message) : HubctlException.hub(message);
+    }
+
     /** {@code GET path}, the answer as JSON. */
     public JsonNode get(String path) {
         return send(request(path).GET());
@@ -89,8 +100,7 @@ public final class HubClient {
         if (resp.statusCode() / 100 == 2) {
             return body == null || body.isBlank() ? null : parse(body);
         }
-        String message = describeError(resp.statusCode(), body);
-        throw resp.statusCode() >= 500 ? HubctlException.unreachable(message) : HubctlException.hub(message);
+        throw error(resp.statusCode(), body);
     }
 
     private String describeError(int status, String body) {

@@ -16,9 +16,10 @@ import picocli.CommandLine.Spec;
 /** The root {@code hubctl} command: global options, and the client every subcommand uses. */
 @Command(name = "hubctl", mixinStandardHelpOptions = true, versionProvider = HubctlCommand.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        description = "Mesh Hub admin CLI: list nodes, run commands, read terminal history, create join tokens.",
+        description = "Mesh Hub admin CLI: list nodes, run commands, read terminal history, watch events, "
+                + "create join tokens.",
         subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class, ExecCommand.class,
-            HistoryCommand.class,
+            HistoryCommand.class, EventsCommand.class, ListenersCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 error from the hub (or hub unreachable), 2 usage error.",
             "Errors are one line on stderr, with the hub's error id when it gave one."})

@@ -37,8 +37,12 @@ final class NodesCommand implements Runnable {
         @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", description = "Only nodes with this label.")
         String label;
 
+        @Option(names = {"-w", "--watch"},
+                description = "After the list, print a node's row again whenever it changes (until interrupted).")
+        boolean watch;
+
         @Override
-        public Integer call() {
+        public Integer call() throws InterruptedException {
             if (status != null && !status.equals("online") && !status.equals("offline")) {
                 throw HubctlException.usage("--status must be online or offline, not '" + status + "'");
             }
@@ -53,32 +57,113 @@ final class NodesCommand implements Runnable {
             if (label != null) {
                 q.add("label=" + HubClient.enc(label));
             }
-            JsonNode res = root.client().get("api/v1/nodes" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
+            String listPath = "api/v1/nodes" + (q.isEmpty() ? "" : "?" + String.join("&", q));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, res);
+            boolean json = root.output() == HubctlCommand.Output.json;
+            boolean wide = root.output() == HubctlCommand.Output.wide;
+            if (!watch) {
+                JsonNode res = root.client().get(listPath);
+                if (json) {
+                    root.printJson(out, res);
+                } else {
+                    Table t = new Table(header(wide));
+                    res.path("items").forEach(n -> t.row(row(n, wide, Instant.now())));
+                    t.print(out);
+                }
                 return 0;
             }
-            boolean wide = root.output() == HubctlCommand.Output.wide;
-            Instant now = Instant.now();
-            Table t = new Table(wide
+            return watch(root, listPath, out, json, wide);
+        }
+
+        /**
+         * Watch: subscribes to node events first (live only), then prints the list, then a row for each
+         * change; after a disconnect it resumes after the last event seen.
+         */
+        private int watch(HubctlCommand root, String listPath, PrintWriter out, boolean json, boolean wide)
+                throws InterruptedException {
+            HubClient client = root.client();
+            java.util.concurrent.atomic.AtomicLong position = new java.util.concurrent.atomic.AtomicLong(-1);
+            java.util.concurrent.atomic.AtomicBoolean listed = new java.util.concurrent.atomic.AtomicBoolean();
+            Table.Aligned rows = new Table.Aligned(header(wide), out);
+            try {
+                Streams.follow(spec.commandLine().getErr(), () -> HubSocket.open(client, "api/v1/events?types="
+                        + "node.online,node.offline,node.updated,node.removed"
+                        + (position.get() >= 0 ? "&after=" + position.get() : ""), root.mapper, o -> {
+                            String type = o.path("type").asText();
+                            if (type.equals("sync")) {
+                                if (listed.compareAndSet(false, true)) {
+                                    position.set(o.path("lastSeq").asLong());
+                                    for (JsonNode n : client.get(listPath).path("items")) {
+                                        print(n, rows, out, json, wide);
+                                    }
+                                }
+                                return;
+                            }
+                            if (!o.has("seq")) {
+                                return; // a gap: the rows printed next are current anyway
+                            }
+                            position.set(o.get("seq").asLong());
+                            JsonNode n;
+                            if (type.equals("node.removed")) {
+                                n = root.mapper.createObjectNode().put("id", o.path("node").asText())
+                                        .put("name", o.path("name").asText()).put("status", "removed");
+                            } else {
+                                try {
+                                    n = client.get("api/v1/nodes/" + HubClient.enc(o.path("node").asText()));
+                                } catch (HubctlException e) {
+                                    return; // removed meanwhile: its removal event follows
+                                }
+                            }
+                            if (matches(n)) {
+                                print(n, rows, out, json, wide);
+                            }
+                        }), new java.util.concurrent.CompletableFuture<>());
+            } catch (InterruptedException e) {
+                return 0;
+            }
+            return 0;
+        }
+
+        private boolean matches(JsonNode n) {
+            if (status != null && !status.equals(n.path("status").asText()) && !"removed".equals(
+                    n.path("status").asText())) {
+                return false;
+            }
+            if (label != null) {
+                String k = label.substring(0, label.indexOf('='));
+                String v = label.substring(label.indexOf('=') + 1);
+                return "removed".equals(n.path("status").asText()) || v.equals(n.path("labels").path(k).asText(null));
+            }
+            return true;
+        }
+
+        private static void print(JsonNode n, Table.Aligned rows, PrintWriter out, boolean json, boolean wide) {
+            if (json) {
+                out.println(n.toString());
+                out.flush();
+            } else {
+                rows.print(row(n, wide, Instant.now()));
+            }
+        }
+
+        private static List<String> header(boolean wide) {
+            return wide
                     ? List.of("NAME", "ID", "STATUS", "LAST SEEN", "REASON", "HOSTNAME", "OS", "ARCH", "AGENT",
                             "OWNER", "LABELS")
-                    : List.of("NAME", "ID", "STATUS", "LAST SEEN", "LABELS"));
-            for (JsonNode n : res.path("items")) {
-                String name = Format.text(n, "name");
-                String id = Format.text(n, "id");
-                String st = Format.text(n, "status");
-                String seen = Format.age(n.get("lastSeen"), now);
-                String labels = Format.labels(n.get("labels"));
-                t.row(wide
-                        ? List.of(name, id, st, seen, Format.text(n, "offlineReason"), Format.text(n, "hostname"),
-                                Format.text(n, "os"), Format.text(n, "arch"), Format.text(n, "agentVersion"),
-                                Format.text(n, "owner"), labels)
-                        : List.of(name, id, st, seen, labels));
-            }
-            t.print(out);
-            return 0;
+                    : List.of("NAME", "ID", "STATUS", "LAST SEEN", "LABELS");
+        }
+
+        private static List<String> row(JsonNode n, boolean wide, Instant now) {
+            String name = Format.text(n, "name");
+            String id = Format.text(n, "id");
+            String st = Format.text(n, "status");
+            String seen = Format.age(n.get("lastSeen"), now);
+            String labels = Format.labels(n.get("labels"));
+            return wide
+                    ? List.of(name, id, st, seen, Format.text(n, "offlineReason"), Format.text(n, "hostname"),
+                            Format.text(n, "os"), Format.text(n, "arch"), Format.text(n, "agentVersion"),
+                            Format.text(n, "owner"), labels)
+                    : List.of(name, id, st, seen, labels);
         }
     }
 

@@ -54,4 +54,40 @@ public final class Table {
         }
         out.println(sb.toString().stripTrailing());
     }
+
+    /**
+     * Rows printed one at a time as they come (watch modes): the header first, columns as wide as
+     * the widest cell seen so far, so later rows line up with earlier ones as well as they can.
+     */
+    public static final class Aligned {
+        private final List<String> headers;
+        private final PrintWriter out;
+        private final int[] width;
+        private boolean headerPrinted;
+
+        public Aligned(List<String> headers, PrintWriter out) {
+            this.headers = List.copyOf(headers);
+            this.out = out;
+            this.width = new int[headers.size()];
+            for (int i = 0; i < width.length; i++) {
+                width[i] = Math.max(headers.get(i).length(), 8);
+            }
+        }
+
+        /** Prints one row (and the header before the first). */
+        public synchronized void print(List<String> cells) {
+            List<String> r = new ArrayList<>(cells.size());
+            for (int i = 0; i < cells.size(); i++) {
+                String c = cells.get(i) == null || cells.get(i).isEmpty() ? "-" : cells.get(i);
+                r.add(c);
+                width[i] = Math.max(width[i], c.length());
+            }
+            if (!headerPrinted) {
+                line(out, headers, width);
+                headerPrinted = true;
+            }
+            line(out, r, width);
+            out.flush();
+        }
+    }
 }

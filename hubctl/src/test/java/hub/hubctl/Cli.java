@@ -27,4 +27,53 @@ final class Cli {
         all.addAll(List.of(args));
         return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
     }
+
+    /** A hubctl run in the background (follow and watch modes): its output so far, stoppable. */
+    static final class Background {
+        private final StringWriter out = new StringWriter();
+        private final StringWriter err = new StringWriter();
+        private final Thread thread;
+        private volatile int code = -1;
+
+        Background(String url, String token, String... args) {
+            List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
+            all.addAll(List.of(args));
+            thread = new Thread(() -> {
+                var cli = HubctlMain.commandLine();
+                cli.setOut(new PrintWriter(out, true));
+                cli.setErr(new PrintWriter(err, true));
+                code = cli.execute(all.toArray(String[]::new));
+            }, "hubctl-" + args[0]);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        String out() {
+            synchronized (out.getBuffer()) {
+                return out.toString();
+            }
+        }
+
+        String err() {
+            synchronized (err.getBuffer()) {
+                return err.toString();
+            }
+        }
+
+        /** The exit code once it ended by itself, else -1. */
+        int code() {
+            return code;
+        }
+
+        boolean alive() {
+            return thread.isAlive();
+        }
+
+        /** Interrupts it (Ctrl-C in the shell) and returns its exit code. */
+        int stop() throws InterruptedException {
+            thread.interrupt();
+            thread.join(5000);
+            return code;
+        }
+    }
 }

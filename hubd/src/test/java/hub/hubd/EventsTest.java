@@ -107,11 +107,17 @@ class EventsTest {
         long last = publish(20);
 
         WsClient recent = open("/api/v1/events?after=" + (last - 3));
-        await().atMost(Duration.ofSeconds(5)).until(() -> recent.count() == 3);
+        await().atMost(Duration.ofSeconds(5)).until(() -> recent.count() == 4);
         assertThat(seqs(recent.all())).containsExactly(last - 2, last - 1, last);
+        assertThat(recent.all().get(3).get("type").asText()).isEqualTo("sync"); // replay done, live from here
+        assertThat(recent.all().get(3).get("lastSeq").asLong()).isEqualTo(last);
+
+        WsClient latest = open("/api/v1/events?last=2");
+        await().atMost(Duration.ofSeconds(5)).until(() -> latest.count() == 3);
+        assertThat(seqs(latest.all())).containsExactly(last - 1, last);
 
         WsClient old = open("/api/v1/events?after=" + (last - 20));
-        await().atMost(Duration.ofSeconds(5)).until(() -> old.count() == 6);
+        await().atMost(Duration.ofSeconds(5)).until(() -> old.count() == 7);
         JsonNode gap = old.all().get(0);
         assertThat(gap.get("type").asText()).isEqualTo("gap");
         assertThat(gap.get("from").asLong()).isEqualTo(last - 19);
@@ -204,9 +210,12 @@ class EventsTest {
 
         stalled.resume();
         String close = stalled.closed.get(20, java.util.concurrent.TimeUnit.SECONDS);
-        List<Long> got = seqs(stalled.all());
-        assertThat(got).isNotEmpty();
-        long resumeAt = got.get(got.size() - 1);
+        List<JsonNode> all = stalled.all();
+        assertThat(all).isNotEmpty();
+        assertThat(all.get(0).get("type").asText()).isEqualTo("sync");
+        assertThat(all.get(0).get("lastSeq").asLong()).isEqualTo(first);
+        List<Long> got = seqs(all);
+        long resumeAt = got.isEmpty() ? first : got.get(got.size() - 1);
         assertThat(resumeAt).isLessThan(last);
         assertContiguous(got, first + 1, resumeAt);
         if (close.startsWith("4001")) { // the close frame got through: it names the same point

@@ -8,7 +8,8 @@ import hub.hubd.events.EventCodec;
 
 /**
  * Event JSON: {@code seq}, {@code at}, {@code type}, {@code node} (when the event is about one)
- * and the event's own fields; a gap notice is {@code {"type":"gap","from":…,"to":…}}.
+ * and the event's own fields; a gap notice is {@code {"type":"gap","from":…,"to":…}}; the end of the
+ * replay is {@code {"type":"sync","lastSeq":…}}.
  */
 public final class EventJson implements EventCodec {
     private final ObjectMapper mapper;
@@ -44,6 +45,14 @@ public final class EventJson implements EventCodec {
         n.put("type", "gap");
         n.put("from", from);
         n.put("to", to);
+        return write(n);
+    }
+
+    @Override
+    public String sync(long seq) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("type", "sync");
+        n.put("lastSeq", seq);
         return write(n);
     }
 

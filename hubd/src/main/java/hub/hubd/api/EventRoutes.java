@@ -59,7 +59,7 @@ final class EventRoutes implements AutoCloseable {
     }
 
     /** What an events request asked for, checked before the upgrade. */
-    private record EventsSpec(Principal by, String nodeId, Set<String> types, Long after) {
+    private record EventsSpec(Principal by, String nodeId, Set<String> types, Long after, int last) {
     }
 
     /** What a history follow asked for. */
@@ -68,6 +68,7 @@ final class EventRoutes implements AutoCloseable {
 
     /** Before the upgrade of {@code /api/v1/events}: parameters and permissions. */
     void checkEvents(Context ctx) {
+        refuseWhileStopping();
         Principal by = HttpApi.principal(ctx);
         String node = ctx.queryParam("node");
         String nodeId = node == null ? null : nodes.resolve(by, node).info().id();
@@ -84,11 +85,17 @@ final class EventRoutes implements AutoCloseable {
         }
         String after = ctx.queryParam("after");
         Long afterSeq = after == null ? null : TaskRoutes.number("after", after, 0, Long.MAX_VALUE);
-        ctx.attribute(SPEC, new EventsSpec(by, nodeId, types, afterSeq));
+        int last = (int) TaskRoutes.number("last", ctx.queryParam("last") == null ? "0" : ctx.queryParam("last"), 0,
+                10_000);
+        if (afterSeq != null && last > 0) {
+            throw HubException.invalid("give after or last, not both");
+        }
+        ctx.attribute(SPEC, new EventsSpec(by, nodeId, types, afterSeq, last));
     }
 
     /** Before the upgrade of {@code …/history/follow}: node, and where to start. */
     void checkFollow(Context ctx) {
+        refuseWhileStopping();
         Principal by = HttpApi.principal(ctx);
         NodeView node = nodes.resolve(by, ctx.pathParam("node"));
         String after = ctx.queryParam("after");
@@ -104,6 +111,12 @@ final class EventRoutes implements AutoCloseable {
         ctx.attribute(SPEC, new FollowSpec(by, node, start));
     }
 
+    private void refuseWhileStopping() {
+        if (bus.isClosed()) {
+            throw HubException.unavailable("hub is stopping; reconnect in a moment");
+        }
+    }
+
     /** A plain GET of a WebSocket endpoint. */
     static void notAnUpgrade(Context ctx) {
         throw HubException.invalid("this endpoint is a WebSocket: connect with an Upgrade: websocket request");
@@ -113,7 +126,7 @@ final class EventRoutes implements AutoCloseable {
         ws.onConnect(ctx -> {
             EventsSpec s = ctx.attribute(SPEC);
             Listener l = bus.subscribe(s.by().user(), s.by().tokenId(), s.by().seesAllNodes(), s.nodeId(),
-                    s.types(), s.after(), peers.sink(ctx));
+                    s.types(), s.after(), s.last(), peers.sink(ctx));
             connected(ctx, l);
         });
         ws.onClose(ctx -> disconnected(ctx));

@@ -25,7 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fans events out to live subscribers. {@link #publish} assigns the next sequence, keeps the event
+ * Fans events out to live subscribers. A new subscription first gets what it asked to replay (a
+ * gap notice first when some of it is no longer kept), then a sync notice, then live events. {@link #publish} assigns the next sequence, keeps the event
  * in a ring for resuming, and offers it to the bounded queue of each matching subscription, found
  * through indexes (by node, by owner, admins): no scan of all subscribers, no I/O, no waiting, no
  * exception to the caller. A subscription whose queue is full is closed as lagged with the
@@ -94,6 +95,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     private final Counter dropped;
     private final Counter laggedCloses;
     private volatile boolean closed;
+    private volatile boolean stopping;
 
     /**
      * @param ownerOfNode the owner of a node from an in-memory index (the registry); never blocks
@@ -124,6 +126,11 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                 .description("Events not delivered because their listener lagged or was closed").register(metrics);
         this.laggedCloses = Counter.builder("hub_event_lagged_closes")
                 .description("Listeners closed because their queue was full").register(metrics);
+    }
+
+    /** Whether the bus has stopped (the hub is stopping): new subscriptions are refused. */
+    public boolean isClosed() {
+        return stopping;
     }
 
     EventCodec codec() {
@@ -247,13 +254,14 @@ public final class EventBus implements EventPublisher, AutoCloseable {
      * @param nodeId  only this node (the caller checked the user may see it), or {@code null}
      * @param types   event types, or {@code null} for {@link #DEFAULT_TYPES}
      * @param after   resume after this sequence, or {@code null}
+     * @param last    without {@code after}: first replay up to this many of the latest kept events
      */
     public Listener subscribe(String user, String tokenId, boolean admin, String nodeId, Set<String> types,
-            Long after, Sink sink) {
+            Long after, int last, Sink sink) {
         Set<String> wanted = types == null || types.isEmpty() ? DEFAULT_TYPES : Set.copyOf(types);
-        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, nodeId, wanted, after);
+        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, nodeId, wanted, after, last);
         Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, clock);
-        if (closed) {
+        if (stopping) {
             sink.close(CloseCodes.GOING_AWAY, "hub is stopping");
             return s;
         }
@@ -261,6 +269,16 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         try {
             String gap = null;
             List<Envelope> replay = new ArrayList<>();
+            if (after == null && last > 0) {
+                long cutoff = clock.millis() - options.ringAge().toMillis();
+                for (int i = ringCount - 1; i >= 0 && replay.size() < last; i--) {
+                    Envelope e = ring[(ringNext - ringCount + i + ring.length) % ring.length];
+                    if (e.at().toEpochMilli() >= cutoff && s.wants(e) && visible(spec, e)) {
+                        replay.add(e);
+                    }
+                }
+                java.util.Collections.reverse(replay);
+            }
             if (after != null) {
                 long oldestKept = lastSeq + 1;
                 long cutoff = clock.millis() - options.ringAge().toMillis();
@@ -280,7 +298,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                     gap = codec.gap(after + 1, oldestKept - 1);
                 }
             }
-            s.prepare(gap, replay, lastSeq, lastSeq);
+            s.prepare(gap, replay, codec.sync(lastSeq), lastSeq, lastSeq);
             index(s);
         } finally {
             lock.unlock();
@@ -357,7 +375,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         if (s.spec.types().contains("node.heartbeat")) {
             heartbeatSubscribers.decrementAndGet();
         }
-        if (!closed && s.closeCode() != CloseCodes.NORMAL) { // the hub dropped it, not its peer
+        if (!stopping && s.closeCode() != CloseCodes.NORMAL) { // the hub dropped it, not its peer
             publish(new Event.ListenerDropped(s.id, s.spec.user(), reason, s.lastDelivered()));
         }
     }
@@ -459,6 +477,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     /** Closes every listener ("hub is stopping") and stops the writers. */
     @Override
     public void close() {
+        stopping = true;
         for (Listener l : List.copyOf(listeners.values())) {
             l.end(CloseCodes.GOING_AWAY, "hub is stopping");
         }

@@ -7,4 +7,7 @@ public interface EventCodec {
 
     /** A gap notice: events {@code from}..{@code to} were not kept and cannot be replayed. */
     String gap(long from, long to);
+
+    /** After the replay: everything up to {@code seq} was sent; live events follow. */
+    String sync(long seq);
 }

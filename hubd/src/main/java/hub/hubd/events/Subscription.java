@@ -37,6 +37,7 @@ final class Subscription implements Listener {
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile String prefix; // a gap notice to send before the replay
+    private volatile String syncNotice; // sent once the replay is done
     private volatile long floor; // live events at or below it were already replayed
     private volatile long lastDelivered;
     private volatile long lastActivityMillis;
@@ -52,9 +53,11 @@ final class Subscription implements Listener {
      * @param admin   whether it sees every node
      * @param nodeId  only this node's events, or {@code null}
      * @param types   the event types it wants
-     * @param after   resume after this sequence, or {@code null} for live events only
+     * @param after   resume after this sequence, or {@code null}
+     * @param last    without {@code after}: replay this many of the most recent kept events first
      */
-    record Spec(String user, String tokenId, boolean admin, String nodeId, Set<String> types, Long after) {
+    record Spec(String user, String tokenId, boolean admin, String nodeId, Set<String> types, Long after,
+            int last) {
         String describe() {
             StringBuilder sb = new StringBuilder();
             sb.append(nodeId != null ? "node=" + nodeId : admin ? "all nodes" : "nodes of " + user);
@@ -80,8 +83,9 @@ final class Subscription implements Listener {
     }
 
     /** Set by the bus, under its lock, before the subscription is visible to publishers. */
-    void prepare(String gapNotice, Iterable<Envelope> replayed, long floor, long lastSeq) {
+    void prepare(String gapNotice, Iterable<Envelope> replayed, String sync, long floor, long lastSeq) {
         this.prefix = gapNotice;
+        this.syncNotice = sync;
         for (Envelope e : replayed) {
             replay.add(e);
         }
@@ -136,6 +140,11 @@ final class Subscription implements Listener {
         long last = 0;
         while (events < MAX_FRAME_EVENTS && frame.length() < MAX_FRAME_CHARS) {
             Envelope e = replay.pollFirst();
+            if (e == null && syncNotice != null) {
+                frame.append(syncNotice).append('\n');
+                syncNotice = null;
+                continue;
+            }
             if (e == null) {
                 e = queue.poll();
                 if (e == null) {

@@ -1,0 +1,146 @@
+package hub.hubctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import hub.agent.AgentConnection;
+import hub.agent.AgentIdentity;
+import hub.agent.Backoff;
+import hub.agent.CredentialStore;
+import hub.hubd.HubDaemon;
+import hub.hubd.config.HubConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * hubctl's follow and watch modes over the hub's WebSockets: history -f, events -f and nodes ls -w
+ * keep going across a hub restart (same data, same ports), resuming where they were; listeners ls
+ * shows them and listeners kill ends them with a clear error.
+ */
+class FollowTest {
+    @TempDir
+    Path dir;
+    HubConfig config;
+    HubDaemon hub;
+    ManagedChannel channel;
+    AgentConnection agent;
+    final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+    String url() {
+        return "http://127.0.0.1:" + hub.httpPort();
+    }
+
+    Cli.Run hubctl(String... args) {
+        return Cli.run(url(), hub.adminToken(), args);
+    }
+
+    Cli.Background background(String... args) {
+        return new Cli.Background(url(), hub.adminToken(), args);
+    }
+
+    @BeforeEach
+    void start() {
+        config = HubConfig.defaults(dir.resolve("data")).withHeartbeatInterval(Duration.ofMillis(500));
+        hub = HubDaemon.start(config);
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
+        String token = hubctl("tokens", "create").out().strip();
+        agent = new AgentConnection(new AgentIdentity("h", "Linux", "amd64", "t", "box-1", Map.of()),
+                List.of(channel), CredentialStore.memory(), token, scheduler,
+                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        agent.start();
+        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+    }
+
+    @AfterEach
+    void stop() {
+        agent.close();
+        channel.shutdownNow();
+        scheduler.shutdownNow();
+        hub.close();
+    }
+
+    /** Stops the hub as on SIGTERM and starts it again on the same data and ports. */
+    void restartHub() {
+        int http = hub.httpPort();
+        int grpc = hub.grpcPort();
+        hub.close();
+        hub = HubDaemon.start(config.withListeners(http, grpc, null));
+        await().atMost(Duration.ofSeconds(15)).until(agent::connected);
+    }
+
+    @Test
+    void historyFollowKeepsGoingAcrossAHubRestartWithEveryLineOnce() throws Exception {
+        assertThat(hubctl("exec", "box-1", "--", "echo", "before").code()).isZero();
+        Cli.Background f = background("history", "box-1", "--tail", "1", "-f");
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.out().equals("before\n"));
+        assertThat(hubctl("exec", "box-1", "--", "echo", "one").code()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.out().equals("before\none\n"));
+
+        restartHub();
+        assertThat(hubctl("exec", "box-1", "--", "echo", "two").code()).isZero();
+        await().atMost(Duration.ofSeconds(15)).until(() -> f.out().equals("before\none\ntwo\n"));
+        assertThat(f.err()).contains("reconnected");
+        assertThat(f.alive()).isTrue();
+        assertThat(f.stop()).isZero();
+    }
+
+    @Test
+    void eventsAndNodeWatchFollowTheFleetAcrossARestart() throws Exception {
+        Cli.Background events = background("events", "-f", "--last", "0");
+        Cli.Background watch = background("nodes", "ls", "-w");
+        await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("box-1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("listeners", "ls", "-o", "json").out()
+                .split("\"kind\"").length - 1 == 2);
+
+        restartHub();
+        await().atMost(Duration.ofSeconds(15)).until(() -> events.out().contains("node.online"));
+        assertThat(events.out()).contains("node.offline").contains("offline: hub restart");
+        await().atMost(Duration.ofSeconds(15)).until(() -> watch.out().lines()
+                .filter(l -> l.startsWith("box-1")).count() >= 3); // listed, offline, online again
+        List<String> rows = watch.out().lines().filter(l -> l.startsWith("box-1")).toList();
+        assertThat(rows.get(rows.size() - 1)).contains("online");
+        assertThat(rows).anyMatch(r -> r.contains("offline"));
+        assertThat(watch.out().lines().filter(l -> l.startsWith("NAME")).count()).isEqualTo(1);
+        assertThat(events.stop()).isZero();
+        assertThat(watch.stop()).isZero();
+    }
+
+    @Test
+    void listenersLsShowsAFollowerAndKillEndsItWithExit1() throws Exception {
+        Cli.Background f = background("events", "-f");
+        await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("listeners", "ls").out().lines().count() == 2);
+        String row = hubctl("listeners", "ls").out().lines().skip(1).findFirst().orElseThrow();
+        assertThat(row).contains("events").contains("admin").contains("127.0.0.1");
+        String id = row.split("\\s+")[0];
+
+        Cli.Run kill = hubctl("listeners", "kill", id);
+        assertThat(kill.code()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !f.alive());
+        assertThat(f.code()).isEqualTo(1);
+        assertThat(f.err()).contains("closed by admin");
+        assertThat(hubctl("listeners", "kill", id).code()).isEqualTo(1);
+    }
+
+    @Test
+    void eventsWithoutFollowPrintsTheRecentOnesAndExits() throws Exception {
+        assertThat(hubctl("tokens", "create", "-l", "x=y").code()).isZero();
+        Cli.Run r = hubctl("events", "--last", "2", "--types", "token.created", "-o", "json");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(1)).contains("\"type\":\"token.created\"").contains("\"x\":\"y\"");
+        Cli.Run bad = hubctl("events", "--types", "node.exploded");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).startsWith("hubctl: unknown event type 'node.exploded'").contains("error id");
+    }
+}
