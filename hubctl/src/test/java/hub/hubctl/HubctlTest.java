@@ -182,4 +182,26 @@ class HubctlTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("You:      admin (admin)").contains("gRPC port " + hub.grpcPort());
     }
+
+    @Test
+    void usersCreateLsRotateAndRm() throws Exception {
+        Cli.Run created = hubctl("users", "create", "dana", "--role", "viewer");
+        assertThat(created.code()).as(created.err()).isZero();
+        String token = created.out().strip();
+        assertThat(token).startsWith("hat_");
+        assertThat(created.err()).contains("not shown again");
+        assertThat(Cli.run("http://127.0.0.1:" + hub.httpPort(), token, "status").code()).isZero();
+
+        Cli.Run ls = hubctl("users", "ls");
+        assertThat(ls.out()).contains("NAME").containsPattern("dana\\s+viewer\\s+1");
+        Cli.Run json = hubctl("users", "rotate-token", "dana", "-o", "json");
+        assertThat(json.json().get("token").asText()).startsWith("hat_").isNotEqualTo(token);
+        assertThat(Cli.run("http://127.0.0.1:" + hub.httpPort(), token, "status").code()).isEqualTo(1);
+
+        assertThat(hubctl("users", "create", "dana", "--role", "viewer").err()).contains("exists");
+        assertThat(hubctl("users", "create", "x", "--role", "root").code()).isEqualTo(1);
+        assertThat(hubctl("users", "rm", "dana").code()).isZero();
+        assertThat(hubctl("users", "ls").out()).doesNotContain("dana");
+        assertThat(hubctl("users", "create", "y").code()).isEqualTo(2); // --role is required
+    }
 }

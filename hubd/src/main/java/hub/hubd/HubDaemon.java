@@ -4,6 +4,7 @@ import hub.hubd.api.EventJson;
 import hub.hubd.api.HttpApi;
 import hub.hubd.auth.ApiTokens;
 import hub.hubd.auth.JoinTokens;
+import hub.hubd.auth.Users;
 import hub.hubd.config.HubConfig;
 import hub.hubd.core.Ids;
 import hub.hubd.grpc.AgentGrpcServer;
@@ -68,9 +69,9 @@ public final class HubDaemon implements AutoCloseable {
         createDataDir(config.dataDir());
         this.db = Database.open(config.effectiveDbUrl());
         try {
-            var users = new JdbcUserRepository(db);
+            var userRepo = new JdbcUserRepository(db);
             var nodeRepo = new JdbcNodeRepository(db);
-            var apiTokens = new ApiTokens(users, clock);
+            var apiTokens = new ApiTokens(userRepo, clock);
             this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
             HubConfig.Events ev = config.events();
             this.events = new EventBus(new EventBus.Options(ev.ringSize(), ev.ringAge(), ev.queue()), clock,
@@ -92,7 +93,18 @@ public final class HubDaemon implements AutoCloseable {
             TaskService tasks = new TaskService(taskRepo, directory, registry, clock, events);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId);
-            this.http = new HttpApi(apiTokens, joinTokens, directory, registry, tasks, history, events,
+            var users = new Users(userRepo, clock, new Users.Revocations() {
+                @Override
+                public void tokensRevoked(java.util.List<String> tokenIds, String reason) {
+                    tokenIds.forEach(t -> events.endForToken(t, reason));
+                }
+
+                @Override
+                public void userRemoved(String user, String reason) {
+                    events.endForUser(user, reason);
+                }
+            });
+            this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), metrics,
                     () -> ready);
             new JvmMemoryMetrics().bindTo(metrics);

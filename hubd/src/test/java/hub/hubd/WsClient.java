@@ -84,6 +84,20 @@ final class WsClient implements AutoCloseable {
         return new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token, false);
     }
 
+    /** The HTTP status with which the hub refuses to upgrade {@code path} (fails if it accepts). */
+    static int refusal(TestHub hub, String path, String token) {
+        try {
+            new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token, true).close();
+        } catch (AssertionError e) {
+            Throwable c = e.getCause() == null ? null : e.getCause().getCause();
+            if (c instanceof java.net.http.WebSocketHandshakeException h) {
+                return h.getResponse().statusCode();
+            }
+            throw e;
+        }
+        throw new AssertionError("the hub accepted " + path);
+    }
+
     void resume() {
         reading = true;
         ws.request(1);

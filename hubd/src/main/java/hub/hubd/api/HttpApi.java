@@ -38,7 +38,8 @@ public final class HttpApi implements AutoCloseable {
     private final EventRoutes eventRoutes;
     private volatile HubInfo info;
 
-    public HttpApi(ApiTokens apiTokens, JoinTokens joinTokens, NodeDirectory nodes, NodeRegistry registry,
+    public HttpApi(ApiTokens apiTokens, hub.hubd.auth.Users users, JoinTokens joinTokens, NodeDirectory nodes,
+            NodeRegistry registry,
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
             java.time.Duration wsPingInterval, PrometheusMeterRegistry metrics, BooleanSupplier ready) {
         this.apiTokens = apiTokens;
@@ -50,6 +51,7 @@ public final class HttpApi implements AutoCloseable {
         ApiErrors errors = new ApiErrors(mapper);
         NodeRoutes nodeRoutes = new NodeRoutes(nodes);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
+        UserRoutes userRoutes = new UserRoutes(users, mapper);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
@@ -78,6 +80,10 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
+            cfg.routes.post("/api/v1/users", userRoutes::create);
+            cfg.routes.get("/api/v1/users", userRoutes::list);
+            cfg.routes.delete("/api/v1/users/{name}", userRoutes::remove);
+            cfg.routes.post("/api/v1/users/{name}/token", userRoutes::rotateToken);
             cfg.routes.get("/api/v1/listeners", eventRoutes::list);
             cfg.routes.delete("/api/v1/listeners/{id}", eventRoutes::kill);
             // WebSockets: authenticated and checked before the upgrade (a bad request gets problem+json)

@@ -38,4 +38,47 @@ public final class JdbcUserRepository implements UserRepository {
                 rs -> new Principal(rs.getString(1), Role.parse(rs.getString(2)), rs.getString(3)),
                 tokenHash);
     }
+
+    private static final String USER_COLUMNS = "u.id, u.name, u.role, u.created_at, "
+            + "(SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL)";
+
+    private static User user(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new User(rs.getString(1), rs.getString(2), Role.parse(rs.getString(3)),
+                java.time.Instant.ofEpochMilli(rs.getLong(4)), rs.getInt(5));
+    }
+
+    @Override
+    public java.util.List<User> list() {
+        return jdbc.query("SELECT " + USER_COLUMNS + " FROM users u ORDER BY u.name", JdbcUserRepository::user);
+    }
+
+    @Override
+    public Optional<User> findByName(String name) {
+        return jdbc.queryOne("SELECT " + USER_COLUMNS + " FROM users u WHERE u.name = ?", JdbcUserRepository::user,
+                name);
+    }
+
+    @Override
+    public java.util.List<String> delete(String userId) {
+        return jdbc.inTransaction(c -> {
+            java.util.List<String> tokens = Jdbc.query(c, "SELECT id FROM api_tokens WHERE user_id = ? "
+                    + "AND revoked_at IS NULL", rs -> rs.getString(1), userId);
+            Jdbc.update(c, "DELETE FROM api_tokens WHERE user_id = ?", userId);
+            Jdbc.update(c, "DELETE FROM users WHERE id = ?", userId);
+            return tokens;
+        });
+    }
+
+    @Override
+    public java.util.List<String> replaceTokens(String userId, String tokenId, String tokenHash, long nowMillis) {
+        return jdbc.inTransaction(c -> {
+            java.util.List<String> tokens = Jdbc.query(c, "SELECT id FROM api_tokens WHERE user_id = ? "
+                    + "AND revoked_at IS NULL", rs -> rs.getString(1), userId);
+            Jdbc.update(c, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    nowMillis, userId);
+            Jdbc.update(c, "INSERT INTO api_tokens (id, user_id, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                    tokenId, userId, tokenHash, nowMillis);
+            return tokens;
+        });
+    }
 }

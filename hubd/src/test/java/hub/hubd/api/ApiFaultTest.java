@@ -142,6 +142,7 @@ class ApiFaultTest {
         bus = new EventBus(EventBus.Options.defaults(), Clock.systemUTC(), new EventJson(),
                 registry::ownerOf, metrics);
         api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
+                new hub.hubd.auth.Users(new OneAdmin(), Clock.systemUTC(), null),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
                 registry, null, null, bus, Duration.ofSeconds(15), metrics, () -> true);
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
