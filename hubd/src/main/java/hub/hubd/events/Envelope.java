@@ -10,12 +10,24 @@ public final class Envelope {
     private final long seq;
     private final Instant at;
     private final Event event;
+    private final long typeBit;
     private volatile String json;
 
     Envelope(long seq, Instant at, Event event) {
         this.seq = seq;
         this.at = at;
         this.event = event;
+        this.typeBit = typeBit(event.type());
+    }
+
+    /** The bit of an event type in a subscription's type mask. */
+    static long typeBit(String type) {
+        int i = Event.TYPES.indexOf(type);
+        return i < 0 ? 0 : 1L << i;
+    }
+
+    long typeBit() {
+        return typeBit;
     }
 
     public long seq() {

@@ -16,7 +16,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -74,7 +76,8 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     private final Clock clock;
     private final EventCodec codec;
     private final Function<String, String> ownerOfNode;
-    private final ScheduledThreadPoolExecutor writers;
+    private final ThreadPoolExecutor writers;
+    private final ScheduledThreadPoolExecutor timers;
     private final ReentrantLock lock = new ReentrantLock();
     // guarded by lock:
     private final Envelope[] ring;
@@ -111,12 +114,20 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         this.lastSeqVisible = lastSeq;
         AtomicInteger n = new AtomicInteger();
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        this.writers = new ScheduledThreadPoolExecutor(threads, r -> {
-            Thread t = new Thread(r, "event-writer-" + n.incrementAndGet());
+        // At most one task per subscription is queued (its scheduled flag), so the queue is bounded
+        // by the number of listeners.
+        this.writers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "event-writer-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "event-timer");
             t.setDaemon(true);
             return t;
         });
-        writers.setRemoveOnCancelPolicy(true);
+        timers.setRemoveOnCancelPolicy(true);
         Gauge.builder("hub_event_listeners", listeners, Map::size).description("Live event listeners")
                 .register(metrics);
         this.published = Counter.builder("hub_events_published").description("Events published").register(metrics);
@@ -260,7 +271,8 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             Long after, int last, Sink sink) {
         Set<String> wanted = types == null || types.isEmpty() ? DEFAULT_TYPES : Set.copyOf(types);
         Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, nodeId, wanted, after, last);
-        Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, clock);
+        Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, timers,
+                clock);
         if (stopping) {
             sink.close(CloseCodes.GOING_AWAY, "hub is stopping");
             return s;
@@ -483,6 +495,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         }
         closed = true;
         writers.shutdown();
+        timers.shutdown();
         try {
             if (!writers.awaitTermination(2, TimeUnit.SECONDS)) {
                 writers.shutdownNow();

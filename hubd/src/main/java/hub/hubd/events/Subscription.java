@@ -4,11 +4,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,10 +28,14 @@ final class Subscription implements Listener {
     final Spec spec;
     final Sink sink;
     private final Instant connectedAt;
-    private final ArrayBlockingQueue<Envelope> queue;
+    private final ConcurrentLinkedQueue<Envelope> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final int capacity;
+    private final long typeMask;
     private final ArrayDeque<Envelope> replay = new ArrayDeque<>();
     private final EventBus bus;
-    private final ScheduledExecutorService writers;
+    private final Executor writers;
+    private final ScheduledExecutorService timers;
     private final Clock clock;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean sending = new AtomicBoolean();
@@ -68,12 +74,18 @@ final class Subscription implements Listener {
         }
     }
 
-    Subscription(String id, Spec spec, Sink sink, int capacity, EventBus bus, ScheduledExecutorService writers,
-            Clock clock) {
+    Subscription(String id, Spec spec, Sink sink, int capacity, EventBus bus, Executor writers,
+            ScheduledExecutorService timers, Clock clock) {
+        this.timers = timers;
         this.id = id;
         this.spec = spec;
         this.sink = sink;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
+        long mask = 0;
+        for (String t : spec.types()) {
+            mask |= Envelope.typeBit(t);
+        }
+        this.typeMask = mask;
         this.bus = bus;
         this.writers = writers;
         this.clock = clock;
@@ -96,7 +108,7 @@ final class Subscription implements Listener {
     }
 
     boolean wants(Envelope e) {
-        return spec.types().contains(e.event().type());
+        return (typeMask & e.typeBit()) != 0;
     }
 
     /** Queues a live event; false if the queue is full (the bus then closes this as lagged). Never blocks. */
@@ -104,9 +116,11 @@ final class Subscription implements Listener {
         if (closed) {
             return true;
         }
-        if (!queue.offer(e)) {
+        if (queued.incrementAndGet() > capacity) {
+            queued.decrementAndGet();
             return false;
         }
+        queue.offer(e);
         schedule();
         return true;
     }
@@ -150,6 +164,7 @@ final class Subscription implements Listener {
                 if (e == null) {
                     break;
                 }
+                queued.decrementAndGet();
                 if (e.seq() <= floor) {
                     continue; // already sent in the replay
                 }
@@ -207,7 +222,7 @@ final class Subscription implements Listener {
         closeCode = code;
         closeReason = reason;
         closed = true;
-        int left = queue.size() + replay.size();
+        int left = queued.getAndSet(0) + replay.size();
         queue.clear();
         if (left > 0) {
             dropped.addAndGet(left);
@@ -216,7 +231,7 @@ final class Subscription implements Listener {
         try {
             writers.execute(this::closeIfIdle);
             // A frame stuck in flight (a peer that stopped reading) must not keep it open forever.
-            writers.schedule(this::closeNow, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            timers.schedule(this::closeNow, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             closeNow();
         }
@@ -266,7 +281,7 @@ final class Subscription implements Listener {
 
     @Override
     public Info info() {
-        return new Info(id, "events", spec.user(), sink.remoteAddress(), spec.describe(), connectedAt, queue.size(),
+        return new Info(id, "events", spec.user(), sink.remoteAddress(), spec.describe(), connectedAt, queued.get(),
                 delivered.get(), dropped.get(), Math.max(0, bus.lastSeq() - lastDelivered),
                 Instant.ofEpochMilli(lastActivityMillis));
     }

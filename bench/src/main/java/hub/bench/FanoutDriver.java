@@ -1,0 +1,334 @@
+package hub.bench;
+
+import hub.hubd.HubDaemon;
+import hub.hubd.config.HubConfig;
+import hub.hubd.events.Event;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Event fan-out over real WebSockets on loopback: a hubd (embedded, SQLite in a temp dir) publishes
+ * synthetic events at RATE per second for SECONDS on its own bus; SUBSCRIBERS WebSocket clients
+ * (lean ones, all on one selector thread, see {@link RawClients}) receive them. Delivery latency is measured per frame, from the publish
+ * time of the frame's first (oldest) event to the frame's arrival, so it is the worst in the frame.
+ * With STALLED=1 one more subscriber connects and never reads.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar hub.bench.FanoutDriver SUBSCRIBERS RATE SECONDS [STALLED]</pre>
+ *
+ * Prints published and delivered events per second, latency p50/p99/max, and lagged closes.
+ */
+public final class FanoutDriver {
+    private static final int MAX_MS = 60_000;
+    static final int QUEUE = 16_384;
+    private static final AtomicLongArray LATENCY_MS = new AtomicLongArray(MAX_MS + 1);
+    private static final AtomicLong EVENTS = new AtomicLong();
+    private static final AtomicLong FRAMES = new AtomicLong();
+    static volatile boolean measuring;
+
+    private FanoutDriver() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int subscribers = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        boolean stalled = args.length > 3 && args[3].equals("1");
+        Path data = Files.createTempDirectory("fanout");
+        // A deeper queue than the default 1024: a cold JIT in the first second must not close everyone as
+        // lagged before the measurement starts (real clients would resume; this driver does not).
+        HubDaemon hub = HubDaemon.start(HubConfig.defaults(data.resolve("data")).withEvents(
+                new HubConfig.Events(10_000, Duration.ofMinutes(5), QUEUE, Duration.ofSeconds(15))));
+        try {
+            run(hub, subscribers, rate, seconds, stalled);
+        } finally {
+            hub.close();
+        }
+        System.exit(0);
+    }
+
+    private static void run(HubDaemon hub, int subscribers, int rate, int seconds, boolean stalled) throws Exception {
+        RawClients clients = new RawClients(hub.httpPort(), "Bearer " + hub.adminToken());
+        for (int i = 0; i < subscribers; i++) {
+            clients.connect(true);
+        }
+        if (stalled) {
+            clients.connect(false); // handshakes, then never reads (and never answers pings)
+        }
+        Thread reader = new Thread(clients::run, "raw-ws-reader");
+        reader.setDaemon(true);
+        reader.start();
+        System.out.printf("%d subscribers%s connected; publishing %d events/s for %d s (4 s warm-up first; queue %d)%n",
+                subscribers, stalled ? " + 1 stalled" : "", rate, seconds, QUEUE);
+        publish(hub, Math.max(1, rate / 10), 2); // warm-up, gently
+        publish(hub, rate, 2);
+        Thread.sleep(500);
+        reset();
+        measuring = true;
+        long start = System.nanoTime();
+        long published = publish(hub, rate, seconds);
+        double pubSecs = (System.nanoTime() - start) / 1e9;
+        Thread.sleep(2000); // let the last frames arrive
+        measuring = false;
+        double secs = (System.nanoTime() - start) / 1e9 - 2.0;
+        System.out.printf("published %d events in %.1f s = %.0f/s; delivered %d events = %.0f/s in %d frames "
+                + "(%.1f events per frame)%n", published, pubSecs, published / pubSecs, EVENTS.get(),
+                EVENTS.get() / secs, FRAMES.get(), EVENTS.get() / (double) Math.max(1, FRAMES.get()));
+        System.out.printf("expected deliveries %d (%.1f%% delivered); latency p50 %d ms, p99 %d ms, max %d ms%n",
+                published * subscribers, 100.0 * EVENTS.get() / Math.max(1, published * subscribers),
+                percentile(0.50), percentile(0.99), percentile(1.0));
+        System.out.printf("listeners at the end %d; lagged closes %s%n", hub.events().listeners().size(),
+                metric(hub, "hub_event_lagged_closes_total"));
+        clients.close();
+    }
+
+    /** Publishes at {@code rate} per second for {@code seconds}; returns how many. */
+    private static long publish(HubDaemon hub, int rate, int seconds) throws InterruptedException {
+        long total = (long) rate * seconds;
+        long start = System.nanoTime();
+        long perTick = Math.max(1, rate / 1000); // in 1 ms ticks
+        long n = 0;
+        while (n < total) {
+            for (long i = 0; i < perTick && n < total; i++, n++) {
+                hub.events().publish(new Event.TokenRevoked("t" + n, "admin"));
+            }
+            long due = start + n * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Many WebSocket clients on one selector thread, reading frames without decoding text: counts
+     * the events (lines) of each message and the latency of its first event. A lean client, so the
+     * measurement is of the hub, not of the JDK's WebSocket client, on a machine both share.
+     */
+    static final class RawClients {
+        private final int port;
+        private final String auth;
+        private final Selector selector;
+        private final List<SocketChannel> all = new ArrayList<>();
+        private volatile boolean running = true;
+
+        RawClients(int port, String auth) throws java.io.IOException {
+            this.port = port;
+            this.auth = auth;
+            this.selector = Selector.open();
+        }
+
+        void connect(boolean read) throws java.io.IOException {
+            SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+            ch.write(ByteBuffer.wrap(("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nAuthorization: " + auth + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+            ByteBuffer one = ByteBuffer.allocate(1);
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                one.clear();
+                if (ch.read(one) < 0) {
+                    throw new java.io.IOException("closed during handshake: " + head);
+                }
+                head.append((char) one.get(0));
+            }
+            if (!head.toString().startsWith("HTTP/1.1 101")) {
+                throw new java.io.IOException("not upgraded: " + head);
+            }
+            all.add(ch);
+            if (read) {
+                ch.configureBlocking(false);
+                ch.register(selector, SelectionKey.OP_READ, new Conn(ch));
+            }
+        }
+
+        void run() {
+            ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+            while (running) {
+                try {
+                    selector.select(100);
+                    for (SelectionKey k : selector.selectedKeys()) {
+                        Conn c = (Conn) k.attachment();
+                        buf.clear();
+                        int n = c.ch.read(buf);
+                        if (n < 0) {
+                            k.cancel();
+                            continue;
+                        }
+                        buf.flip();
+                        c.consume(buf, System.currentTimeMillis());
+                    }
+                    selector.selectedKeys().clear();
+                } catch (java.io.IOException e) {
+                    // a client went away: the bench reports what was delivered
+                } catch (java.nio.channels.ClosedSelectorException e) {
+                    return; // the bench is over
+                }
+            }
+        }
+
+        void close() throws java.io.IOException {
+            running = false;
+            for (SocketChannel ch : all) {
+                ch.close();
+            }
+            selector.close();
+        }
+    }
+
+    /** One client's frame parser. */
+    static final class Conn {
+        final SocketChannel ch;
+        private final byte[] header = new byte[10];
+        private int headerLen;
+        private int headerNeed = 2;
+        private long payloadLeft;
+        private int opcode;
+        private boolean messageStart;
+        private final byte[] start = new byte[160];
+        private int startLen;
+
+        Conn(SocketChannel ch) {
+            this.ch = ch;
+        }
+
+        void consume(ByteBuffer b, long now) throws java.io.IOException {
+            while (b.hasRemaining()) {
+                if (payloadLeft == 0 && headerLen < headerNeed) {
+                    header[headerLen++] = b.get();
+                    if (headerLen == 2) {
+                        int len = header[1] & 0x7f;
+                        headerNeed = len == 126 ? 4 : len == 127 ? 10 : 2;
+                    }
+                    if (headerLen == headerNeed) {
+                        startFrame();
+                    }
+                    continue;
+                }
+                int take = (int) Math.min(b.remaining(), payloadLeft);
+                if (opcode == 1 || opcode == 0) {
+                    int pos = b.position();
+                    long events = 0;
+                    for (int i = 0; i < take; i++) {
+                        byte x = b.get(pos + i);
+                        if (x == '\n') {
+                            events++;
+                        }
+                        if (messageStart && startLen < start.length) {
+                            start[startLen++] = x;
+                            if (startLen == start.length) {
+                                latency(now);
+                            }
+                        }
+                    }
+                    if (measuring) {
+                        EVENTS.addAndGet(events);
+                    }
+                } else if (opcode == 9) { // ping: answer with a masked pong (mask 0 keeps the bytes)
+                    ch.write(ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 0, 0, 0, 0}));
+                }
+                b.position(b.position() + take);
+                payloadLeft -= take;
+                if (payloadLeft == 0) {
+                    if (messageStart && startLen < start.length) {
+                        latency(now);
+                    }
+                    headerLen = 0;
+                    headerNeed = 2;
+                }
+            }
+        }
+
+        private void startFrame() {
+            int op = header[0] & 0x0f;
+            int len = header[1] & 0x7f;
+            long payload = len < 126 ? len : len == 126 ? ((header[2] & 0xff) << 8) | (header[3] & 0xff)
+                    : ByteBuffer.wrap(header, 2, 8).getLong();
+            opcode = op;
+            messageStart = op == 1;
+            startLen = 0;
+            payloadLeft = payload;
+            if (payload == 0) {
+                headerLen = 0;
+                headerNeed = 2;
+            }
+            if (op == 1 && measuring) {
+                FRAMES.incrementAndGet();
+            }
+        }
+
+        private void latency(long now) {
+            messageStart = false;
+            if (!measuring) {
+                return;
+            }
+            String s = new String(start, 0, startLen, StandardCharsets.UTF_8);
+            int at = s.indexOf("\"at\":\"");
+            int end = at < 0 ? -1 : s.indexOf('"', at + 6);
+            if (end > 0) {
+                long ms = now - Instant.parse(s.substring(at + 6, end)).toEpochMilli();
+                LATENCY_MS.incrementAndGet((int) Math.max(0, Math.min(MAX_MS, ms)));
+            }
+        }
+    }
+
+    private static void reset() {
+        for (int i = 0; i <= MAX_MS; i++) {
+            LATENCY_MS.set(i, 0);
+        }
+        EVENTS.set(0);
+        FRAMES.set(0);
+    }
+
+    private static long percentile(double p) {
+        long total = 0;
+        for (int i = 0; i <= MAX_MS; i++) {
+            total += LATENCY_MS.get(i);
+        }
+        if (total == 0) {
+            return -1;
+        }
+        long want = (long) Math.ceil(p * total);
+        long seen = 0;
+        for (int i = 0; i <= MAX_MS; i++) {
+            seen += LATENCY_MS.get(i);
+            if (seen >= want) {
+                return i;
+            }
+        }
+        return MAX_MS;
+    }
+
+    private static String metric(HubDaemon hub, String name) {
+        try {
+            HttpClient c = HttpClient.newHttpClient();
+            String body = c.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.httpPort()
+                    + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            for (String line : body.split("\n")) {
+                if (line.startsWith(name + " ")) {
+                    return line.substring(name.length() + 1);
+                }
+            }
+            return "?";
+        } catch (Exception e) {
+            return "? (" + e + ")";
+        }
+    }
+}
