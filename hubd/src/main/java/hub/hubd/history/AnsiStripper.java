@@ -92,15 +92,20 @@ public final class AnsiStripper {
         while (i < end) {
             if (state == GROUND) {
                 if (utf8Needed == 0 && cursor == len) {
-                    i = appendPrintableAscii(bytes, i, end);
+                    i = groundRun(bytes, i, end);
                     if (i >= end) {
                         break;
                     }
                 }
                 int b = bytes[i] & 0xff;
                 if (b == 0x1b && i + 1 < end && bytes[i + 1] == '[' && utf8Needed == 0) {
-                    startCsi(); // the common case, colours: skip the ESC state
-                    i += 2;
+                    int sgrEnd = sgrEnd(bytes, i + 2, end);
+                    if (sgrEnd > 0) {
+                        i = sgrEnd; // colours (ESC [ digits ; : m) change nothing a line keeps
+                    } else {
+                        startCsi(); // any other CSI, or one split across chunks: skip the ESC state
+                        i += 2;
+                    }
                 } else {
                     ground(b);
                     i++;
@@ -114,6 +119,24 @@ public final class AnsiStripper {
         }
     }
 
+    /**
+     * If the bytes from {@code j} are an SGR sequence's parameters and its final {@code m}, all in
+     * this chunk, the index after the {@code m}; else -1.
+     */
+    private static int sgrEnd(byte[] src, int j, int end) {
+        while (j < end) {
+            byte c = src[j];
+            if (c == 'm') {
+                return j + 1;
+            }
+            if ((c < '0' || c > '9') && c != ';' && c != ':') {
+                return -1;
+            }
+            j++;
+        }
+        return -1;
+    }
+
     /** Reads a CSI sequence's bytes in a tight loop up to its final byte (or the chunk's end). */
     private int csiRun(byte[] src, int i, int end) {
         while (i < end && state == CSI) {
@@ -122,41 +145,71 @@ public final class AnsiStripper {
         return i;
     }
 
-    /** The fast path: copies the run of printable ASCII at the end of the line. */
-    private int appendPrintableAscii(byte[] src, int i, int end) {
-        int limit = i + Math.min(end - i, maxLine - len);
-        if (line.length < len + (limit - i)) {
-            grow(len + (limit - i));
+    /**
+     * The fast path, at the end of the line with no character pending: copies printable ASCII
+     * (eight bytes at a time where it can) and skips complete SGR sequences (colours), in one loop
+     * with the line in locals. Returns at the first byte that needs the general path (a control,
+     * another escape, non-ASCII, the line cap).
+     */
+    private int groundRun(byte[] src, int i, int end) {
+        int limit = maxLine;
+        int need = Math.min(len + (end - i), limit) + 8; // + 8: a whole word may be stored at the end
+        if (line.length < need) {
+            grow(need);
         }
         byte[] dst = line;
         int n = len;
-        int j = i;
-        // Eight bytes at a time while none of them is a control, DEL or non-ASCII byte.
-        while (j + 8 <= limit) {
-            long w = (long) LONGS.get(src, j);
-            if (!isPrintableAscii8(w)) {
-                break;
+        while (i < end) {
+            if (i + 8 <= end && n + 8 <= limit) {
+                long w = (long) LONGS.get(src, i);
+                long bad = notPrintableAscii8(w);
+                if (bad == 0) {
+                    LONGS.set(dst, n, w);
+                    i += 8;
+                    n += 8;
+                    continue;
+                }
+                int k = Long.numberOfTrailingZeros(bad) >>> 3; // printable bytes before the first other one
+                if (k > 0) {
+                    LONGS.set(dst, n, w); // only the first k bytes count
+                    i += k;
+                    n += k;
+                }
+            } else {
+                byte b = src[i];
+                if (b >= 0x20 && b != 0x7f && n < limit) { // negative (>= 0x80) fails the first test
+                    dst[n++] = b;
+                    i++;
+                    continue;
+                }
             }
-            LONGS.set(dst, n, w);
-            j += 8;
-            n += 8;
-        }
-        while (j < limit) {
-            byte b = src[j];
-            if (b < 0x20 || b == 0x7f) { // negative for bytes >= 0x80
-                break;
+            if (src[i] == 0x1b && i + 1 < end && src[i + 1] == '[') {
+                int e = sgrEnd(src, i + 2, end);
+                if (e > 0) {
+                    i = e;
+                    continue;
+                }
             }
-            dst[n++] = b;
-            j++;
+            break;
         }
-        if (j > i) {
-            len = n;
-            cursor = n;
-            if (n >= maxLine) {
-                emit();
-            }
+        len = n;
+        cursor = n;
+        if (n >= limit) {
+            emit();
         }
-        return j;
+        return i;
+    }
+
+    /**
+     * SWAR over eight bytes (little-endian): the high bit is set in the lowest byte that is not
+     * printable ASCII (below 0x20, 0x7F, or 0x80 and up), and possibly in bytes above it (borrows
+     * and carries only travel upwards from such a byte); 0 when all eight are printable. So the
+     * trailing zeros count the printable bytes before the first other one exactly.
+     */
+    static long notPrintableAscii8(long x) {
+        long below20 = (x - ONES * 0x20) & ~x;       // high bit where a byte < 0x20 (or >= 0x80)
+        long above7e = (x + ONES * (0x7f - 0x7e)) | x; // high bit where a byte > 0x7E
+        return (below20 | above7e) & HIGHS;
     }
 
     private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
@@ -164,11 +217,9 @@ public final class AnsiStripper {
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
 
-    /** Whether all eight bytes are in 0x20..0x7E (SWAR: no byte below 0x20, none above 0x7E). */
+    /** Whether all eight bytes are in 0x20..0x7E. */
     static boolean isPrintableAscii8(long x) {
-        long below20 = (x - ONES * 0x20) & ~x;       // high bit set where a byte < 0x20 (or >= 0x80)
-        long above7e = (x + ONES * (0x7f - 0x7e)) | x; // high bit set where a byte > 0x7E
-        return ((below20 | above7e) & HIGHS) == 0;
+        return notPrintableAscii8(x) == 0;
     }
 
     private void step(int b) {

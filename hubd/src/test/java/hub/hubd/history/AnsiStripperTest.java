@@ -186,4 +186,29 @@ class AnsiStripperTest {
             }
         }
     }
+
+    @Test
+    void theWordTestFindsTheFirstNonPrintableByteExactly() {
+        java.util.Random r = new java.util.Random(42);
+        byte[] interesting = {0x00, 0x09, 0x0a, 0x1b, 0x1f, 0x20, 0x41, 0x7e, 0x7f, (byte) 0x80, (byte) 0xc3,
+            (byte) 0xff};
+        for (int round = 0; round < 200_000; round++) {
+            byte[] b = new byte[8];
+            for (int k = 0; k < 8; k++) {
+                b[k] = r.nextBoolean() ? interesting[r.nextInt(interesting.length)] : (byte) r.nextInt(256);
+            }
+            int first = 8;
+            for (int k = 0; k < 8; k++) {
+                int v = b[k] & 0xff;
+                if (v < 0x20 || v >= 0x7f) {
+                    first = k;
+                    break;
+                }
+            }
+            long w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            long bad = AnsiStripper.notPrintableAscii8(w);
+            int found = bad == 0 ? 8 : Long.numberOfTrailingZeros(bad) >>> 3;
+            assertThat(found).as("bytes %s", java.util.Arrays.toString(b)).isEqualTo(first);
+        }
+    }
 }
