@@ -79,6 +79,14 @@ public final class HubctlCommand implements Runnable {
         }
     }
 
+    /** Confirms a change on stdout, except with {@code -o json} (whose output stays parseable). */
+    void done(CommandSpec spec, String message) {
+        if (output != Output.json) {
+            spec.commandLine().getOut().println(message);
+            spec.commandLine().getOut().flush();
+        }
+    }
+
     /** The root command of the command line that {@code spec} belongs to. */
     static HubctlCommand root(CommandSpec spec) {
         return (HubctlCommand) spec.root().userObject();

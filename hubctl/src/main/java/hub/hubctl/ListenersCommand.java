@@ -75,10 +75,7 @@ final class ListenersCommand implements Runnable {
         public Integer call() {
             HubctlCommand root = HubctlCommand.root(spec);
             root.client().delete("api/v1/listeners/" + HubClient.enc(id));
-            if (root.output() != HubctlCommand.Output.json) {
-                spec.commandLine().getOut().println("closed listener " + id);
-                spec.commandLine().getOut().flush();
-            }
+            root.done(spec, "closed listener " + id);
             return 0;
         }
     }

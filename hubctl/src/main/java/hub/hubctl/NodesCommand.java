@@ -217,10 +217,7 @@ final class NodesCommand implements Runnable {
         public Integer call() {
             HubctlCommand root = HubctlCommand.root(spec);
             root.client().delete("api/v1/nodes/" + HubClient.enc(node));
-            if (root.output() != HubctlCommand.Output.json) {
-                spec.commandLine().getOut().println("removed node " + node);
-                spec.commandLine().getOut().flush();
-            }
+            root.done(spec, "removed node " + node);
             return 0;
         }
     }

@@ -103,10 +103,7 @@ final class UsersCommand implements Runnable {
         public Integer call() {
             HubctlCommand root = HubctlCommand.root(spec);
             root.client().delete("api/v1/users/" + HubClient.enc(name));
-            if (root.output() != HubctlCommand.Output.json) {
-                spec.commandLine().getOut().println("removed user " + name);
-                spec.commandLine().getOut().flush();
-            }
+            root.done(spec, "removed user " + name);
             return 0;
         }
     }

@@ -6,6 +6,7 @@ import hub.hubd.auth.Principal;
 import hub.hubd.auth.Role;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
+import hub.hubd.core.Threads;
 import hub.hubd.events.CloseCodes;
 import hub.hubd.events.Event;
 import hub.hubd.events.EventBus;
@@ -51,11 +52,7 @@ final class EventRoutes implements AutoCloseable {
         this.history = history;
         this.mapper = mapper;
         this.peers = new WsPeers(pingInterval);
-        this.followPool = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "history-follow");
-            t.setDaemon(true);
-            return t;
-        });
+        this.followPool = Executors.newScheduledThreadPool(2, Threads.daemons("history-follow", true));
     }
 
     /** What an events request asked for, checked before the upgrade. */

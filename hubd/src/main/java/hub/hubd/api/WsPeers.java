@@ -1,5 +1,6 @@
 package hub.hubd.api;
 
+import hub.hubd.core.Threads;
 import hub.hubd.events.Sink;
 import io.javalin.websocket.WsContext;
 import java.nio.ByteBuffer;
@@ -48,11 +49,7 @@ final class WsPeers implements AutoCloseable {
 
     WsPeers(Duration interval) {
         this.interval = interval;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ws-liveness");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("ws-liveness", false));
         long ms = interval.toMillis();
         timer.scheduleAtFixedRate(this::check, ms, ms, TimeUnit.MILLISECONDS);
     }

@@ -1,6 +1,7 @@
 package hub.hubd.events;
 
 import hub.hubd.core.Ids;
+import hub.hubd.core.Threads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -112,21 +113,12 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         this.ring = new Envelope[options.ringSize()];
         this.lastSeq = clock.millis() * 1000;
         this.lastSeqVisible = lastSeq;
-        AtomicInteger n = new AtomicInteger();
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         // At most one task per subscription is queued (its scheduled flag), so the queue is bounded
         // by the number of listeners.
         this.writers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, "event-writer-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "event-timer");
-            t.setDaemon(true);
-            return t;
-        });
+                Threads.daemons("event-writer", true));
+        this.timers = new ScheduledThreadPoolExecutor(1, Threads.daemons("event-timer", false));
         timers.setRemoveOnCancelPolicy(true);
         Gauge.builder("hub_event_listeners", listeners, Map::size).description("Live event listeners")
                 .register(metrics);

@@ -1,5 +1,6 @@
 package hub.hubd.grpc;
 
+import hub.hubd.core.Threads;
 import hub.hubd.registry.NodeJoiner;
 import hub.hubd.registry.NodeRegistry;
 import io.grpc.Server;
@@ -13,7 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The gRPC listener agents connect to. Netty's event loops do the transport I/O; our callbacks
@@ -26,21 +26,12 @@ public final class AgentGrpcServer implements AutoCloseable {
 
     public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner,
             hub.hubd.tasks.TaskIngest ingest, String hubId) {
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "grpc-timers");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("grpc-timers", false));
         // Our callbacks never block, so a few threads suffice; gRPC's default cached pool would
         // start a thread per busy stream and thrash when thousands of agents connect at once.
         // Its queue holds at most one task per stream (gRPC serializes each call's callbacks).
         int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
-        AtomicInteger n = new AtomicInteger();
-        this.callbacks = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "grpc-agent-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.callbacks = Executors.newFixedThreadPool(threads, Threads.daemons("grpc-agent", true));
         AgentService service = new AgentService(registry, joiner, ingest, hubId, timers);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
                 .addService(ServerInterceptors.intercept(service, new AgentService.RemoteAddressInterceptor()))

@@ -1,5 +1,6 @@
 package hub.hubd.registry;
 
+import hub.hubd.core.Threads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -23,11 +24,7 @@ public final class LivenessMonitor implements AutoCloseable {
 
     public LivenessMonitor(NodeRegistry registry, MeterRegistry metrics) {
         this.registry = registry;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "liveness");
-            t.setDaemon(true);
-            return t;
-        });
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(Threads.daemons("liveness", false));
         this.expired = Counter.builder("hub_nodes_expired")
                 .description("Nodes marked offline for missed heartbeats").register(metrics);
     }

@@ -85,14 +85,19 @@ public final class Jdbc {
     static <T> List<T> query(Connection c, String sql, RowMapper<T> mapper, Object... params)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, params);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<T> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(mapper.map(rs));
-                }
-                return out;
+            return rows(ps, mapper, params);
+        }
+    }
+
+    /** Binds, runs and maps every row. */
+    private static <T> List<T> rows(PreparedStatement ps, RowMapper<T> mapper, Object... params) throws SQLException {
+        bind(ps, params);
+        try (ResultSet rs = ps.executeQuery()) {
+            List<T> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(mapper.map(rs));
             }
+            return out;
         }
     }
 
@@ -158,15 +163,7 @@ public final class Jdbc {
         }
 
         <T> List<T> query(String sql, RowMapper<T> mapper, Object... params) throws SQLException {
-            PreparedStatement ps = get(sql);
-            bind(ps, params);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<T> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(mapper.map(rs));
-                }
-                return out;
-            }
+            return rows(get(sql), mapper, params);
         }
 
         int update(String sql, Object... params) throws SQLException {
