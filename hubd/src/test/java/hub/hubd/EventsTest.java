@@ -291,8 +291,12 @@ class EventsTest {
             clients.add(WsClient.stalled(hub, "/api/v1/events", hub.adminToken()));
         }
         publish(1000);
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
-                .until(() -> listeners() == baseline);
+        try {
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> listeners() == baseline);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("left: " + hub.get("/api/v1/listeners"), e);
+        }
         assertThat(metric("hub_event_listeners")).isEqualTo(baseline);
         for (Socket s : silent) {
             s.close();

@@ -66,6 +66,11 @@ final class WsPeers implements AutoCloseable {
         for (Map.Entry<String, Peer> e : peers.entrySet()) {
             Peer p = e.getValue();
             try {
+                if (!p.session.isOpen()) { // closed without Jetty telling its endpoint: end it too
+                    peers.remove(e.getKey());
+                    p.onSilent.silent("connection closed");
+                    continue;
+                }
                 long in = bytesIn(p.session);
                 if (p.bytesInAtPing >= 0 && in == p.bytesInAtPing) {
                     peers.remove(e.getKey());

@@ -303,11 +303,11 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                 }
             }
             s.prepare(gap, replay, codec.sync(lastSeq), lastSeq, lastSeq);
+            listeners.put(s.id, s); // listed before it can be ended, so its end always unlists it
             index(s);
         } finally {
             lock.unlock();
         }
-        listeners.put(s.id, s);
         if (wanted.contains("node.heartbeat")) {
             heartbeatSubscribers.incrementAndGet();
         }

@@ -257,12 +257,12 @@ final class Subscription implements Listener {
             return;
         }
         String reason = closeReasonWithResume();
+        bus.ended(this, reason); // the bookkeeping first: nothing the socket does can keep it listed
         try {
             sink.close(closeCode, reason.length() > 120 ? reason.substring(0, 120) : reason);
         } catch (RuntimeException e) {
             // the peer is gone already
         }
-        bus.ended(this, reason);
     }
 
     /** Counts one event dropped because the queue was full (the one that did not fit). */
