@@ -102,6 +102,23 @@ class EventsTest {
     }
 
     @Test
+    void heartbeatsOnlyWhenAskedForAndNeverKeptForReplay() {
+        hub(10_000, 1024, Duration.ofSeconds(15));
+        AgentConnection a = hub.agent("hb-1", hub.joinToken(1, "15m", Map.of()));
+        await().atMost(Duration.ofSeconds(10)).until(a::connected);
+        WsClient beats = open("/api/v1/events?types=node.heartbeat&node=hb-1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> beats.ofType("node.heartbeat").size() >= 3);
+        assertThat(beats.ofType("node.heartbeat")).allMatch(e -> e.get("node").asText().equals(a.nodeId()));
+        assertThat(beats.all()).filteredOn(e -> e.has("seq")).allMatch(e -> e.get("type").asText()
+                .equals("node.heartbeat"));
+
+        WsClient replay = open("/api/v1/events?last=1000&types=node.heartbeat,node.online");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !replay.ofType("sync").isEmpty());
+        List<JsonNode> replayed = replay.all().subList(0, replay.all().indexOf(replay.ofType("sync").get(0)));
+        assertThat(replayed).extracting(e -> e.get("type").asText()).containsOnly("node.online");
+    }
+
+    @Test
     void resumeAfterReplaysExactlyAndTooOldGetsTheGapFirst() {
         hub(5, 1024, Duration.ofSeconds(15));
         long last = publish(20);
