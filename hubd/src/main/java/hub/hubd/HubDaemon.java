@@ -105,7 +105,7 @@ public final class HubDaemon implements AutoCloseable {
                 }
             });
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
-                    ev.pingInterval(), metrics,
+                    ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
                     () -> ready);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);

@@ -92,6 +92,11 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "closed. Default: ${DEFAULT-VALUE}")
     String wsPingInterval;
 
+    @Option(names = "--agent-artifact", paramLabel = "FILE",
+            description = "The agent tarball provisioning serves. Default: lib/hub-agent.tar.gz of this "
+                    + "installation")
+    java.nio.file.Path agentArtifact;
+
     /** Validates the options into a {@link HubConfig}. */
     @Override
     public HubConfig call() {
@@ -104,7 +109,18 @@ public final class HubdCommand implements Callable<HubConfig> {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat,
                 Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace), kind, redisUrl,
                 historyMaxLines, historyMaxBytes, new HubConfig.Events(eventsRingSize, Durations.parse(eventsRingAge),
-                        eventsQueue, Durations.parse(wsPingInterval)));
+                        eventsQueue, Durations.parse(wsPingInterval)), agentArtifact != null ? agentArtifact
+                        : defaultAgentArtifact());
+    }
+
+    /** {@code lib/hub-agent.tar.gz} of the installation the launcher names ({@code -Dhub.home}), if there. */
+    static java.nio.file.Path defaultAgentArtifact() {
+        String home = System.getProperty("hub.home");
+        if (home == null) {
+            return null;
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(home, "lib", "hub-agent.tar.gz");
+        return java.nio.file.Files.isRegularFile(p) ? p : null;
     }
 
     /** Prints hubd's version. */

@@ -41,7 +41,8 @@ public final class HttpApi implements AutoCloseable {
     public HttpApi(ApiTokens apiTokens, hub.hubd.auth.Users users, JoinTokens joinTokens, NodeDirectory nodes,
             NodeRegistry registry,
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
-            java.time.Duration wsPingInterval, PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+            java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
+            PrometheusMeterRegistry metrics, BooleanSupplier ready) {
         this.apiTokens = apiTokens;
         this.joinTokens = joinTokens;
         this.nodes = nodes;
@@ -52,6 +53,8 @@ public final class HttpApi implements AutoCloseable {
         NodeRoutes nodeRoutes = new NodeRoutes(nodes);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
         UserRoutes userRoutes = new UserRoutes(users, mapper);
+        ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact,
+                () -> this.info == null ? 0 : this.info.agentPort());
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
@@ -80,6 +83,8 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
+            cfg.routes.get(ProvisioningRoutes.PREFIX + "script", provisioning::script);
+            cfg.routes.get(ProvisioningRoutes.PREFIX + "agent", provisioning::agent);
             cfg.routes.post("/api/v1/users", userRoutes::create);
             cfg.routes.get("/api/v1/users", userRoutes::list);
             cfg.routes.delete("/api/v1/users/{name}", userRoutes::remove);
@@ -113,6 +118,9 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private void authenticate(Context ctx) {
+        if (ctx.path().startsWith(ProvisioningRoutes.PREFIX)) {
+            return; // a join token (the script) or nothing (the public agent artifact)
+        }
         ctx.attribute(PRINCIPAL, apiTokens.authenticate(ctx.header("Authorization")));
     }
 

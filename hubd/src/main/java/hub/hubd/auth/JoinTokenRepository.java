@@ -15,6 +15,11 @@ public interface JoinTokenRepository {
     /** The token with this id. */
     Optional<JoinToken> find(String id);
 
+    /** The token whose secret hashes to {@code tokenHash}. */
+    default Optional<JoinToken> findByHash(String tokenHash) {
+        throw new UnsupportedOperationException("finding join tokens by hash");
+    }
+
     /** Marks the token revoked at {@code nowMillis}; false when there is no such token. */
     boolean revoke(String id, long nowMillis);
 }

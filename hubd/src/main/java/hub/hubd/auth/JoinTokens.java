@@ -85,6 +85,30 @@ public final class JoinTokens {
         return repo.find(id).orElseThrow(() -> HubException.notFound("no join token " + id));
     }
 
+    /**
+     * The token for a secret if a node could join with it now (for provisioning links; nothing is
+     * consumed).
+     *
+     * @throws HubException UNAUTHENTICATED, saying whether it is unknown, revoked, expired or used up
+     */
+    public JoinToken usable(String secret) {
+        if (secret == null || !secret.startsWith(PREFIX)) {
+            throw HubException.unauthenticated("a join token (hjt_…) is needed");
+        }
+        JoinToken t = repo.findByHash(Ids.hash(secret))
+                .orElseThrow(() -> HubException.unauthenticated("unknown join token"));
+        if (t.revokedAt() != null) {
+            throw HubException.unauthenticated("this join token was revoked");
+        }
+        if (!t.expiresAt().isAfter(clock.instant())) {
+            throw HubException.unauthenticated("this join token has expired");
+        }
+        if (t.usesLeft() < 1) {
+            throw HubException.unauthenticated("this join token is used up");
+        }
+        return t;
+    }
+
     /** The current time, for callers that need the state of a token. */
     public Instant now() {
         return clock.instant();

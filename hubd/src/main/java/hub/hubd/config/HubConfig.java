@@ -22,6 +22,7 @@ import java.util.Objects;
  * @param historyMaxLines   per-node history cap in lines
  * @param historyMaxBytes   per-node history cap in bytes
  * @param events            event bus and WebSocket listener settings
+ * @param agentArtifact     the agent tarball provisioning serves, or {@code null} for none
  */
 public record HubConfig(
         Path dataDir,
@@ -36,7 +37,8 @@ public record HubConfig(
         String redisUrl,
         long historyMaxLines,
         long historyMaxBytes,
-        Events events) {
+        Events events,
+        Path agentArtifact) {
 
     /**
      * Event bus and WebSocket listeners.
@@ -105,30 +107,36 @@ public record HubConfig(
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
-                64L * 1024 * 1024, Events.defaults());
+                64L * 1024 * 1024, Events.defaults(), null);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact);
+    }
+
+    /** This configuration serving another agent artifact. */
+    public HubConfig withAgentArtifact(Path artifact) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact);
     }
 }

@@ -36,6 +36,12 @@ public final class JdbcJoinTokenRepository implements JoinTokenRepository {
     }
 
     @Override
+    public Optional<JoinToken> findByHash(String tokenHash) {
+        return jdbc.queryOne("SELECT " + COLUMNS + " FROM join_tokens WHERE token_hash = ?",
+                JdbcJoinTokenRepository::row, tokenHash);
+    }
+
+    @Override
     public Optional<JoinToken> find(String id) {
         return jdbc.queryOne("SELECT " + COLUMNS + " FROM join_tokens WHERE id = ?",
                 JdbcJoinTokenRepository::row, id);

@@ -144,7 +144,8 @@ class ApiFaultTest {
         api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
                 new hub.hubd.auth.Users(new OneAdmin(), Clock.systemUTC(), null),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
-                registry, null, null, bus, Duration.ofSeconds(15), metrics, () -> true);
+                registry, null, null, bus, Duration.ofSeconds(15), hub.hubd.provisioning.AgentArtifact.of(null), metrics,
+                () -> true);
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);
@@ -189,5 +190,14 @@ class ApiFaultTest {
         assertThat(p.get("detail").asText()).contains(p.get("errorId").asText()).doesNotContain("bug");
         assertThat(r.body()).doesNotContain("NullPointerException");
         assertLoggedOnceWithStackTrace(p.get("errorId").asText());
+    }
+
+    @Test
+    void aScriptThatCannotBeMadeIs500WithAnErrorIdNeverAScript() throws Exception {
+        HttpResponse<String> r = get("/api/v1/provisioning/script?token=hjt_abcdefghijklmnopqrstuvwxyz");
+        assertThat(r.statusCode()).isEqualTo(500);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(r.body()).doesNotContain("#!/bin/sh").doesNotContain("\tat ");
+        assertLoggedOnceWithStackTrace(new ObjectMapper().readTree(r.body()).get("errorId").asText());
     }
 }
