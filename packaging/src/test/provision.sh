@@ -52,10 +52,15 @@ curl -fsS -o "$work/install.sh" "$url" || fail "cannot fetch the script"
 echo "$sha  $work/install.sh" | sha256sum -c - >/dev/null || fail "the script's checksum does not match the printed one"
 shellcheck -s sh "$work/install.sh" || fail "shellcheck"
 
-echo "provision: install"
 mkdir -p "$work/bin" "$work/root"
 cp "$STANDIN" "$work/bin/systemctl"; chmod +x "$work/bin/systemctl"
 run_script() { PATH="$work/bin:$PATH" HUB_PREFIX="$work/root" sh "$work/install.sh" "$@" >>"$work/install.log" 2>&1; }
+echo "provision: dry run, then install"
+HUB_DRY_RUN=1 run_script || fail "the dry run failed"
+grep -q "would run: install -m 0600 .* $work/root/etc/hub-agent/agent.env" "$work/install.log" \
+  || fail "the dry run did not show the agent.env step"
+grep -q "dry run: nothing was changed" "$work/install.log" || fail "the dry run did not say it changed nothing"
+[ -z "$(find "$work/root" -type f)" ] || fail "the dry run wrote: $(find "$work/root" -type f)"
 run_script || fail "the script failed"
 [ "$(stat -c %a "$work/root/etc/hub-agent/agent.env")" = 600 ] || fail "agent.env is not 0600"
 cmp -s "$work/root/etc/systemd/system/hub-agent.service" "$PWD/packaging/src/systemd/hub-agent.service" \
