@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
                 + "create join tokens.",
         subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class, ExecCommand.class,
             HistoryCommand.class, EventsCommand.class, ListenersCommand.class, UsersCommand.class,
-            ProvisionCommand.class,
+            ProvisionCommand.class, CompletionCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 error from the hub (or hub unreachable), 2 usage error.",
             "Errors are one line on stderr, with the hub's error id when it gave one."})

@@ -204,4 +204,19 @@ class HubctlTest {
         assertThat(hubctl("users", "ls").out()).doesNotContain("dana");
         assertThat(hubctl("users", "create", "y").code()).isEqualTo(2); // --role is required
     }
+
+    @Test
+    void completionScriptsAreValidBashAndKnowTheCommands() throws Exception {
+        Cli.Run bash = hubctl("completion", "bash");
+        assertThat(bash.code()).isZero();
+        assertThat(bash.out()).contains("complete -F").contains("provision").contains("listeners")
+                .contains("--hub-address");
+        Path f = java.nio.file.Files.createTempFile("hubctl", ".bash");
+        java.nio.file.Files.writeString(f, bash.out());
+        Process p = new ProcessBuilder("bash", "-n", f.toString()).redirectErrorStream(true).start();
+        String err = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(err).isZero();
+        assertThat(hubctl("completion", "zsh").out()).isEqualTo(bash.out());
+        assertThat(hubctl("completion", "fish").code()).isEqualTo(2);
+    }
 }

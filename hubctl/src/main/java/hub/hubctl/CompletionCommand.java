@@ -1,0 +1,35 @@
+package hub.hubctl;
+
+import java.util.concurrent.Callable;
+import picocli.AutoComplete;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hubctl completion bash|zsh}: a completion script for hubctl's commands and options,
+ * generated from the same command model as {@code --help}, so it cannot drift.
+ */
+@Command(name = "completion", mixinStandardHelpOptions = true,
+        description = {"Print a shell completion script for hubctl.",
+            "bash: source <(hubctl completion bash)   (or put it in /etc/bash_completion.d/hubctl)",
+            "zsh:  autoload -U +X bashcompinit && bashcompinit && source <(hubctl completion zsh)"})
+final class CompletionCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "bash|zsh", description = "The shell.")
+    String shell;
+
+    @Override
+    public Integer call() {
+        if (!shell.equals("bash") && !shell.equals("zsh")) {
+            throw HubctlException.usage("completion is for bash or zsh, not '" + shell + "'");
+        }
+        // picocli's script is bash; zsh runs it through bashcompinit.
+        spec.commandLine().getOut().print(AutoComplete.bash("hubctl", spec.root().commandLine()));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}
