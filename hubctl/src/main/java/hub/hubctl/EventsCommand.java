@@ -29,7 +29,8 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = {"-f", "--follow"}, description = "Keep printing new events as they happen.")
     boolean follow;
 
-    @Option(names = "--node", paramLabel = "NODE", description = "Only this node's events (id or unique name).")
+    @Option(names = "--node", paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class,
+            description = "Only this node's events (id or unique name).")
     String node;
 
     @Option(names = "--types", paramLabel = "TYPE[,TYPE…]", split = ",", description = "Only these event types.")

@@ -34,7 +34,8 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION", description = "Kill the remote command after this long.")
     String timeout;
 
-    @Parameters(index = "0", paramLabel = "NODE", description = "Node id or unique name.")
+    @Parameters(index = "0", paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class,
+            description = "Node id or unique name.")
     String node;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND", description = "The command, after --.")
@@ -69,6 +70,9 @@ final class ExecCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             HistoryFollower follower = new HistoryFollower(client, nodePath, offset, id, out, err);
             while (true) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException();
+                }
                 boolean more = follower.poll();
                 task = client.get("api/v1/tasks/" + HubClient.enc(id));
                 String state = task.get("state").asText();
@@ -83,6 +87,15 @@ final class ExecCommand implements Callable<Integer> {
                     Thread.sleep(200);
                 }
             }
+        } catch (InterruptedException e) {
+            cancel(client, id);
+            return EXIT_CANCELLED;
+        } catch (HubctlException e) {
+            if (e.exitCode() == ExitCodes.INTERRUPTED) {
+                cancel(client, id);
+                return EXIT_CANCELLED;
+            }
+            throw e;
         } finally {
             finished.set(true);
             try {
@@ -91,6 +104,19 @@ final class ExecCommand implements Callable<Integer> {
                 // already shutting down: the hook runs and sees finished
             }
         }
+    }
+
+    /** Ctrl-C in the shell (the thread interrupted): cancel the remote task and say so. */
+    private void cancel(HubClient client, String id) {
+        Thread.interrupted(); // the cancel request itself must not be interrupted
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            client.post("api/v1/tasks/" + HubClient.enc(id) + "/cancel", Map.of());
+            err.println("hubctl: cancelled task " + id);
+        } catch (HubctlException e) {
+            err.println("hubctl: could not cancel task " + id + ": " + e.getMessage());
+        }
+        err.flush();
     }
 
     private static int exitCode(JsonNode task, PrintWriter err) {

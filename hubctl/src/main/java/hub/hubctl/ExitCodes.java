@@ -8,6 +8,8 @@ public final class ExitCodes {
     public static final int HUB_ERROR = 1;
     /** Bad command line. */
     public static final int USAGE = 2;
+    /** Stopped by Ctrl-C (SIGINT), as shells report it. */
+    public static final int INTERRUPTED = 130;
 
     private ExitCodes() {
     }

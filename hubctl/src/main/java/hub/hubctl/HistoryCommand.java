@@ -22,7 +22,7 @@ final class HistoryCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NODE", description = "Node id or unique name.")
+    @Parameters(paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class, description = "Node id or unique name.")
     String node;
 
     @Option(names = "--tail", paramLabel = "N", defaultValue = "50", description = "Lines to show first. Default: ${DEFAULT-VALUE}")

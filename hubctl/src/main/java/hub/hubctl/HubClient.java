@@ -22,12 +22,23 @@ public final class HubClient {
     private final URI base;
     private final String token;
     private final ObjectMapper mapper;
+    private final Duration timeout;
 
     public HubClient(URI base, String token, ObjectMapper mapper) {
+        this(base, token, mapper, Duration.ofSeconds(5), Duration.ofSeconds(30));
+    }
+
+    private HubClient(URI base, String token, ObjectMapper mapper, Duration connect, Duration timeout) {
         this.base = base;
         this.token = token;
         this.mapper = mapper;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(connect).build();
+    }
+
+    /** The same client with short timeouts, for lookups made while the user types (completion). */
+    HubClient quick() {
+        return new HubClient(base, token, mapper, Duration.ofMillis(800), Duration.ofMillis(1500));
     }
 
     public URI base() {
@@ -72,7 +83,7 @@ public final class HubClient {
 
     private HttpRequest.Builder request(String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(Duration.ofSeconds(30))
+                .timeout(timeout)
                 .header("Accept", "application/json");
         if (token != null && !token.isBlank()) {
             b.header("Authorization", "Bearer " + token.strip());
@@ -94,7 +105,7 @@ public final class HubClient {
             throw HubctlException.unreachable("cannot reach the hub at " + base + ": " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw HubctlException.hub("interrupted");
+            throw HubctlException.interrupted();
         }
         String body = resp.body();
         if (resp.statusCode() / 100 == 2) {
@@ -116,7 +127,7 @@ public final class HubClient {
         StringBuilder sb = new StringBuilder();
         sb.append(detail != null ? detail : "the hub answered HTTP " + status);
         if (status == 401 && (token == null || token.isBlank())) {
-            sb.append(" (give --token or set HUB_TOKEN)");
+            sb.append(" (give --token, set HUB_TOKEN, or run 'hubctl login')");
         }
         if (errorId != null) {
             sb.append(" (error id ").append(errorId).append(')');

@@ -113,7 +113,7 @@ final class HubSocket implements AutoCloseable {
             throw HubctlException.unreachable("the hub at " + client.base() + " did not answer in time");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw HubctlException.hub("interrupted");
+            throw HubctlException.interrupted();
         }
     }
 

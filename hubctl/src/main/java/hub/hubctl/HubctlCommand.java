@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
                 + "create join tokens.",
         subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class, ExecCommand.class,
             HistoryCommand.class, EventsCommand.class, ListenersCommand.class, UsersCommand.class,
-            ProvisionCommand.class, CompletionCommand.class,
+            ProvisionCommand.class, LoginCommand.class, ContextCommand.class, ShellCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 error from the hub (or hub unreachable), 2 usage error.",
             "Errors are one line on stderr, with the hub's error id when it gave one."})
@@ -32,38 +34,157 @@ public final class HubctlCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** When to color output. */
+    public enum ColorMode { auto, always, never }
+
+    /** The hub used when no flag, environment variable or context names one. */
+    static final String DEFAULT_HUB = "http://127.0.0.1:8080";
+
     @Option(names = "--hub", paramLabel = "URL", scope = ScopeType.INHERIT,
-            defaultValue = "${env:HUB_URL:-http://127.0.0.1:8080}",
-            description = "Hub API URL. Env: HUB_URL. Default: ${DEFAULT-VALUE}")
+            description = "Hub API URL. Env: HUB_URL. Else the current context's; else " + DEFAULT_HUB)
     String hub;
 
     @Option(names = "--token", paramLabel = "TOKEN", scope = ScopeType.INHERIT,
-            defaultValue = "${env:HUB_TOKEN}", description = "API token. Env: HUB_TOKEN")
+            description = "API token. Env: HUB_TOKEN. Else the current context's.")
     String token;
+
+    @Option(names = "--context", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "Use this context from the config file instead of the current one. Env: HUB_CONTEXT")
+    String context;
 
     @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json", scope = ScopeType.INHERIT,
             defaultValue = "table", description = "Output format. Default: ${DEFAULT-VALUE}")
     Output output;
 
+    @Option(names = "--color", paramLabel = "auto|always|never", scope = ScopeType.INHERIT,
+            defaultValue = "auto",
+            description = "Color status words: auto (on a terminal, unless NO_COLOR is set), always, never. "
+                    + "Default: ${DEFAULT-VALUE}")
+    ColorMode color;
+
     final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The environment hubctl reads (tests give their own). */
+    final Map<String, String> env;
+
+    /** Settings of the interactive shell this command runs in, or null outside one. */
+    Session session;
+
+    /** The defaults an interactive shell gives every command it runs: its own startup flags. */
+    record Session(String hub, String token, String context, boolean colorTerminal) {
+    }
+
+    /** Where a command's hub and token came from. */
+    record Target(URI hub, String token, String context) {
+    }
+
+    public HubctlCommand() {
+        this(System.getenv());
+    }
+
+    HubctlCommand(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
 
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** A client for the hub named by the global options. */
+    /** A client for the hub the options, environment and contexts name. */
     HubClient client() {
+        Target t = target();
+        return new HubClient(t.hub(), t.token(), mapper);
+    }
+
+    /**
+     * The hub and token to use. The hub: {@code --hub}, else the shell's startup {@code --hub}, else
+     * the hub of a context named by {@code --context}, else {@code HUB_URL}, else the context named by
+     * {@code HUB_CONTEXT} or the current one, else the default. The token likewise; but a context's
+     * token is only ever sent to that context's hub, so that pointing {@code HUB_URL} elsewhere never
+     * leaks it.
+     */
+    Target target() {
+        String sessionHub = session == null ? null : session.hub();
+        String sessionToken = session == null ? null : session.token();
+        String explicitName = first(context, session == null ? null : session.context());
+        String implicitName = explicitName != null ? null : env.get("HUB_CONTEXT");
+        Contexts.Context ctx = null;
+        String ctxName = first(explicitName, implicitName);
+        if (ctxName != null) {
+            ctx = contexts().get(ctxName).orElseThrow(() -> HubctlException.usage(
+                    "no context named '" + ctxName + "' (see 'hubctl context ls')"));
+        }
+        String h;
+        if (explicitName != null) {
+            h = first(hub, sessionHub, ctx.hub());
+        } else {
+            h = first(hub, sessionHub, env.get("HUB_URL"));
+            if (h == null) {
+                if (ctx == null) {
+                    ctx = contexts().current().orElse(null);
+                }
+                h = ctx == null ? null : ctx.hub();
+            }
+        }
+        if (h == null) {
+            h = DEFAULT_HUB;
+        }
+        URI uri = hubUri(h);
+        String t = explicitName != null ? first(token, sessionToken)
+                : first(token, sessionToken, env.get("HUB_TOKEN"));
+        if (ctx == null && t == null && explicitName == null) {
+            ctx = contexts().current().orElse(null);
+        }
+        Contexts.Context used = ctx != null && ctx.hub() != null && uri.equals(hubUri(ctx.hub())) ? ctx : null;
+        if (t == null && used != null) {
+            t = used.token();
+        }
+        return new Target(uri, t, used == null ? null : used.name());
+    }
+
+    /** Parses and checks a hub URL. */
+    static URI hubUri(String hub) {
         URI uri;
         try {
             uri = new URI(hub.endsWith("/") ? hub : hub + "/");
         } catch (URISyntaxException e) {
-            throw HubctlException.usage("invalid --hub URL '" + hub + "'");
+            throw HubctlException.usage("invalid hub URL '" + hub + "'");
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-            throw HubctlException.usage("--hub must be an http:// or https:// URL, not '" + hub + "'");
+            throw HubctlException.usage("the hub must be an http:// or https:// URL, not '" + hub + "'");
         }
-        return new HubClient(uri, token, mapper);
+        return uri;
+    }
+
+    /** The contexts file named by the environment. */
+    Contexts contexts() {
+        return Contexts.load(Contexts.file(env));
+    }
+
+    /** The colors for this command's output: on for a terminal (or --color always), never when piped. */
+    Colors colors() {
+        boolean on = switch (color == null ? ColorMode.auto : color) {
+            case always -> true;
+            case never -> false;
+            case auto -> {
+                String noColor = env.get("NO_COLOR");
+                if (noColor != null && !noColor.isEmpty() || "dumb".equals(env.get("TERM"))) {
+                    yield false;
+                }
+                yield session != null ? session.colorTerminal() : System.console() != null;
+            }
+        };
+        return on ? Colors.ON : Colors.OFF;
+    }
+
+    private static String first(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
     }
 
     Output output() {

@@ -30,6 +30,11 @@ public final class HubctlException extends RuntimeException {
         return new HubctlException(message, ExitCodes.HUB_ERROR);
     }
 
+    /** The user stopped the command (Ctrl-C): exit 130, nothing printed. */
+    public static HubctlException interrupted() {
+        return new HubctlException("interrupted", ExitCodes.INTERRUPTED);
+    }
+
     /** A usage error found after parsing: exit 2. */
     public static HubctlException usage(String message) {
         return new HubctlException(message, ExitCodes.USAGE);

@@ -9,8 +9,17 @@ public final class HubctlMain {
 
     /** A command line with hubctl's error handling: one stderr line and a documented exit code. */
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new HubctlCommand());
+        return commandLine(new HubctlCommand(), CommandLine.defaultFactory());
+    }
+
+    /** The same, for a given root (its environment and shell session) and factory (live completion). */
+    static CommandLine commandLine(HubctlCommand root, CommandLine.IFactory factory) {
+        CommandLine cli = new CommandLine(root, factory);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof InterruptedException
+                    || e instanceof HubctlException he0 && he0.exitCode() == ExitCodes.INTERRUPTED) {
+                return ExitCodes.INTERRUPTED; // Ctrl-C: the user knows; no error line
+            }
             if (e instanceof HubctlException he) {
                 cmd.getErr().println("hubctl: " + he.getMessage());
                 cmd.getErr().flush();

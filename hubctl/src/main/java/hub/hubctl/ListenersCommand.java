@@ -56,7 +56,7 @@ final class ListenersCommand implements Runnable {
                                 Format.text(l, "remoteAddress"), since, Format.text(l, "queueDepth"),
                                 Format.text(l, "lag"), Format.text(l, "filter")));
             }
-            t.print(out);
+            t.colors(root.colors()).print(out);
             return 0;
         }
     }
@@ -68,7 +68,8 @@ final class ListenersCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "ID", description = "Listener id, from 'hubctl listeners ls'.")
+        @Parameters(paramLabel = "ID", completionCandidates = LiveValues.Listeners.class,
+                description = "Listener id, from 'hubctl listeners ls'.")
         String id;
 
         @Override

@@ -68,7 +68,7 @@ final class NodesCommand implements Runnable {
                 } else {
                     Table t = new Table(header(wide));
                     res.path("items").forEach(n -> t.row(row(n, wide, Instant.now())));
-                    t.print(out);
+                    t.colors(root.colors()).print(out);
                 }
                 return 0;
             }
@@ -84,7 +84,7 @@ final class NodesCommand implements Runnable {
             HubClient client = root.client();
             java.util.concurrent.atomic.AtomicLong position = new java.util.concurrent.atomic.AtomicLong(-1);
             java.util.concurrent.atomic.AtomicBoolean listed = new java.util.concurrent.atomic.AtomicBoolean();
-            Table.Aligned rows = new Table.Aligned(header(wide), out);
+            Table.Aligned rows = new Table.Aligned(header(wide), out, root.colors());
             try {
                 Streams.follow(spec.commandLine().getErr(), () -> HubSocket.open(client, "api/v1/events?types="
                         + "node.online,node.offline,node.updated,node.removed"
@@ -173,7 +173,7 @@ final class NodesCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NODE", description = "Node id or unique name.")
+        @Parameters(paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class, description = "Node id or unique name.")
         String node;
 
         @Override
@@ -188,7 +188,7 @@ final class NodesCommand implements Runnable {
             Instant now = Instant.now();
             out.printf("Name:          %s%n", Format.text(n, "name"));
             out.printf("ID:            %s%n", Format.text(n, "id"));
-            out.printf("Status:        %s%s%n", Format.text(n, "status"),
+            out.printf("Status:        %s%s%n", root.colors().status(Format.text(n, "status")),
                     n.hasNonNull("offlineReason") ? " (" + n.get("offlineReason").asText() + ")" : "");
             out.printf("Last seen:     %s%n", Format.age(n.get("lastSeen"), now));
             out.printf("Connected:     %s%n", Format.age(n.get("connectedAt"), now));
@@ -210,7 +210,7 @@ final class NodesCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NODE", description = "Node id or unique name.")
+        @Parameters(paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class, description = "Node id or unique name.")
         String node;
 
         @Override

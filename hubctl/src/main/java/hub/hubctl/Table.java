@@ -4,13 +4,23 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain aligned text table: columns separated by three spaces, headers in capitals. */
+/**
+ * An aligned text table: columns separated by three spaces, headers in capitals. With colors on,
+ * headers are bold and a STATUS or STATE column is colored by meaning; widths count the plain text.
+ */
 public final class Table {
     private final List<String> headers;
     private final List<List<String>> rows = new ArrayList<>();
+    private Colors colors = Colors.OFF;
 
     public Table(List<String> headers) {
         this.headers = List.copyOf(headers);
+    }
+
+    /** Colors this table's output. */
+    Table colors(Colors c) {
+        this.colors = c;
+        return this;
     }
 
     /** Adds a row; {@code null} cells print as {@code -}. */
@@ -36,18 +46,26 @@ public final class Table {
                 width[i] = Math.max(width[i], r.get(i).length());
             }
         }
-        line(out, headers, width);
+        line(out, headers, null, width, colors);
         for (List<String> r : rows) {
-            line(out, r, width);
+            line(out, r, headers, width, colors);
         }
         out.flush();
     }
 
-    private static void line(PrintWriter out, List<String> cells, int[] width) {
+    /** One line; {@code headers} is null for the header line itself. */
+    private static void line(PrintWriter out, List<String> cells, List<String> headers, int[] width,
+            Colors colors) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < cells.size(); i++) {
             String c = cells.get(i);
-            sb.append(c);
+            if (headers == null) {
+                sb.append(colors.header(c));
+            } else if (headers.get(i).equals("STATUS") || headers.get(i).equals("STATE")) {
+                sb.append(colors.status(c));
+            } else {
+                sb.append(c);
+            }
             if (i < cells.size() - 1) {
                 sb.append(" ".repeat(width[i] - c.length() + 3));
             }
@@ -63,11 +81,13 @@ public final class Table {
         private final List<String> headers;
         private final PrintWriter out;
         private final int[] width;
+        private final Colors colors;
         private boolean headerPrinted;
 
-        public Aligned(List<String> headers, PrintWriter out) {
+        Aligned(List<String> headers, PrintWriter out, Colors colors) {
             this.headers = List.copyOf(headers);
             this.out = out;
+            this.colors = colors;
             this.width = new int[headers.size()];
             for (int i = 0; i < width.length; i++) {
                 width[i] = Math.max(headers.get(i).length(), 8);
@@ -83,10 +103,10 @@ public final class Table {
                 width[i] = Math.max(width[i], c.length());
             }
             if (!headerPrinted) {
-                line(out, headers, width);
+                line(out, headers, null, width, colors);
                 headerPrinted = true;
             }
-            line(out, r, width);
+            line(out, r, headers, width, colors);
             out.flush();
         }
     }

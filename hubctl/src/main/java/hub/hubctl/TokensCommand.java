@@ -95,7 +95,7 @@ final class TokensCommand implements Runnable {
                 t.row(wide ? List.of(id, state, uses, exp, owner, Format.age(n.get("createdAt"), now), labels)
                         : List.of(id, state, uses, exp, owner, labels));
             }
-            t.print(out);
+            t.colors(root.colors()).print(out);
             return 0;
         }
     }
@@ -107,7 +107,8 @@ final class TokensCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "ID", description = "The token's id (from tokens ls).")
+        @Parameters(paramLabel = "ID", completionCandidates = LiveValues.Tokens.class,
+                description = "The token's id (from tokens ls).")
         String id;
 
         @Override

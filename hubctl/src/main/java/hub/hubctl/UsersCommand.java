@@ -84,7 +84,7 @@ final class UsersCommand implements Runnable {
                 t.row(List.of(Format.text(u, "name"), Format.text(u, "role"), Format.text(u, "activeTokens"),
                         Format.age(u.get("createdAt"), now)));
             }
-            t.print(out);
+            t.colors(root.colors()).print(out);
             return 0;
         }
     }
@@ -96,7 +96,8 @@ final class UsersCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NAME", description = "User name.")
+        @Parameters(paramLabel = "NAME", completionCandidates = LiveValues.Users.class,
+                description = "User name.")
         String name;
 
         @Override
@@ -115,7 +116,8 @@ final class UsersCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NAME", description = "User name.")
+        @Parameters(paramLabel = "NAME", completionCandidates = LiveValues.Users.class,
+                description = "User name.")
         String name;
 
         @Override

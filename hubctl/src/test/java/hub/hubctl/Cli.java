@@ -18,14 +18,19 @@ final class Cli {
     }
 
     static Run run(String url, String token, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = HubctlMain.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
         List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
         all.addAll(List.of(args));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+        return runWith(java.util.Map.of(), all.toArray(String[]::new));
+    }
+
+    /** Runs hubctl with exactly {@code args}, in the environment {@code env} only (no HUB_* of the machine's). */
+    static Run runWith(java.util.Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = HubctlMain.commandLine(new HubctlCommand(env), picocli.CommandLine.defaultFactory());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return new Run(cli.execute(args), out.toString(), err.toString());
     }
 
     /** A hubctl run in the background (follow and watch modes): its output so far, stoppable. */

@@ -1,0 +1,59 @@
+package hub.hubctl;
+
+import static org.awaitility.Awaitility.await;
+
+import hub.agent.AgentConnection;
+import hub.agent.AgentIdentity;
+import hub.agent.Backoff;
+import hub.agent.CredentialStore;
+import hub.hubd.HubDaemon;
+import hub.hubd.config.HubConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** A real hubd on a temp data dir, and real agents connected to it over loopback gRPC. */
+final class TestHub implements AutoCloseable {
+    final HubDaemon hub;
+    final String url;
+    final String token;
+    private final ManagedChannel channel;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final List<AgentConnection> agents = new ArrayList<>();
+
+    TestHub(Path dir) {
+        hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
+        url = "http://127.0.0.1:" + hub.httpPort();
+        token = hub.adminToken();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
+    }
+
+    /** Joins an agent named {@code name} with a fresh join token and waits until it is connected. */
+    AgentConnection agent(String name) {
+        Cli.Run created = Cli.run(url, token, "tokens", "create", "--uses", "1");
+        if (created.code() != 0) {
+            throw new IllegalStateException(created.err());
+        }
+        AgentConnection a = new AgentConnection(new AgentIdentity("host-" + name, "Linux", "amd64", "t", name,
+                Map.of()), List.of(channel), CredentialStore.memory(), created.out().strip(), scheduler,
+                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        agents.add(a);
+        a.start();
+        await().atMost(Duration.ofSeconds(10)).until(a::connected);
+        return a;
+    }
+
+    @Override
+    public void close() {
+        agents.forEach(AgentConnection::close);
+        channel.shutdownNow();
+        scheduler.shutdownNow();
+        hub.close();
+    }
+}
