@@ -24,8 +24,19 @@ import picocli.CommandLine.Spec;
             ProvisionCommand.class, LoginCommand.class, ContextCommand.class, ShellCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 error from the hub (or hub unreachable), 2 usage error.",
-            "Errors are one line on stderr, with the hub's error id when it gave one."})
+        exitCodeListHeading = "%nExit codes (errors are one line on stderr, with the hub's error id when it "
+                + "gave one):%n",
+        exitCodeList = {"0:ok",
+            "1:error from the hub, or the hub could not be reached",
+            "2:usage error",
+            "130:stopped by Ctrl-C",
+            "N:hubctl exec exits with the remote command's code (124 timed out, 130 cancelled)"},
+        footerHeading = "%nEnvironment:%n",
+        footer = {"HUB_URL, HUB_TOKEN, HUB_CONTEXT: as --hub, --token, --context.",
+            "HUBCTL_CONFIG: the contexts file; default $XDG_CONFIG_HOME/hubctl/config (~/.config/hubctl/config).",
+            "XDG_STATE_HOME: the shell's history is in $XDG_STATE_HOME/hubctl/history (~/.local/state/...).",
+            "NO_COLOR: when set and not empty, never color (as --color never).",
+            "HUBCTL_JAVA_OPTS: replaces the launcher's JVM options."})
 public final class HubctlCommand implements Runnable {
 
     /** How results are printed. */
@@ -214,12 +225,17 @@ public final class HubctlCommand implements Runnable {
         return (HubctlCommand) spec.root().userObject();
     }
 
-    /** Prints hubctl's version. */
+    /** Prints hubctl's version, from a resource Maven fills in (so it is right from classes too). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = HubctlCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"hubctl " + (v == null ? "dev" : v)};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = HubctlCommand.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"hubctl " + p.getProperty("version", "dev")};
         }
     }
 }
