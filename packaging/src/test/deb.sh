@@ -49,6 +49,14 @@ echo "deb: $v"; [[ "$v" == hubctl\ * ]] || fail "hubctl --version said '$v'"
 v=$(hub-agent --version) || fail "hub-agent --version"
 echo "deb: $v"; [[ "$v" == hub-agent\ * ]] || fail "hub-agent --version said '$v'"
 
+# postinst made hubctl's start-up archive for /opt/hub and this Java; -Xshare:on fails if it
+# cannot be used, rather than falling back.
+if ! [ -r /opt/hub/lib/hubctl.jsa ] || ! [ -r /opt/hub/lib/hubctl.jsa.key ]; then
+  fail "no hubctl CDS archive"
+fi
+java -Xshare:on -XX:SharedArchiveFile=/opt/hub/lib/hubctl.jsa -cp '/opt/hub/lib/hubctl/*' \
+  hub.hubctl.HubctlMain --version >/dev/null || fail "the installed hubctl CDS archive does not map"
+
 getent passwd hubd >/dev/null || fail "no hubd user"
 getent passwd hub-agent >/dev/null || fail "no hub-agent user"
 [ "$(stat -c '%U %a' /var/lib/hubd)" = "hubd 750" ] || fail "/var/lib/hubd: $(stat -c '%U %a' /var/lib/hubd)"
@@ -94,7 +102,7 @@ rm -rf "$tmp"
 
 echo "deb: dpkg --purge"
 dpkg --purge mesh-hub hub-agent >/tmp/deb-purge.log 2>&1 || { cat /tmp/deb-purge.log >&2; fail "dpkg --purge"; }
-for f in /usr/bin/hubd /usr/bin/hubctl /usr/bin/hub-agent /opt/hub/bin/hubd /lib/systemd/system/hubd.service \
+for f in /usr/bin/hubd /usr/bin/hubctl /usr/bin/hub-agent /opt/hub /opt/hub-agent /lib/systemd/system/hubd.service \
   /etc/hubd/hubd.conf /etc/hub-agent/agent.env; do
   [ ! -e "$f" ] || fail "$f is left after purge"
 done

@@ -45,6 +45,15 @@ node_field() { # node, jq-less field extraction from hubctl -o json
 echo "smoke: version"
 "$HUB/bin/hubd" --version | grep -q '^hubd ' || fail "hubd --version"
 "$HUB/bin/hubctl" --version | grep -q '^hubctl ' || fail "hubctl --version"
+# hubctl's start-up archive, made at package time for this path and Java, maps (-Xshare:on fails
+# rather than falling back); a copy of hubctl moved elsewhere ignores it, silently.
+java -Xshare:on -XX:SharedArchiveFile="$HUB/lib/hubctl.jsa" -cp "$HUB/lib/hubctl/*" hub.hubctl.HubctlMain \
+  --version >/dev/null || fail "hubctl's CDS archive does not map"
+mkdir -p "$work/moved/lib"
+cp -r "$HUB/bin" "$work/moved/"
+cp -r "$HUB/lib/hubctl" "$HUB/lib/hubctl.jsa" "$HUB/lib/hubctl.jsa.key" "$work/moved/lib/"
+moved=$("$work/moved/bin/hubctl" --version 2>&1)
+[ "$moved" = "$("$HUB/bin/hubctl" --version)" ] || fail "moved hubctl printed: $moved"
 "$HUB/bin/hub-agent" --version | grep -q '^hub-agent ' || fail "hub-agent --version"
 
 echo "smoke: start hubd"

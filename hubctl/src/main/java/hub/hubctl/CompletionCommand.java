@@ -28,7 +28,7 @@ final class CompletionCommand implements Callable<Integer> {
             throw HubctlException.usage("completion is for bash or zsh, not '" + shell + "'");
         }
         // picocli's script is bash; zsh runs it through bashcompinit.
-        spec.commandLine().getOut().print(AutoComplete.bash("hubctl", spec.root().commandLine()));
+        spec.commandLine().getOut().print(AutoComplete.bash("hubctl", HubctlMain.commandLine()));
         spec.commandLine().getOut().flush();
         return 0;
     }

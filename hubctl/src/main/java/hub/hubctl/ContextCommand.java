@@ -36,12 +36,12 @@ final class ContextCommand implements Runnable {
             Contexts contexts = root.contexts();
             PrintWriter out = spec.commandLine().getOut();
             if (root.output() == HubctlCommand.Output.json) {
-                var items = root.mapper.createArrayNode();
+                var items = root.mapper().createArrayNode();
                 for (Contexts.Context c : contexts.all()) {
                     items.addObject().put("name", c.name()).put("hub", c.hub())
                             .put("current", c.name().equals(contexts.currentName()));
                 }
-                var res = root.mapper.createObjectNode();
+                var res = root.mapper().createObjectNode();
                 res.set("items", items);
                 root.printJson(out, res);
                 return 0;

@@ -56,7 +56,7 @@ final class EventsCommand implements Callable<Integer> {
         AtomicLong position = new AtomicLong(after == null ? -1 : after);
         CompletableFuture<Void> stop = new CompletableFuture<>();
         try {
-            Streams.follow(err, () -> HubSocket.open(client, path(position.get()), root.mapper, o -> {
+            Streams.follow(err, () -> HubSocket.open(client, path(position.get()), root.mapper(), o -> {
                 String type = o.path("type").asText();
                 if (type.equals("sync")) {
                     if (position.get() < 0) {

@@ -52,7 +52,7 @@ final class HistoryCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             Streams.follow(err, () -> HubSocket.open(client, nodePath + "/history/follow?after=" + f.offset(),
-                    root.mapper, o -> {
+                    root.mapper(), o -> {
                         switch (o.path("type").asText()) {
                             case "line" -> f.printLine(o);
                             case "gap" -> f.gap(o);

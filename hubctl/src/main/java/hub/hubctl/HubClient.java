@@ -3,42 +3,46 @@ package hub.hubctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 
 /**
  * A thin client of the hub's HTTP API. Every non-2xx answer becomes a {@link HubctlException}
  * carrying the problem's detail and error id; transport failures say which hub was unreachable.
+ *
+ * <p>It uses {@link HttpURLConnection}, not {@code java.net.http.HttpClient}: a CLI pays for its
+ * client's start-up on every run, and on this JDK HttpClient's first request costs about 600 ms
+ * against 30 ms (docs/BENCHMARKS.md, hubctl start-up). Follow modes use HttpClient's WebSocket, and
+ * {@code provision} its plain requests (it needs response headers).
  */
 public final class HubClient {
-    private final HttpClient http;
     private final URI base;
     private final String token;
     private final ObjectMapper mapper;
-    private final Duration timeout;
+    private final int connectTimeoutMs;
+    private final int timeoutMs;
 
     public HubClient(URI base, String token, ObjectMapper mapper) {
-        this(base, token, mapper, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        this(base, token, mapper, 5_000, 30_000);
     }
 
-    private HubClient(URI base, String token, ObjectMapper mapper, Duration connect, Duration timeout) {
+    private HubClient(URI base, String token, ObjectMapper mapper, int connectTimeoutMs, int timeoutMs) {
         this.base = base;
         this.token = token;
         this.mapper = mapper;
-        this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(connect).build();
+        this.connectTimeoutMs = connectTimeoutMs;
+        this.timeoutMs = timeoutMs;
     }
 
     /** The same client with short timeouts, for lookups made while the user types (completion). */
     HubClient quick() {
-        return new HubClient(base, token, mapper, Duration.ofMillis(800), Duration.ofMillis(1500));
+        return new HubClient(base, token, mapper, 800, 1500);
     }
 
     public URI base() {
@@ -58,14 +62,13 @@ public final class HubClient {
 
     /** {@code GET path}, the answer as JSON. */
     public JsonNode get(String path) {
-        return send(request(path).GET());
+        return send("GET", path, null);
     }
 
     /** {@code POST path} with a JSON body. */
     public JsonNode post(String path, Object body) {
         try {
-            return send(request(path).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(body))));
+            return send("POST", path, mapper.writeValueAsBytes(body));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw HubctlException.usage("cannot encode request: " + e.getOriginalMessage());
         }
@@ -73,7 +76,7 @@ public final class HubClient {
 
     /** {@code DELETE path}; the answer as JSON, or null when it has no body. */
     public JsonNode delete(String path) {
-        return send(request(path).DELETE());
+        return send("DELETE", path, null);
     }
 
     /** Encodes one path segment or query value. */
@@ -81,37 +84,63 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(timeout)
-                .header("Accept", "application/json");
-        if (token != null && !token.isBlank()) {
-            b.header("Authorization", "Bearer " + token.strip());
-        }
-        return b;
+    private JsonNode send(String method, String path, byte[] body) {
+        byte[] answer = exchange(method, base.resolve(path), body, "application/json");
+        return answer.length == 0 ? null : parse(answer);
     }
 
-    private JsonNode send(HttpRequest.Builder b) {
-        HttpRequest req = b.build();
-        HttpResponse<String> resp;
+    private byte[] exchange(String method, URI uri, byte[] body, String accept) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw HubctlException.interrupted();
+        }
+        HttpURLConnection c = null;
         try {
-            resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+            c = (HttpURLConnection) uri.toURL().openConnection();
+            c.setRequestMethod(method);
+            c.setConnectTimeout(connectTimeoutMs);
+            c.setReadTimeout(timeoutMs);
+            c.setUseCaches(false);
+            c.setRequestProperty("Accept", accept);
+            if (token != null && !token.isBlank()) {
+                c.setRequestProperty("Authorization", "Bearer " + token.strip());
+            }
+            if (body != null) {
+                c.setDoOutput(true);
+                c.setRequestProperty("Content-Type", "application/json");
+                c.setFixedLengthStreamingMode(body.length);
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            int status = c.getResponseCode();
+            if (status / 100 == 2) {
+                try (InputStream in = c.getInputStream()) {
+                    return in.readAllBytes();
+                }
+            }
+            InputStream err = c.getErrorStream();
+            String text = "";
+            if (err != null) {
+                try (err) {
+                    text = new String(err.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+            throw error(status, text);
         } catch (ConnectException e) {
             throw HubctlException.unreachable("cannot reach the hub at " + base + " (connection refused); "
                     + "is hubd running? (--hub or HUB_URL)");
-        } catch (HttpTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw HubctlException.unreachable("the hub at " + base + " did not answer in time");
         } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw HubctlException.interrupted();
+            }
             throw HubctlException.unreachable("cannot reach the hub at " + base + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw HubctlException.interrupted();
+        } finally {
+            if (c != null && Thread.currentThread().isInterrupted()) {
+                c.disconnect();
+            }
         }
-        String body = resp.body();
-        if (resp.statusCode() / 100 == 2) {
-            return body == null || body.isBlank() ? null : parse(body);
-        }
-        throw error(resp.statusCode(), body);
     }
 
     private String describeError(int status, String body) {
@@ -135,7 +164,7 @@ public final class HubClient {
         return sb.toString();
     }
 
-    private JsonNode parse(String body) {
+    private JsonNode parse(byte[] body) {
         try {
             return mapper.readTree(body);
         } catch (IOException e) {

@@ -19,11 +19,7 @@ import picocli.CommandLine.Spec;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Mesh Hub admin CLI: list nodes, run commands, read terminal history, watch events, "
                 + "create join tokens.",
-        subcommands = {StatusCommand.class, NodesCommand.class, TokensCommand.class, ExecCommand.class,
-            HistoryCommand.class, EventsCommand.class, ListenersCommand.class, UsersCommand.class,
-            ProvisionCommand.class, LoginCommand.class, ContextCommand.class, ShellCommand.class,
-            CompletionCommand.class,
-            CommandLine.HelpCommand.class},
+        // Subcommands are added by HubctlMain: all of them, or only the one a run needs (start-up).
         exitCodeListHeading = "%nExit codes (errors are one line on stderr, with the hub's error id when it "
                 + "gave one):%n",
         exitCodeList = {"0:ok",
@@ -73,7 +69,8 @@ public final class HubctlCommand implements Runnable {
                     + "Default: ${DEFAULT-VALUE}")
     ColorMode color;
 
-    final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Made on first use: Jackson is a few hundred classes that --version and --help never need. */
+    private ObjectMapper mapper;
 
     /** The environment hubctl reads (tests give their own). */
     final Map<String, String> env;
@@ -102,10 +99,17 @@ public final class HubctlCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    ObjectMapper mapper() {
+        if (mapper == null) {
+            mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        }
+        return mapper;
+    }
+
     /** A client for the hub the options, environment and contexts name. */
     HubClient client() {
         Target t = target();
-        return new HubClient(t.hub(), t.token(), mapper);
+        return new HubClient(t.hub(), t.token(), mapper());
     }
 
     /**
@@ -205,7 +209,7 @@ public final class HubctlCommand implements Runnable {
     /** Prints {@code node} as indented JSON, the {@code -o json} form. */
     void printJson(PrintWriter out, JsonNode node) {
         try {
-            out.println(mapper.writeValueAsString(node));
+            out.println(mapper().writeValueAsString(node));
             out.flush();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw HubctlException.hub("cannot print JSON: " + e.getOriginalMessage());

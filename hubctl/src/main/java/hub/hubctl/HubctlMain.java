@@ -1,5 +1,10 @@
 package hub.hubctl;
 
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
 
 /** hubctl's entry point. */
@@ -7,14 +12,95 @@ public final class HubctlMain {
     private HubctlMain() {
     }
 
-    /** A command line with hubctl's error handling: one stderr line and a documented exit code. */
+    /**
+     * hubctl's subcommands, in the order help lists them. Each is built only when a run needs it:
+     * picocli builds a command's model by reflection, and building all of them was most of a
+     * one-shot command's start-up (docs/BENCHMARKS.md).
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+    /** Runs that need every subcommand: help lists them, completion and the shell offer them. */
+    private static final Set<String> NEED_ALL = Set.of("help", "completion", "shell");
+
+    /** Root options that take a value as the next argument. */
+    private static final Set<String> ROOT_OPTIONS_WITH_VALUE = Set.of("--hub", "--token", "--context", "-o",
+            "--output", "--color");
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> m = new LinkedHashMap<>();
+        m.put("status", StatusCommand.class);
+        m.put("nodes", NodesCommand.class);
+        m.put("tokens", TokensCommand.class);
+        m.put("exec", ExecCommand.class);
+        m.put("history", HistoryCommand.class);
+        m.put("events", EventsCommand.class);
+        m.put("listeners", ListenersCommand.class);
+        m.put("users", UsersCommand.class);
+        m.put("provision", ProvisionCommand.class);
+        m.put("login", LoginCommand.class);
+        m.put("context", ContextCommand.class);
+        m.put("shell", ShellCommand.class);
+        m.put("completion", CompletionCommand.class);
+        m.put("help", CommandLine.HelpCommand.class);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** A command line with every subcommand and hubctl's error handling. */
     public static CommandLine commandLine() {
         return commandLine(new HubctlCommand(), CommandLine.defaultFactory());
     }
 
     /** The same, for a given root (its environment and shell session) and factory (live completion). */
     static CommandLine commandLine(HubctlCommand root, CommandLine.IFactory factory) {
+        return build(root, factory, SUBCOMMANDS.keySet());
+    }
+
+    /**
+     * The command line for one run of {@code args}: the root and only the subcommand they name
+     * (or none for {@code --version}); every subcommand when they name none, or an unknown one (so
+     * that help and "did you mean" see them all), or one that lists them.
+     */
+    static CommandLine commandLineFor(HubctlCommand root, String[] args) {
+        String sub = subcommandOf(args);
+        if (sub != null && SUBCOMMANDS.containsKey(sub) && !NEED_ALL.contains(sub)) {
+            return build(root, CommandLine.defaultFactory(), Set.of(sub));
+        }
+        if (sub == null && (Arrays.asList(args).contains("--version") || Arrays.asList(args).contains("-V"))
+                && !Arrays.asList(args).contains("--help") && !Arrays.asList(args).contains("-h")) {
+            return build(root, CommandLine.defaultFactory(), Set.of());
+        }
+        return commandLine(root, CommandLine.defaultFactory());
+    }
+
+    /** The first argument that is not a root option or its value: the subcommand's name, or null. */
+    static String subcommandOf(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                return null;
+            }
+            if (a.startsWith("-")) {
+                if (ROOT_OPTIONS_WITH_VALUE.contains(a)) {
+                    i++; // its value
+                }
+                continue;
+            }
+            return a;
+        }
+        return null;
+    }
+
+    private static CommandLine build(HubctlCommand root, CommandLine.IFactory factory, Set<String> names) {
         CommandLine cli = new CommandLine(root, factory);
+        for (Map.Entry<String, Class<?>> e : SUBCOMMANDS.entrySet()) {
+            if (names.contains(e.getKey())) {
+                try {
+                    cli.addSubcommand(e.getKey(), new CommandLine(factory.create(e.getValue()), factory));
+                } catch (Exception ex) {
+                    throw new CommandLine.InitializationException("cannot create " + e.getValue() + ": " + ex, ex);
+                }
+            }
+        }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof InterruptedException
                     || e instanceof HubctlException he0 && he0.exitCode() == ExitCodes.INTERRUPTED) {
@@ -41,6 +127,6 @@ public final class HubctlMain {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLineFor(new HubctlCommand(), args).execute(args));
     }
 }

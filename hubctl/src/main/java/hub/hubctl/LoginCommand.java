@@ -40,7 +40,7 @@ final class LoginCommand implements Callable<Integer> {
         String hubUrl = root.hub != null ? root.hub : root.env.getOrDefault("HUB_URL", HubctlCommand.DEFAULT_HUB);
         URI hub = HubctlCommand.hubUri(hubUrl);
         String token = readToken(root);
-        JsonNode status = new HubClient(hub, token, root.mapper).get("api/v1/status");
+        JsonNode status = new HubClient(hub, token, root.mapper()).get("api/v1/status");
         String ctxName = name != null ? name : defaultName(hub);
         Contexts contexts = root.contexts();
         contexts.put(new Contexts.Context(ctxName, hub.toString().replaceAll("/$", ""), token));
@@ -50,7 +50,7 @@ final class LoginCommand implements Callable<Integer> {
                 + status.path("role").asText() + "); context '" + ctxName + "' is current, saved in "
                 + contexts.file());
         if (root.output() == HubctlCommand.Output.json) {
-            root.printJson(spec.commandLine().getOut(), root.mapper.createObjectNode().put("context", ctxName)
+            root.printJson(spec.commandLine().getOut(), root.mapper().createObjectNode().put("context", ctxName)
                     .put("hub", hub.toString()).put("user", status.path("user").asText())
                     .put("role", status.path("role").asText()));
         }

@@ -88,7 +88,7 @@ final class NodesCommand implements Runnable {
             try {
                 Streams.follow(spec.commandLine().getErr(), () -> HubSocket.open(client, "api/v1/events?types="
                         + "node.online,node.offline,node.updated,node.removed"
-                        + (position.get() >= 0 ? "&after=" + position.get() : ""), root.mapper, o -> {
+                        + (position.get() >= 0 ? "&after=" + position.get() : ""), root.mapper(), o -> {
                             String type = o.path("type").asText();
                             if (type.equals("sync")) {
                                 if (listed.compareAndSet(false, true)) {
@@ -105,7 +105,7 @@ final class NodesCommand implements Runnable {
                             position.set(o.get("seq").asLong());
                             JsonNode n;
                             if (type.equals("node.removed")) {
-                                n = root.mapper.createObjectNode().put("id", o.path("node").asText())
+                                n = root.mapper().createObjectNode().put("id", o.path("node").asText())
                                         .put("name", o.path("name").asText()).put("status", "removed");
                             } else {
                                 try {

@@ -70,7 +70,7 @@ final class ProvisionCommand implements Callable<Integer> {
         String sha = r.headers().firstValue("X-Checksum-Sha256").orElse("");
         String quoted = "'" + url + "'";
         if (root.output() == HubctlCommand.Output.json) {
-            root.printJson(out, root.mapper.createObjectNode().put("url", url.toString()).put("sha256", sha)
+            root.printJson(out, root.mapper().createObjectNode().put("url", url.toString()).put("sha256", sha)
                     .put("command", "curl -fsSL " + quoted + " | sudo sh").set("token", token));
             return 0;
         }

@@ -27,7 +27,8 @@ final class Cli {
     static Run runWith(java.util.Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cli = HubctlMain.commandLine(new HubctlCommand(env), picocli.CommandLine.defaultFactory());
+        // The same command line main() builds for these arguments (only the subcommand they name).
+        var cli = HubctlMain.commandLineFor(new HubctlCommand(env), args);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return new Run(cli.execute(args), out.toString(), err.toString());

@@ -1,0 +1,59 @@
+package hub.hubctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** hubctl builds only the subcommand a run needs (start-up); these keep that from changing what runs. */
+class CommandModelTest {
+
+    @Test
+    void theSubcommandTableMatchesEachCommandsOwnName() {
+        for (Map.Entry<String, Class<?>> e : HubctlMain.SUBCOMMANDS.entrySet()) {
+            assertThat(e.getValue().getAnnotation(CommandLine.Command.class).name()).isEqualTo(e.getKey());
+        }
+        assertThat(HubctlMain.commandLine().getSubcommands().keySet())
+                .containsAll(HubctlMain.SUBCOMMANDS.keySet());
+    }
+
+    @Test
+    void findsTheSubcommandAfterRootOptionsAndTheirValues() {
+        assertThat(HubctlMain.subcommandOf(new String[] {"nodes", "ls"})).isEqualTo("nodes");
+        assertThat(HubctlMain.subcommandOf(new String[] {"--hub", "http://h:1", "-o", "json", "status"}))
+                .isEqualTo("status");
+        assertThat(HubctlMain.subcommandOf(new String[] {"--hub=http://h:1", "-ojson", "tokens", "ls"}))
+                .isEqualTo("tokens");
+        assertThat(HubctlMain.subcommandOf(new String[] {"--color", "never", "--version"})).isNull();
+    }
+
+    @Test
+    void aRunBuildsOnlyTheSubcommandItNames() {
+        CommandLine cli = HubctlMain.commandLineFor(new HubctlCommand(Map.of()), new String[] {"nodes", "ls"});
+        assertThat(cli.getSubcommands().keySet()).containsExactly("nodes");
+        assertThat(cli.getSubcommands().get("nodes").getSubcommands()).containsKeys("ls", "show", "rm");
+        // Inherited root options reach the subcommand built on its own.
+        assertThat(cli.getSubcommands().get("nodes").getSubcommands().get("ls").getCommandSpec()
+                .findOption("--hub")).isNotNull();
+
+        assertThat(HubctlMain.commandLineFor(new HubctlCommand(Map.of()), new String[] {"--version"})
+                .getSubcommands()).isEmpty();
+    }
+
+    @Test
+    void helpCompletionShellAndUnknownNamesGetEverySubcommand() {
+        for (String[] args : new String[][] {{"--help"}, {}, {"help", "nodes"}, {"completion", "bash"},
+            {"shell"}, {"nodez"}}) {
+            assertThat(HubctlMain.commandLineFor(new HubctlCommand(Map.of()), args).getSubcommands().keySet())
+                    .as(String.join(" ", args)).containsAll(HubctlMain.SUBCOMMANDS.keySet());
+        }
+    }
+
+    @Test
+    void completionScriptCoversEveryCommand() {
+        Cli.Run r = Cli.runWith(Map.of(), "completion", "bash");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("nodes", "tokens", "listeners", "context", "login", "shell");
+    }
+}
