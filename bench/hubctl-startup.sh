@@ -10,20 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${1:-50}; RUNS=${2:-40}
-HUB=$PWD/packaging/target/hub
-work=$(mktemp -d)
-hubd_pid=""; sim_pid=""
-cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
-http=$(free_port); grpc=$(free_port)
-export HUB_URL=http://127.0.0.1:$http
-
-"$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" \
-  >"$work/hubd.log" 2>&1 &
-hubd_pid=$!
-for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+# shellcheck disable=SC2119 # no extra hubd arguments
+start_hubd
 token=$("$HUB/bin/hubctl" tokens create --uses "$NODES" --ttl 1h 2>/dev/null)
 "$HUB/bin/hub-agent" simulate --count "$NODES" --hub "127.0.0.1:$grpc" --join-token "$token" \
   >"$work/sim.log" 2>&1 &

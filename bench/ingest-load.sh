@@ -9,21 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AGENTS=${1:?agents}; MB=${2:?megabytes per agent}; STORE=${3:-sqlite}
-HUB=$PWD/packaging/target/hub
-work=$(mktemp -d)
-hubd_pid=""; sim_pid=""
-cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
-http=$(free_port); grpc=$(free_port)
-export HUB_URL=http://127.0.0.1:$http
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 extra=()
 [ "$STORE" = redis ] && extra=(--history-store redis --redis-url redis://127.0.0.1:6379)
-HUBD_JAVA_OPTS="${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}" "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 \
-  --http-port "$http" --grpc-port "$grpc" "${extra[@]}" >"$work/hubd.log" 2>&1 &
-hubd_pid=$!
-for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+export HUBD_JAVA_OPTS="${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}"
+start_hubd "${extra[@]}"
 token=$("$HUB/bin/hubctl" tokens create --uses "$AGENTS" --ttl 1h 2>/dev/null)
 HUB_AGENT_JAVA_OPTS="${HUB_AGENT_JAVA_OPTS:-}" "$HUB/bin/hub-agent" simulate --count "$AGENTS" --name-prefix ing --hub "127.0.0.1:$grpc" \
   --join-token "$token" >"$work/sim.log" 2>&1 &

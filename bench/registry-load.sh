@@ -9,21 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:?count}; HOLD=${2:-60}; HEARTBEAT=${3:-10s}; RATE=${4:-5000}
-HUB=$PWD/packaging/target/hub
-work=$(mktemp -d)
-hubd_pid=""; sim_pid=""
-cleanup() { kill "$sim_pid" "$hubd_pid" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
-http=$(free_port); grpc=$(free_port)
-export HUB_URL=http://127.0.0.1:$http
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-HUBD_JAVA_OPTS=${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC} "$HUB/bin/hubd" --data-dir "$work/data" \
-  --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" --heartbeat-interval "$HEARTBEAT" \
-  >"$work/hubd.log" 2>&1 &
-hubd_pid=$!
-for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+export HUBD_JAVA_OPTS=${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}
+start_hubd --heartbeat-interval "$HEARTBEAT"
 hubd_java=$(pgrep -f "HubdMain.*$grpc" | head -1)
 token=$("$HUB/bin/hubctl" tokens create --uses "$COUNT" --ttl 1h 2>/dev/null)
 

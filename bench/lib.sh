@@ -1,0 +1,26 @@
+# Shared by the load drivers (sourced, from the repository root): a hubd from the built
+# distribution on free loopback ports, a work dir, and cleanup of both on exit (KEEP=1 keeps the
+# work dir and its logs). Sets HUB, work, http, grpc, HUB_URL; start_hubd sets hubd_pid and
+# HUB_TOKEN; a driver that starts a simulator puts its pid in sim_pid.
+# shellcheck shell=bash
+HUB=$PWD/packaging/target/hub
+work=$(mktemp -d)
+hubd_pid=""; sim_pid=""
+cleanup() {
+  kill "$sim_pid" "$hubd_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+http=$(free_port); grpc=$(free_port)
+export HUB_URL=http://127.0.0.1:$http
+
+# start_hubd [HUBD_ARG...]: starts hubd (JVM options from HUBD_JAVA_OPTS) and waits until ready.
+start_hubd() {
+  "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" "$@" \
+    >"$work/hubd.log" 2>&1 &
+  hubd_pid=$!
+  for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+}
