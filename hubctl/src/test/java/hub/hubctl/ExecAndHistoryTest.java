@@ -98,6 +98,9 @@ class ExecAndHistoryTest {
                     "history", "box-1", "--tail", "0", "-f"));
         });
         follower.start();
+        // Only once the follow is open (it starts after the current end: --tail 0) does the command run.
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                hubctl("listeners", "ls", "-o", "json").json().get("items").size() > 0);
         assertThat(hubctl("exec", "box-1", "--", "echo", "during-follow").code()).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("during-follow\n"));
         follower.interrupt();
