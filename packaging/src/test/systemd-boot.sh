@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The .debs under a real systemd: a Debian bookworm root (debootstrap, cached in
+# /var/tmp/mesh-hub-bookworm-base; each run works on a fresh copy) booted with systemd-nspawn on a
+# private network. Inside it: dpkg -i both packages, systemd starts hubd as its user with the
+# hardened unit, the hub answers, an agent configured through agent.env joins and runs a command as
+# hub-agent, systemctl stop ends hubd cleanly (Result=success), and it comes back with the node.
+# Run by .ci/run as root after deb.sh; needs Debian's debootstrap and systemd-container.
+# The commands given to `inside` are expanded in the container, hence in single quotes.
+# shellcheck disable=SC2016
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+TARGET=$PWD/packaging/target
+BASE=/var/tmp/mesh-hub-bookworm-base
+fail() { echo "systemd-boot: FAIL: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "must run as root"
+
+if [ ! -x "$BASE/usr/lib/systemd/systemd" ]; then
+  echo "systemd-boot: debootstrap bookworm into $BASE (once)"
+  rm -rf "$BASE.tmp"
+  debootstrap --variant=minbase \
+    --include=systemd,systemd-sysv,dbus,openjdk-17-jre-headless,curl,man-db,procps \
+    bookworm "$BASE.tmp" http://deb.debian.org/debian >/tmp/mesh-hub-debootstrap.log 2>&1 \
+    || { tail -20 /tmp/mesh-hub-debootstrap.log >&2; fail "debootstrap"; }
+  mv "$BASE.tmp" "$BASE"
+fi
+
+root=$(mktemp -d /var/tmp/mesh-hub-nspawn.XXXXXX)
+nspawn_pid=""
+cleanup() {
+  if [ -n "$nspawn_pid" ]; then
+    kill "$nspawn_pid" 2>/dev/null || true
+    wait "$nspawn_pid" 2>/dev/null || true
+  fi
+  rm -rf "$root" "$root.log"
+}
+trap cleanup EXIT
+cp -a "$BASE/." "$root/"
+cp "$TARGET"/mesh-hub_*_all.deb "$TARGET"/hub-agent_*_all.deb "$root/root/"
+
+echo "systemd-boot: boot the container"
+systemd-nspawn -q -D "$root" --boot --register=no --keep-unit --private-network \
+  --machine="meshhub$$" >"$root.log" 2>&1 &
+nspawn_pid=$!
+init=""
+for _ in $(seq 1 100); do
+  init=$(pgrep -P "$nspawn_pid" | head -1 || true)
+  [ -n "$init" ] && break
+  sleep 0.1
+done
+[ -n "$init" ] || { cat "$root.log" >&2; fail "the container did not start"; }
+inside() { nsenter -t "$init" -a /bin/bash -c "$1"; }
+state=""
+for _ in $(seq 1 150); do
+  state=$(inside 'systemctl is-system-running 2>/dev/null' || true)
+  case "$state" in running|degraded) break ;; esac
+  sleep 0.2
+done
+case "$state" in running|degraded) ;; *) cat "$root.log" >&2; fail "systemd in the container: '$state'" ;; esac
+
+echo "systemd-boot: dpkg -i, hubd started by systemd"
+inside 'DEBIAN_FRONTEND=noninteractive dpkg -i /root/mesh-hub_*.deb /root/hub-agent_*.deb >/root/install.log 2>&1' \
+  || { inside 'cat /root/install.log' >&2; fail "dpkg -i"; }
+ready=""
+for _ in $(seq 1 300); do
+  if inside 'curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1'; then ready=1; break; fi
+  sleep 0.1
+done
+[ -n "$ready" ] || { inside 'systemctl status hubd --no-pager; journalctl -u hubd --no-pager | tail -30' >&2; fail "hubd not ready"; }
+[ "$(inside 'systemctl show hubd -p User --value')" = hubd ] || fail "hubd does not run as hubd"
+[ "$(inside 'stat -c "%U %a" /var/lib/hubd/admin.token')" = "hubd 600" ] || fail "admin.token owner/mode"
+inside 'journalctl -u hubd --no-pager' | grep -q 'ready: agents on' || fail "no ready line in hubd's journal"
+
+echo "systemd-boot: the agent joins through agent.env and runs a command"
+inside 'export HUB_TOKEN=$(cat /var/lib/hubd/admin.token)
+  t=$(hubctl tokens create --uses 1 2>/dev/null)
+  printf "HUB_AGENT_HUB=127.0.0.1:9090\nHUB_AGENT_JOIN_TOKEN=%s\nHUB_AGENT_NAME=box\n" "$t" >>/etc/hub-agent/agent.env
+  systemctl restart hub-agent'
+online=""
+for _ in $(seq 1 150); do
+  if inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online' | grep -q '^box '; then
+    online=1; break
+  fi
+  sleep 0.2
+done
+[ -n "$online" ] || { inside 'journalctl -u hub-agent --no-pager | tail -20' >&2; fail "agent did not join"; }
+who=$(inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl exec box -- id -un')
+[ "$who" = hub-agent ] || fail "command ran as '$who', not hub-agent"
+
+echo "systemd-boot: systemctl stop and start"
+inside 'systemctl stop hubd'
+[ "$(inside 'systemctl show hubd -p Result --value')" = success ] || fail "hubd did not stop cleanly"
+inside 'systemctl start hubd'
+back=""
+for _ in $(seq 1 300); do
+  if inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online 2>/dev/null' | grep -q '^box '; then
+    back=1; break
+  fi
+  sleep 0.2
+done
+[ -n "$back" ] || fail "the agent did not rejoin after hubd restarted"
+inside 'systemctl --failed --no-legend' | grep -q . && fail "failed units: $(inside 'systemctl --failed --no-legend')"
+echo "systemd-boot: ok"
