@@ -40,8 +40,15 @@ final class ShellCompleter implements Completer {
         List<CharSequence> suffixes = new ArrayList<>();
         AutoComplete.complete(cli.getCommandSpec(), words.toArray(String[]::new), index, prefix.length(),
                 line.cursor(), suffixes);
+        // As bash and kubectl do: options are offered once a '-' is typed, unless nothing else fits,
+        // so that Tab after "nodes show " goes straight to the node names.
+        boolean valuesOnly = !prefix.startsWith("-")
+                && suffixes.stream().anyMatch(s -> !(prefix + s).startsWith("-"));
         for (CharSequence s : suffixes) {
             String value = prefix + s;
+            if (valuesOnly && value.startsWith("-")) {
+                continue;
+            }
             candidates.add(new Candidate(value, value, null, null, null, null, true));
         }
     }

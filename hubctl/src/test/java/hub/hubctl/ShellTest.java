@@ -107,10 +107,23 @@ class ShellTest {
                     .doesNotContain("shell");
             assertThat(s.complete("nodes ")).contains("ls", "show", "rm");
             assertThat(s.complete("nodes ls --")).contains("--status", "--label", "--watch", "--output");
-            assertThat(s.complete("nodes show ")).contains("web-1", "db-1", web.nodeId());
+            assertThat(s.complete("nodes show ")).contains("web-1", "db-1", web.nodeId())
+                    .noneMatch(c -> c.startsWith("-")); // options once a '-' is typed
+            assertThat(s.complete("nodes show -")).contains("--help", "--output");
+            assertThat(s.complete("nodes show w")).containsExactly("web-1");
             assertThat(s.complete("history ")).contains("web-1", "db-1");
             assertThat(s.complete("exec ")).contains("web-1");
             assertThat(s.complete("events --node ")).contains("db-1");
+        }
+    }
+
+    @Test
+    void completesContextNamesFromTheConfigFile(@TempDir Path home) throws Exception {
+        Map<String, String> env = Map.of("HOME", home.toString(), "XDG_CONFIG_HOME", home.resolve("config").toString());
+        assertThat(Cli.runWith(env, "--hub", hub.url, "--token", hub.token, "login", "--name", "lab").code()).isZero();
+        try (Session s = new Session(home)) {
+            assertThat(s.complete("context use ")).containsExactly("lab");
+            assertThat(s.shell.prompt()).isEqualTo("hubctl [127.0.0.1:" + hub.hub.httpPort() + "]> ");
         }
     }
 
