@@ -49,6 +49,15 @@ for _ in $(seq 1 100); do
 done
 [ -n "$init" ] || { cat "$root.log" >&2; fail "the container did not start"; }
 inside() { nsenter -t "$init" -a /bin/bash -c "$1"; }
+# until_inside TRIES COMMAND: true once COMMAND succeeds in the container (every 0.2 s).
+until_inside() {
+  for _ in $(seq 1 "$1"); do
+    if inside "$2" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+online='HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online | grep -q "^box "'
 state=""
 for _ in $(seq 1 150); do
   state=$(inside 'systemctl is-system-running 2>/dev/null' || true)
@@ -60,12 +69,7 @@ case "$state" in running|degraded) ;; *) cat "$root.log" >&2; fail "systemd in t
 echo "systemd-boot: dpkg -i, hubd started by systemd"
 inside 'DEBIAN_FRONTEND=noninteractive dpkg -i /root/mesh-hub_*.deb /root/hub-agent_*.deb >/root/install.log 2>&1' \
   || { inside 'cat /root/install.log' >&2; fail "dpkg -i"; }
-ready=""
-for _ in $(seq 1 300); do
-  if inside 'curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1'; then ready=1; break; fi
-  sleep 0.1
-done
-[ -n "$ready" ] || { inside 'systemctl status hubd --no-pager; journalctl -u hubd --no-pager | tail -30' >&2; fail "hubd not ready"; }
+until_inside 150 'curl -fsS http://127.0.0.1:8080/readyz' || { inside 'systemctl status hubd --no-pager; journalctl -u hubd --no-pager | tail -30' >&2; fail "hubd not ready"; }
 [ "$(inside 'systemctl show hubd -p User --value')" = hubd ] || fail "hubd does not run as hubd"
 [ "$(inside 'stat -c "%U %a" /var/lib/hubd/admin.token')" = "hubd 600" ] || fail "admin.token owner/mode"
 inside 'journalctl -u hubd --no-pager' | grep -q 'ready: agents on' || fail "no ready line in hubd's journal"
@@ -75,14 +79,7 @@ inside 'export HUB_TOKEN=$(cat /var/lib/hubd/admin.token)
   t=$(hubctl tokens create --uses 1 2>/dev/null)
   printf "HUB_AGENT_HUB=127.0.0.1:9090\nHUB_AGENT_JOIN_TOKEN=%s\nHUB_AGENT_NAME=box\n" "$t" >>/etc/hub-agent/agent.env
   systemctl restart hub-agent'
-online=""
-for _ in $(seq 1 150); do
-  if inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online' | grep -q '^box '; then
-    online=1; break
-  fi
-  sleep 0.2
-done
-[ -n "$online" ] || { inside 'journalctl -u hub-agent --no-pager | tail -20' >&2; fail "agent did not join"; }
+until_inside 150 "$online" || { inside 'journalctl -u hub-agent --no-pager | tail -20' >&2; fail "agent did not join"; }
 who=$(inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl exec box -- id -un')
 [ "$who" = hub-agent ] || fail "command ran as '$who', not hub-agent"
 
@@ -90,13 +87,6 @@ echo "systemd-boot: systemctl stop and start"
 inside 'systemctl stop hubd'
 [ "$(inside 'systemctl show hubd -p Result --value')" = success ] || fail "hubd did not stop cleanly"
 inside 'systemctl start hubd'
-back=""
-for _ in $(seq 1 300); do
-  if inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online 2>/dev/null' | grep -q '^box '; then
-    back=1; break
-  fi
-  sleep 0.2
-done
-[ -n "$back" ] || fail "the agent did not rejoin after hubd restarted"
+until_inside 300 "$online" || fail "the agent did not rejoin after hubd restarted"
 inside 'systemctl --failed --no-legend' | grep -q . && fail "failed units: $(inside 'systemctl --failed --no-legend')"
 echo "systemd-boot: ok"

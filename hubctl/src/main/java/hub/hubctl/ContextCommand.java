@@ -14,14 +14,7 @@ import picocli.CommandLine.Spec;
             "The file is $XDG_CONFIG_HOME/hubctl/config (default ~/.config/hubctl/config; HUBCTL_CONFIG "
                     + "overrides), mode 0600."},
         subcommands = {ContextCommand.Ls.class, ContextCommand.Use.class, ContextCommand.Rm.class})
-final class ContextCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class ContextCommand extends GroupCommand {
 
     /** {@code hubctl context ls}. */
     @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,

@@ -14,14 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "listeners", mixinStandardHelpOptions = true,
         description = "List and close the hub's live event and history listeners.",
         subcommands = {ListenersCommand.Ls.class, ListenersCommand.Kill.class})
-final class ListenersCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class ListenersCommand extends GroupCommand {
 
     /** {@code hubctl listeners ls}. */
     @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,

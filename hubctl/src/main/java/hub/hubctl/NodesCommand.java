@@ -15,14 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code hubctl nodes ls|show|rm}. */
 @Command(name = "nodes", mixinStandardHelpOptions = true, description = "List, show and remove nodes.",
         subcommands = {NodesCommand.Ls.class, NodesCommand.Show.class, NodesCommand.Rm.class})
-final class NodesCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class NodesCommand extends GroupCommand {
 
     /** {@code hubctl nodes ls}. */
     @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,

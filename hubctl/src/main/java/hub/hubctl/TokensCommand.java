@@ -16,14 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code hubctl tokens create|ls|revoke}: join tokens. */
 @Command(name = "tokens", mixinStandardHelpOptions = true, description = "Create, list and revoke join tokens.",
         subcommands = {TokensCommand.Create.class, TokensCommand.Ls.class, TokensCommand.Revoke.class})
-final class TokensCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class TokensCommand extends GroupCommand {
 
     /** {@code hubctl tokens create}. */
     @Command(name = "create", mixinStandardHelpOptions = true,

@@ -17,14 +17,7 @@ import picocli.CommandLine.Spec;
         description = "Manage users and their API tokens (admins only).",
         subcommands = {UsersCommand.Create.class, UsersCommand.Ls.class, UsersCommand.Rm.class,
             UsersCommand.RotateToken.class})
-final class UsersCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class UsersCommand extends GroupCommand {
 
     /** Prints a new token on stdout (only it, for scripts) and what it is on stderr. */
     static void printToken(HubctlCommand root, CommandSpec spec, JsonNode u, String what) {
