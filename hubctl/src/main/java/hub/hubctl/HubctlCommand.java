@@ -179,15 +179,17 @@ public final class HubctlCommand implements Runnable {
 
     /** The colors for this command's output: on for a terminal (or --color always), never when piped. */
     Colors colors() {
+        return colorsFor(session != null ? session.colorTerminal() : System.console() != null);
+    }
+
+    /** {@code --color} applied to output going to a terminal that can ({@code terminal}) or cannot show color. */
+    Colors colorsFor(boolean terminal) {
         boolean on = switch (color == null ? ColorMode.auto : color) {
             case always -> true;
             case never -> false;
             case auto -> {
                 String noColor = env.get("NO_COLOR");
-                if (noColor != null && !noColor.isEmpty() || "dumb".equals(env.get("TERM"))) {
-                    yield false;
-                }
-                yield session != null ? session.colorTerminal() : System.console() != null;
+                yield terminal && (noColor == null || noColor.isEmpty()) && !"dumb".equals(env.get("TERM"));
             }
         };
         return on ? Colors.ON : Colors.OFF;

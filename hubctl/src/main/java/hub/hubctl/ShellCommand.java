@@ -22,12 +22,9 @@ final class ShellCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         HubctlCommand outer = HubctlCommand.root(spec);
         try (Terminal terminal = TerminalBuilder.builder().name("hubctl").system(true).build()) {
-            boolean colorTerminal = switch (outer.color == null ? HubctlCommand.ColorMode.auto : outer.color) {
-                case always -> true;
-                case never -> false;
-                case auto -> !Terminal.TYPE_DUMB.equals(terminal.getType())
-                        && !Terminal.TYPE_DUMB_COLOR.equals(terminal.getType());
-            };
+            // The shell's --color (and NO_COLOR) decide once for every command run in it.
+            boolean colorTerminal = outer.colorsFor(!Terminal.TYPE_DUMB.equals(terminal.getType())
+                    && !Terminal.TYPE_DUMB_COLOR.equals(terminal.getType())).on();
             HubctlCommand.Session session = new HubctlCommand.Session(outer.hub, outer.token, outer.context,
                     colorTerminal);
             return new Shell(terminal, outer.env, session).run();

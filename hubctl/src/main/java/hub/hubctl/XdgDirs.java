@@ -18,11 +18,6 @@ final class XdgDirs {
         return dir(env, "XDG_STATE_HOME", ".local/state");
     }
 
-    /** {@code $XDG_CACHE_HOME}, else {@code ~/.cache}. */
-    static Path cache(Map<String, String> env) {
-        return dir(env, "XDG_CACHE_HOME", ".cache");
-    }
-
     private static Path dir(Map<String, String> env, String var, String underHome) {
         String v = env.get(var);
         // The spec: a relative path in these variables is invalid and is ignored.
