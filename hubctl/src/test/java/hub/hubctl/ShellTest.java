@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.jline.reader.Candidate;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
@@ -32,12 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ShellTest {
     TestHub hub;
     AgentConnection web;
+    AgentConnection db;
 
     @BeforeAll
     void start(@TempDir Path dir) {
         hub = new TestHub(dir);
         web = hub.agent("web-1");
-        hub.agent("db-1");
+        db = hub.agent("db-1");
     }
 
     @AfterAll
@@ -110,7 +112,11 @@ class ShellTest {
             assertThat(s.complete("nodes show ")).contains("web-1", "db-1", web.nodeId())
                     .noneMatch(c -> c.startsWith("-")); // options once a '-' is typed
             assertThat(s.complete("nodes show -")).contains("--help", "--output");
-            assertThat(s.complete("nodes show w")).containsExactly("web-1");
+            // Node ids are random, so one may start with 'w' too; names and ids are both offered.
+            List<String> startingWithW = Stream.of("web-1", "db-1", web.nodeId(), db.nodeId())
+                    .filter(c -> c.startsWith("w"))
+                    .toList();
+            assertThat(s.complete("nodes show w")).containsExactlyInAnyOrderElementsOf(startingWithW);
             assertThat(s.complete("history ")).contains("web-1", "db-1");
             assertThat(s.complete("exec ")).contains("web-1");
             assertThat(s.complete("events --node ")).contains("db-1");
