@@ -88,7 +88,9 @@ public final class HubDaemon implements AutoCloseable {
             HistoryStore history = redis != null
                     ? redis.historyStore(config.historyMaxLines(), config.historyMaxBytes())
                     : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
-            NodeDirectory directory = new NodeDirectory(nodeRepo, registry, history::delete);
+            // A removed node loses its history, and its unfinished tasks fail (ingest is built
+            // below; a node can only be removed through the API, which starts after this).
+            NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> nodeRemoved(history, nodeId));
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, clock, events);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
@@ -115,6 +117,11 @@ public final class HubDaemon implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    private void nodeRemoved(HistoryStore history, String nodeId) {
+        history.delete(nodeId);
+        ingest.nodeRemoved(nodeId);
     }
 
     private void closeRedis() {

@@ -51,6 +51,11 @@ final class RawAgent {
         return this;
     }
 
+    RawAgent send(AgentMessage message) {
+        out.onNext(message);
+        return this;
+    }
+
     void heartbeat() {
         out.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
                 .setSentAtUnixMillis(System.currentTimeMillis())).build());

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
 import hub.hubd.config.HubConfig;
+import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.HubMessage;
+import hub.proto.agent.v1.TaskOutcome;
+import hub.proto.agent.v1.TaskResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +26,7 @@ class TaskExecTest {
     // Package-private and non-final so that RedisTaskExecTest can run the same cases.
     @TempDir
     Path dir;
+    static final Duration WAIT = Duration.ofSeconds(10);
     TestHub hub;
     AgentConnection agent;
 
@@ -125,6 +130,61 @@ class TaskExecTest {
         assertThat(done.get("state").asText()).isEqualTo("failed");
         assertThat(done.get("error").asText()).contains("no longer has this task");
         assertThat(hub.call("DELETE", "/api/v1/nodes/lost-1", null, hub.adminToken()).status()).isEqualTo(204);
+    }
+
+    @Test
+    void aCancelAskedForWhileTheNodeIsOfflineIsSentWhenItReconnectsWithTheTask() throws Exception {
+        RawAgent first = new RawAgent(hub.channel())
+                .send(RawAgent.hello("partitioned-1").setJoinToken(hub.joinToken(1, "15m", Map.of())));
+        String credential = first.next(WAIT).getWelcome().getNodeCredential();
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/partitioned-1/tasks", "{\"command\": \"sleep 600\"}",
+                hub.adminToken());
+        assertThat(a.status()).as(a.body()).isEqualTo(201);
+        String id = a.json().get("id").asText();
+        assertThat(first.next(WAIT).getRunCommand().getTaskId()).isEqualTo(id);
+
+        first.close(); // the link drops; the agent still runs the task
+        await().atMost(WAIT).until(() -> hub.node("partitioned-1").get("status").asText().equals("offline"));
+        TestHub.Answer cancel = hub.call("POST", "/api/v1/tasks/" + id + "/cancel", null, hub.adminToken());
+        assertThat(cancel.status()).isEqualTo(202);
+        assertThat(cancel.json().get("state").asText()).isEqualTo("sent");
+        assertThat(cancel.json().get("cancelRequestedBy").asText()).isEqualTo("admin");
+        assertThat(cancel.json().get("cancelRequestedAt").asText()).isNotEmpty();
+
+        RawAgent second = new RawAgent(hub.channel())
+                .send(RawAgent.hello("partitioned-1").setNodeCredential(credential).addPendingTaskIds(id));
+        assertThat(second.next(WAIT).hasWelcome()).isTrue();
+        HubMessage resent = second.next(WAIT);
+        assertThat(resent.getCancel().getTaskId()).isEqualTo(id);
+        assertThat(resent.getCancel().getReason()).isEqualTo("cancelled by admin");
+
+        second.send(AgentMessage.newBuilder().setTaskResult(TaskResult.newBuilder().setTaskId(id)
+                .setOutcome(TaskOutcome.TASK_OUTCOME_CANCELLED).setError("cancelled by admin")
+                .setFinishedAtUnixMillis(System.currentTimeMillis())).build());
+        assertThat(second.next(WAIT).getResultAck().getTaskId()).isEqualTo(id);
+        JsonNode done = hub.get("/api/v1/tasks/" + id);
+        assertThat(done.get("state").asText()).isEqualTo("cancelled");
+        assertThat(done.get("error").asText()).isEqualTo("cancelled by admin");
+        second.close();
+        assertThat(hub.call("DELETE", "/api/v1/nodes/partitioned-1", null, hub.adminToken()).status()).isEqualTo(204);
+    }
+
+    @Test
+    void removingANodeFailsItsUnfinishedTasksAndKeepsThemReadable() {
+        AgentConnection doomed = hub.agent("doomed-1", hub.joinToken(1, "15m", Map.of()));
+        await().atMost(WAIT).until(doomed::connected);
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/doomed-1/tasks", "{\"command\": \"sleep 600\"}",
+                hub.adminToken());
+        assertThat(a.status()).as(a.body()).isEqualTo(201);
+        String id = a.json().get("id").asText();
+        await().atMost(WAIT).until(() -> hub.get("/api/v1/tasks/" + id).get("state").asText().equals("running"));
+
+        assertThat(hub.call("DELETE", "/api/v1/nodes/doomed-1", null, hub.adminToken()).status()).isEqualTo(204);
+
+        JsonNode done = awaitFinal(id);
+        assertThat(done.get("state").asText()).isEqualTo("failed");
+        assertThat(done.get("error").asText()).isEqualTo("its node was removed before it ended");
+        assertThat(done.get("finishedAt").asText()).isNotEmpty();
     }
 
     @Test

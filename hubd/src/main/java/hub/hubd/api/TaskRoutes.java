@@ -40,11 +40,12 @@ final class TaskRoutes {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record TaskJson(String id, String node, String state, Integer exitCode, String error, String command,
             List<String> argv, String timeout, String owner, Instant createdAt, Instant startedAt,
-            Instant finishedAt) {
+            Instant finishedAt, Instant cancelRequestedAt, String cancelRequestedBy) {
         static TaskJson of(Task t) {
             return new TaskJson(t.id(), t.nodeId(), t.state().wireName(), t.exitCode(), t.error(), t.command(),
                     t.argv(), t.timeoutMs() > 0 ? Durations.format(Duration.ofMillis(t.timeoutMs())) : null,
-                    t.owner(), t.createdAt(), t.startedAt(), t.finishedAt());
+                    t.owner(), t.createdAt(), t.startedAt(), t.finishedAt(),
+                    t.cancel() == null ? null : t.cancel().at(), t.cancel() == null ? null : t.cancel().by());
         }
     }
 

@@ -25,7 +25,7 @@ public final class NodeDirectory {
         this(repo, registry, id -> { });
     }
 
-    /** @param onRemoved told the id of each removed node (its history is deleted there) */
+    /** @param onRemoved told the id of each removed node (its history is deleted and its tasks fail there) */
     public NodeDirectory(NodeRepository repo, NodeRegistry registry, java.util.function.Consumer<String> onRemoved) {
         this.repo = repo;
         this.registry = registry;

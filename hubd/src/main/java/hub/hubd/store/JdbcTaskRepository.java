@@ -18,7 +18,7 @@ import java.util.Optional;
 public final class JdbcTaskRepository implements TaskRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, node_id, owner, command, argv, timeout_ms, state, exit_code, error, "
-            + "created_at, started_at, finished_at";
+            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by";
     private static final String FINAL_STATES = "('exited', 'failed', 'timed_out', 'cancelled')";
     private final Jdbc jdbc;
 
@@ -57,12 +57,19 @@ public final class JdbcTaskRepository implements TaskRepository {
     }
 
     @Override
-    public void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
+    public boolean update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
             Long finishedAtMillis) {
-        jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "
+        return jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "
                 + "started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at) "
                 + "WHERE id = ? AND state NOT IN " + FINAL_STATES, state.wireName(), exitCode, error,
-                startedAtMillis, finishedAtMillis, id);
+                startedAtMillis, finishedAtMillis, id) > 0;
+    }
+
+    @Override
+    public void requestCancel(String id, Task.CancelRequest cancel) {
+        jdbc.update("UPDATE tasks SET cancel_requested_at = ?, cancel_requested_by = ? "
+                + "WHERE id = ? AND cancel_requested_at IS NULL AND state NOT IN " + FINAL_STATES,
+                cancel.at().toEpochMilli(), cancel.by(), id);
     }
 
     private static Task row(ResultSet rs) throws SQLException {
@@ -78,6 +85,11 @@ public final class JdbcTaskRepository implements TaskRepository {
         return new Task(rs.getString("id"), rs.getString("node_id"), rs.getString("owner"), rs.getString("command"),
                 list, rs.getLong("timeout_ms"), TaskState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                 exitCode, rs.getString("error"), Instant.ofEpochMilli(rs.getLong("created_at")),
-                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"));
+                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs));
+    }
+
+    private static Task.CancelRequest cancel(ResultSet rs) throws SQLException {
+        Instant at = Jdbc.instant(rs, "cancel_requested_at");
+        return at == null ? null : new Task.CancelRequest(at, rs.getString("cancel_requested_by"));
     }
 }

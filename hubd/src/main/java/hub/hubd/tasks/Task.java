@@ -19,9 +19,25 @@ import java.util.Objects;
  * @param createdAt  when it was created
  * @param startedAt  when the process started, or null
  * @param finishedAt when it ended, or null
+ * @param cancel     the first cancel asked for while it was unfinished, or null
  */
 public record Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
-        TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt) {
+        TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt,
+        CancelRequest cancel) {
+
+    /** A cancel asked for: it is sent again each time the agent reconnects still holding the task. */
+    public record CancelRequest(Instant at, String by) {
+        public CancelRequest {
+            Objects.requireNonNull(at, "at");
+            Objects.requireNonNull(by, "by");
+        }
+
+        /** What the agent is told, and what the task's error says once it ends. */
+        public String reason() {
+            return "cancelled by " + by;
+        }
+    }
+
     public Task {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(nodeId, "nodeId");

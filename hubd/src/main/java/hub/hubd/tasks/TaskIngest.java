@@ -91,7 +91,7 @@ public final class TaskIngest implements AutoCloseable {
             byte[] data, long queuedAtNanos) implements Work {
     }
 
-    /** Anything else, run on its own. */
+    /** Anything else, run on its own; {@code session} is null for work no agent stream asked for. */
     private record Other(String nodeId, NodeSession session, Runnable run) implements Work {
     }
 
@@ -184,19 +184,27 @@ public final class TaskIngest implements AutoCloseable {
             try {
                 o.run().run();
             } catch (RuntimeException e) {
-                log.error("ingest for node {} failed; closing its stream so the agent resends", o.nodeId(), e);
-                o.session().close("hub could not store task output; reconnect and resend");
+                if (o.session() == null) {
+                    log.error("ingest for node {} failed", o.nodeId(), e);
+                } else {
+                    log.error("ingest for node {} failed; closing its stream so the agent resends", o.nodeId(), e);
+                    o.session().close("hub could not store task output; reconnect and resend");
+                }
             }
         }
         storeChunks(chunks);
     }
 
     private void submit(Work work) {
-        Lane lane = lanes[Math.floorMod(work.nodeId().hashCode(), LANES)];
+        Lane lane = lane(work.nodeId());
         if (lane.closed || !lane.queue.offer(work)) {
             overflows.increment();
             work.session().close("hub is behind on task output; reconnect and resend");
         }
+    }
+
+    private Lane lane(String nodeId) {
+        return lanes[Math.floorMod(nodeId.hashCode(), LANES)];
     }
 
     private void submit(String nodeId, NodeSession session, Runnable run) {
@@ -206,25 +214,64 @@ public final class TaskIngest implements AutoCloseable {
     /**
      * An agent reconnected holding {@code pending} (tasks it still runs or whose result it has not
      * had acknowledged): the node's other unfinished tasks were lost with the agent's process (or
-     * never reached it), so they fail now instead of staying {@code running} forever. Runs in the
-     * node's lane, before anything the agent sends on its new stream.
+     * never reached it), so they fail now instead of staying {@code running} forever; pending ones
+     * that were asked to cancel are asked again (the request may have been made while the node was
+     * offline). Runs in the node's lane, before anything the agent sends on its new stream.
      */
     public void reconcile(String nodeId, NodeSession session, Set<String> pending) {
         submit(nodeId, session, () -> {
             for (Task t : tasks.unfinished(nodeId)) {
                 if (!pending.contains(t.id())) {
                     log.info("task {} on node {} failed: the agent reconnected without it", t.id(), nodeId);
-                    tasks.update(t.id(), TaskState.FAILED, null, LOST, null, clock.millis());
-                    events.publish(new Event.TaskStateChanged(nodeId, null, t.id(), "failed", null, LOST));
-                    open.remove(t.id());
-                    service.finished(nodeId);
+                    fail(nodeId, t.id(), LOST);
+                } else if (t.cancel() != null) {
+                    log.info("task {} on node {}: cancel asked again after a reconnect", t.id(), nodeId);
+                    session.cancelTask(t.id(), t.cancel().reason());
                 }
             }
         });
     }
 
+    /**
+     * The node was removed (its stream is closed already): its unfinished tasks fail, since no
+     * result can come for them any more. Runs in the node's lane, after whatever the node sent
+     * before; if the lane stays full for 5 seconds it runs on the caller's thread instead (a task
+     * that ended meanwhile keeps its result: final states are never overwritten).
+     */
+    public void nodeRemoved(String nodeId) {
+        Runnable run = () -> {
+            for (Task t : tasks.unfinished(nodeId)) {
+                fail(nodeId, t.id(), REMOVED);
+            }
+            service.forget(nodeId);
+        };
+        Lane lane = lane(nodeId);
+        boolean queued = false;
+        if (!lane.closed) {
+            try {
+                queued = lane.queue.offer(new Other(nodeId, null, run), 5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!queued) {
+            run.run();
+        }
+    }
+
+    private void fail(String nodeId, String taskId, String error) {
+        if (tasks.update(taskId, TaskState.FAILED, null, error, null, clock.millis())) {
+            events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "failed", null, error));
+            service.finished(nodeId);
+        }
+        open.remove(taskId);
+    }
+
     /** Error of a task the agent no longer has. */
     static final String LOST = "the agent no longer has this task (it restarted, or the task never reached it)";
+
+    /** Error of a task whose node was removed before it ended. */
+    static final String REMOVED = "its node was removed before it ended";
 
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {

@@ -15,7 +15,14 @@ public interface TaskRepository {
     /** The node's tasks that are not in a final state, oldest first. */
     java.util.List<Task> unfinished(String nodeId);
 
-    /** Records a state change; final states are never overwritten. */
-    void update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
+    /**
+     * Records a state change; final states are never overwritten.
+     *
+     * @return false when the task was already final (or does not exist): nothing changed
+     */
+    boolean update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
             Long finishedAtMillis);
+
+    /** Keeps a cancel request on an unfinished task; the first one asked for stays. */
+    void requestCancel(String id, Task.CancelRequest cancel);
 }

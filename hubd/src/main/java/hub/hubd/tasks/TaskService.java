@@ -81,7 +81,7 @@ public final class TaskService {
         }
         Instant now = clock.instant();
         Task t = new Task(Ids.newId(), nodeId, by.user(), hasCommand ? command : null, hasArgv ? argv : null,
-                timeoutMs, TaskState.QUEUED, null, null, now, null, null);
+                timeoutMs, TaskState.QUEUED, null, null, now, null, null, null);
         try {
             repo.insert(t);
         } catch (RuntimeException e) {
@@ -119,14 +119,30 @@ public final class TaskService {
         return repo.latest(nodes.resolve(by, nodeRef).info().id());
     }
 
-    /** Asks the agent to kill the task; a finished task is returned as it is. */
+    /**
+     * Asks the agent to kill the task; a finished task is returned as it is. The request is kept
+     * with the task, so when the node is offline (or its stream drops before the agent gets it) it
+     * is sent again when the agent reconnects still holding the task.
+     */
     public Task cancel(Principal by, String id) {
         by.require(Role.OPERATOR);
         Task t = get(by, id);
-        if (!t.state().isFinal()) {
-            registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, "cancelled by " + by.user()));
+        if (t.state().isFinal()) {
+            return t;
         }
-        return t;
+        // Stored before the session is looked up: a reconnect that attaches after this lookup
+        // reconciles after the store has it, so one of the two always sends the cancel.
+        repo.requestCancel(id, new Task.CancelRequest(clock.instant(), by.user()));
+        Task requested = get(by, id);
+        if (requested.cancel() != null) {
+            registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, requested.cancel().reason()));
+        }
+        return requested;
+    }
+
+    /** The node was removed: nothing more will come from it, so its tasks are no longer counted. */
+    void forget(String nodeId) {
+        unfinished.remove(nodeId);
     }
 
     /** A task of the node reached a final state (called by ingest). */
