@@ -84,12 +84,25 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** A text answer, and the value of the one header asked for (null when absent). */
+    record Text(String body, String header) {
+    }
+
+    /** {@code GET path} for a text answer (a script), with the value of {@code header}. */
+    Text getText(String path, String header) {
+        Answer a = exchange("GET", base.resolve(path), null, "text/plain, */*", header);
+        return new Text(new String(a.body(), StandardCharsets.UTF_8), a.header());
+    }
+
     private JsonNode send(String method, String path, byte[] body) {
-        byte[] answer = exchange(method, base.resolve(path), body, "application/json");
+        byte[] answer = exchange(method, base.resolve(path), body, "application/json", null).body();
         return answer.length == 0 ? null : parse(answer);
     }
 
-    private byte[] exchange(String method, URI uri, byte[] body, String accept) {
+    private record Answer(byte[] body, String header) {
+    }
+
+    private Answer exchange(String method, URI uri, byte[] body, String accept, String header) {
         if (Thread.currentThread().isInterrupted()) {
             throw HubctlException.interrupted();
         }
@@ -115,7 +128,7 @@ public final class HubClient {
             int status = c.getResponseCode();
             if (status / 100 == 2) {
                 try (InputStream in = c.getInputStream()) {
-                    return in.readAllBytes();
+                    return new Answer(in.readAllBytes(), header == null ? null : c.getHeaderField(header));
                 }
             }
             InputStream err = c.getErrorStream();

@@ -1,13 +1,8 @@
 package hub.hubctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,24 +45,21 @@ final class ProvisionCommand implements Callable<Integer> {
     boolean script;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() {
         HubctlCommand root = HubctlCommand.root(spec);
         HubClient client = root.client();
         JsonNode token = client.post("api/v1/join-tokens", Map.of("ttl", ttl, "uses", uses, "labels", labels));
         String path = "api/v1/provisioning/script?token=" + HubClient.enc(token.path("token").asText())
                 + (hubAddress == null ? "" : "&hub=" + HubClient.enc(hubAddress));
         URI url = client.base().resolve(path);
-        HttpResponse<String> r = fetch(client, url);
-        if (r.statusCode() != 200) {
-            throw client.error(r.statusCode(), r.body());
-        }
+        HubClient.Text r = client.getText(path, "X-Checksum-Sha256");
         PrintWriter out = spec.commandLine().getOut();
         if (script) {
             out.print(r.body());
             out.flush();
             return 0;
         }
-        String sha = r.headers().firstValue("X-Checksum-Sha256").orElse("");
+        String sha = r.header() == null ? "" : r.header();
         String quoted = "'" + url + "'";
         if (root.output() == HubctlCommand.Output.json) {
             root.printJson(out, root.mapper().createObjectNode().put("url", url.toString()).put("sha256", sha)
@@ -87,15 +79,5 @@ final class ProvisionCommand implements Callable<Integer> {
                 labels.isEmpty() ? "" : ", labels " + Format.labels(token.get("labels")));
         err.flush();
         return 0;
-    }
-
-    private static HttpResponse<String> fetch(HubClient client, URI url) throws InterruptedException {
-        try {
-            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                    .send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(30)).GET().build(),
-                            HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw HubctlException.unreachable("cannot reach the hub at " + client.base() + ": " + e.getMessage());
-        }
     }
 }

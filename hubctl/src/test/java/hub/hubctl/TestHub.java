@@ -28,7 +28,11 @@ final class TestHub implements AutoCloseable {
     private final List<AgentConnection> agents = new ArrayList<>();
 
     TestHub(Path dir) {
-        hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
+        this(HubConfig.defaults(dir.resolve("data")));
+    }
+
+    TestHub(HubConfig config) {
+        hub = HubDaemon.start(config);
         url = "http://127.0.0.1:" + hub.httpPort();
         token = hub.adminToken();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
