@@ -3,6 +3,8 @@ package hub.hubd.tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
 import hub.hubd.history.HistoryLine;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.registry.NodeSession;
@@ -137,8 +139,23 @@ class TaskIngestTest {
     void aFailedBatchIsNotAcknowledgedAndTheResendStoresEveryLineOnce() {
         JdbcHistoryStore real = new JdbcHistoryStore(db, 1_000_000, 1L << 30);
         FailsOnce store = new FailsOnce(real, 2);
+        // The lane announces each marker task's start after everything submitted before it.
+        AtomicInteger markersReached = new AtomicInteger();
+        EventPublisher markers = new EventPublisher() {
+            @Override
+            public void publish(Event event) {
+                if (event instanceof Event.TaskStateChanged t && t.taskId().startsWith("marker-")) {
+                    markersReached.incrementAndGet();
+                }
+            }
+
+            @Override
+            public boolean wants(String type) {
+                return true;
+            }
+        };
         ingest = new TaskIngest(store, new JdbcTaskRepository(db), null, Clock.systemUTC(), new SimpleMeterRegistry(),
-                hub.hubd.events.EventPublisher.NONE);
+                markers);
         List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
         byte[] all = (String.join("\n", expected) + "\n").getBytes(StandardCharsets.UTF_8);
         List<byte[]> chunks = new ArrayList<>();
@@ -154,22 +171,15 @@ class TaskIngestTest {
             for (long seq = agent.acked.get() + 1; seq <= chunks.size(); seq++) {
                 ingest.output("n1", agent, "t1", false, seq, chunks.get((int) seq - 1));
             }
+            // until the lane has handled all of this round: stored and acked, or failed and closed
+            ingest.started("n1", agent, "marker-" + rounds, 0);
             int round = rounds;
-            // until the lane has settled: every chunk acked, or the acks stopped after a failure
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> agent.acked.get() == chunks.size()
-                            || (agent.closes.get() >= round && stableFor(agent, 300)));
+            await().atMost(Duration.ofSeconds(20)).until(() -> markersReached.get() == round);
         }
 
         assertThat(store.calls.get()).isGreaterThan(2);
         assertThat(agent.closes.get()).isEqualTo(1);
         List<String> stored = real.after("n1", 0, 10_000).lines().stream().map(HistoryLine::text).toList();
         assertThat(stored).containsExactlyElementsOf(expected);
-    }
-
-    private static boolean stableFor(Agent agent, long millis) throws InterruptedException {
-        long before = agent.acked.get();
-        Thread.sleep(millis);
-        return agent.acked.get() == before;
     }
 }
