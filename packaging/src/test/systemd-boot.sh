@@ -41,9 +41,23 @@ echo "systemd-boot: boot the container"
 systemd-nspawn -q -D "$root" --boot --register=no --keep-unit --private-network \
   --machine="meshhub$$" >"$root.log" 2>&1 &
 nspawn_pid=$!
+# The container's init: the process under nspawn that is PID 1 in its own PID namespace (nspawn
+# also runs short-lived helper children, so "its first child" is not it).
+container_init() {
+  local p kids
+  kids=$(pgrep -P "$nspawn_pid" || true)
+  for p in $kids $(for k in $kids; do pgrep -P "$k" || true; done); do
+    if awk '/^NSpid:/ { found = 1; ok = (NF > 2 && $NF == 1) } END { exit !(found && ok) }' \
+        "/proc/$p/status" 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
 init=""
-for _ in $(seq 1 100); do
-  init=$(pgrep -P "$nspawn_pid" | head -1 || true)
+for _ in $(seq 1 150); do
+  init=$(container_init || true)
   [ -n "$init" ] && break
   sleep 0.1
 done
