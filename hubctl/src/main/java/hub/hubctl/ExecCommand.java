@@ -76,7 +76,7 @@ final class ExecCommand implements Callable<Integer> {
                 boolean more = follower.poll();
                 task = client.get("api/v1/tasks/" + HubClient.enc(id));
                 String state = task.get("state").asText();
-                if (List.of("exited", "failed", "timed_out", "cancelled").contains(state)) {
+                if (TasksCommand.FINAL.contains(state)) {
                     while (follower.poll()) {
                         // drain what arrived with the result
                     }

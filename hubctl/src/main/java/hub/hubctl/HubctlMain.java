@@ -32,6 +32,7 @@ public final class HubctlMain {
         m.put("nodes", NodesCommand.class);
         m.put("tokens", TokensCommand.class);
         m.put("exec", ExecCommand.class);
+        m.put("tasks", TasksCommand.class);
         m.put("history", HistoryCommand.class);
         m.put("events", EventsCommand.class);
         m.put("listeners", ListenersCommand.class);

@@ -188,6 +188,55 @@ class TaskExecTest {
     }
 
     @Test
+    void aNodesTasksNewestFirstFilteredAndPagedByPosition() {
+        List<JsonNode> made = new ArrayList<>();
+        made.add(awaitFinal(create("{\"command\": \"true\"}").get("id").asText()));
+        made.add(awaitFinal(create("{\"command\": \"exit 1\"}").get("id").asText()));
+        String running = create("{\"command\": \"sleep 600\"}").get("id").asText();
+        await().atMost(WAIT).until(() -> hub.get("/api/v1/tasks/" + running).get("state").asText().equals("running"));
+        made.add(hub.get("/api/v1/tasks/" + running));
+        // newest first: by creation time, then by id (tasks made in the same millisecond)
+        List<String> newestFirst = made.stream()
+                .sorted(java.util.Comparator.<JsonNode, java.time.Instant>comparing(
+                                t -> java.time.Instant.parse(t.get("createdAt").asText()))
+                        .thenComparing(t -> t.get("id").asText()).reversed())
+                .map(t -> t.get("id").asText()).toList();
+
+        JsonNode all = hub.get("/api/v1/nodes/runner-1/tasks");
+        assertThat(ids(all)).containsExactlyElementsOf(newestFirst);
+        assertThat(all.has("next")).isFalse();
+        assertThat(all.get("items").get(0).get("command").asText()).isNotEmpty();
+
+        JsonNode first = hub.get("/api/v1/nodes/runner-1/tasks?limit=2");
+        assertThat(ids(first)).containsExactlyElementsOf(newestFirst.subList(0, 2));
+        String next = first.get("next").asText();
+        awaitFinal(create("{\"command\": \"true\"}").get("id").asText()); // a new task does not shift pages
+        JsonNode second = hub.get("/api/v1/nodes/runner-1/tasks?limit=2&cursor=" + next);
+        assertThat(ids(second)).containsExactly(newestFirst.get(2));
+        assertThat(second.has("next")).isFalse();
+
+        assertThat(ids(hub.get("/api/v1/nodes/runner-1/tasks?state=unfinished"))).containsExactly(running);
+        assertThat(ids(hub.get("/api/v1/nodes/runner-1/tasks?state=running"))).containsExactly(running);
+        assertThat(hub.get("/api/v1/nodes/runner-1/tasks?state=finished").get("items")).hasSize(3);
+        assertThat(hub.get("/api/v1/nodes/runner-1/tasks?state=exited").get("items")).hasSize(3);
+        assertThat(hub.get("/api/v1/nodes/runner-1/tasks?state=failed").get("items")).isEmpty();
+
+        for (String bad : List.of("state=done", "limit=0", "limit=1001", "cursor=nonsense", "cursor=dDp4Onk")) {
+            TestHub.Answer a = hub.call("GET", "/api/v1/nodes/runner-1/tasks?" + bad, null, hub.adminToken());
+            assertThat(a.status()).as(bad).isEqualTo(400);
+            assertThat(a.contentType()).as(bad).startsWith("application/problem+json");
+        }
+        assertThat(hub.call("GET", "/api/v1/nodes/nosuchnode/tasks", null, hub.adminToken()).status()).isEqualTo(404);
+        hub.call("POST", "/api/v1/tasks/" + running + "/cancel", null, hub.adminToken());
+    }
+
+    private static List<String> ids(JsonNode list) {
+        List<String> ids = new ArrayList<>();
+        list.get("items").forEach(t -> ids.add(t.get("id").asText()));
+        return ids;
+    }
+
+    @Test
     void historyFollowOverWebSocketStreamsNewLinesAndResumesFromAnOffset() {
         try (WsClient live = WsClient.open(hub, "/api/v1/nodes/runner-1/history/follow", hub.adminToken())) {
             await().atMost(Duration.ofSeconds(5)).until(() -> hub.get("/api/v1/listeners").get("items").size() == 1);

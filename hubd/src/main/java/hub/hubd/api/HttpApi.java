@@ -94,6 +94,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/join-tokens", tokenRoutes::list);
             cfg.routes.delete("/api/v1/join-tokens/{id}", tokenRoutes::revoke);
             cfg.routes.post("/api/v1/nodes/{node}/tasks", taskRoutes::create);
+            cfg.routes.get("/api/v1/nodes/{node}/tasks", taskRoutes::list);
             cfg.routes.get("/api/v1/tasks/{id}", taskRoutes::show);
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);

@@ -9,11 +9,15 @@ import hub.hubd.history.HistoryPage;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.tasks.Task;
+import hub.hubd.tasks.TaskRepository;
 import hub.hubd.tasks.TaskService;
+import hub.hubd.tasks.TaskState;
 import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 
 /** Tasks ({@code /api/v1/nodes/{node}/tasks}, {@code /api/v1/tasks/{id}}) and node history. */
@@ -76,6 +80,52 @@ final class TaskRoutes {
 
     void show(Context ctx) {
         ctx.json(TaskJson.of(tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"))));
+    }
+
+    /** Default and largest {@code ?limit=} of a node's task list. */
+    static final int TASKS_PAGE = 50;
+    static final int MAX_TASKS_PAGE = 1000;
+
+    /**
+     * {@code GET /api/v1/nodes/{node}/tasks}: the node's tasks, newest first, {@value #TASKS_PAGE}
+     * at a time unless {@code ?limit=} says otherwise; {@code ?state=} filters (a state,
+     * {@code unfinished} or {@code finished}); {@code next} is the cursor of the next page. A task
+     * created while paging never shifts the pages (the cursor is a position, not an offset).
+     */
+    void list(Context ctx) {
+        java.util.Set<TaskState> states;
+        try {
+            states = TaskState.filter(ctx.queryParam("state"));
+        } catch (IllegalArgumentException e) {
+            throw HubException.invalid(e.getMessage());
+        }
+        int limit = (int) number("limit", ctx.queryParam("limit"), 1, MAX_TASKS_PAGE, TASKS_PAGE);
+        String cursor = ctx.queryParam("cursor");
+        List<Task> page = tasks.list(HttpApi.principal(ctx), ctx.pathParam("node"), states,
+                cursor == null ? null : decodeCursor(cursor), limit + 1);
+        String next = null;
+        if (page.size() > limit) {
+            page = page.subList(0, limit);
+            next = encodeCursor(TaskRepository.Position.of(page.get(limit - 1)));
+        }
+        ctx.json(new ApiJson.Items<>(page.stream().map(TaskJson::of).toList(), next));
+    }
+
+    private static String encodeCursor(TaskRepository.Position p) {
+        return Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(("t:" + p.createdAtMillis() + ":" + p.id()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static TaskRepository.Position decodeCursor(String cursor) {
+        try {
+            String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split(":", 3);
+            if (parts.length == 3 && parts[0].equals("t") && !parts[2].isEmpty()) {
+                return new TaskRepository.Position(Long.parseLong(parts[1]), parts[2]);
+            }
+        } catch (IllegalArgumentException e) {
+            // answered below (NumberFormatException is one)
+        }
+        throw HubException.invalid("invalid cursor");
     }
 
     void cancel(Context ctx) {

@@ -10,9 +10,11 @@ import hub.hubd.tasks.TaskState;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /** {@link TaskRepository} over JDBC. */
 public final class JdbcTaskRepository implements TaskRepository {
@@ -48,6 +50,28 @@ public final class JdbcTaskRepository implements TaskRepository {
     public Optional<Task> latest(String nodeId) {
         return jdbc.queryOne("SELECT " + COLUMNS + " FROM tasks WHERE node_id = ? ORDER BY created_at DESC, id DESC "
                 + "LIMIT 1", JdbcTaskRepository::row, nodeId);
+    }
+
+    @Override
+    public List<Task> list(String nodeId, Set<TaskState> states, Position before, int limit) {
+        if (states.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM tasks WHERE node_id = ?");
+        List<Object> params = new ArrayList<>();
+        params.add(nodeId);
+        if (states.size() < TaskState.values().length) {
+            sql.append(" AND state IN (").append(String.join(", ", java.util.Collections.nCopies(states.size(), "?")))
+                    .append(')');
+            states.forEach(st -> params.add(st.wireName()));
+        }
+        if (before != null) {
+            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+            params.addAll(List.of(before.createdAtMillis(), before.createdAtMillis(), before.id()));
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        params.add(limit);
+        return jdbc.query(sql.toString(), JdbcTaskRepository::row, params.toArray());
     }
 
     @Override

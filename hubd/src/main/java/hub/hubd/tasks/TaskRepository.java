@@ -12,6 +12,19 @@ public interface TaskRepository {
     /** The node's most recently created task. */
     Optional<Task> latest(String nodeId);
 
+    /**
+     * The node's tasks in {@code states}, newest first: at most {@code limit}, created before
+     * {@code before} (null: from the newest).
+     */
+    java.util.List<Task> list(String nodeId, java.util.Set<TaskState> states, Position before, int limit);
+
+    /** Where a task sits in newest-first order: its creation time, then its id. */
+    record Position(long createdAtMillis, String id) {
+        public static Position of(Task t) {
+            return new Position(t.createdAt().toEpochMilli(), t.id());
+        }
+    }
+
     /** The node's tasks that are not in a final state, oldest first. */
     java.util.List<Task> unfinished(String nodeId);
 

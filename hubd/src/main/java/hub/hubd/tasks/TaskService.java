@@ -114,6 +114,15 @@ public final class TaskService {
         return t;
     }
 
+    /**
+     * A node's tasks in {@code states}, newest first, at most {@code limit}, created before
+     * {@code before} (null: from the newest).
+     */
+    public List<Task> list(Principal by, String nodeRef, java.util.Set<TaskState> states,
+            TaskRepository.Position before, int limit) {
+        return repo.list(nodes.resolve(by, nodeRef).info().id(), states, before, limit);
+    }
+
     /** The node's most recent task, if it has any. */
     public java.util.Optional<Task> latest(Principal by, String nodeRef) {
         return repo.latest(nodes.resolve(by, nodeRef).info().id());
