@@ -105,7 +105,7 @@ final class TasksCommand extends GroupCommand {
             }
             Instant now = Instant.now();
             out.printf("ID:            %s%n", Format.text(t, "id"));
-            out.printf("Node:          %s%n", Format.text(t, "node"));
+            out.printf("Node:          %s%n", nodeName(root.client(), Format.text(t, "node")));
             out.printf("State:         %s%n", root.colors().status(Format.text(t, "state")));
             out.printf("Exit code:     %s%n", Format.text(t, "exitCode"));
             out.printf("Error:         %s%n", Format.text(t, "error"));
@@ -121,6 +121,18 @@ final class TasksCommand extends GroupCommand {
             }
             out.flush();
             return 0;
+        }
+    }
+
+    /** {@code NAME (ID)}, or the id alone when the node is gone (its tasks stay readable). */
+    private static String nodeName(HubClient client, String nodeId) {
+        try {
+            return client.get("api/v1/nodes/" + HubClient.enc(nodeId)).path("name").asText() + " (" + nodeId + ")";
+        } catch (HubctlException e) {
+            if (e.exitCode() == ExitCodes.HUB_ERROR && !e.isTransient()) {
+                return nodeId + " (removed)"; // the hub answered: no such node
+            }
+            throw e;
         }
     }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.agent.AgentConnection;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TasksCommandTest {
     TestHub hub;
+    AgentConnection worker;
     HubClient api;
 
     Cli.Run hubctl(String... args) {
@@ -29,7 +31,7 @@ class TasksCommandTest {
     @BeforeAll
     void start(@TempDir Path dir) {
         hub = new TestHub(dir);
-        hub.agent("worker-1");
+        worker = hub.agent("worker-1");
         api = new HubClient(URI.create(hub.url + "/"), hub.token, new ObjectMapper());
     }
 
@@ -69,6 +71,7 @@ class TasksCommandTest {
 
         Cli.Run show = hubctl("tasks", "show", sleeper);
         assertThat(show.out()).contains("State:         running").contains("Command:       sleep 600")
+                .contains("Node:          worker-1 (" + worker.nodeId() + ")")
                 .doesNotContain("Cancel asked");
 
         Cli.Run cancel = hubctl("tasks", "cancel", sleeper);
@@ -79,6 +82,21 @@ class TasksCommandTest {
         assertThat(hubctl("tasks", "show", sleeper).out()).contains("Cancel asked:  ").contains(" by admin");
         assertThat(hubctl("tasks", "cancel", sleeper).out())
                 .isEqualTo("task " + sleeper + " had already ended (cancelled)\n");
+    }
+
+    @Test
+    void aRemovedNodesTaskFailsAndStaysReadable() {
+        AgentConnection doomed = hub.agent("doomed-1");
+        String id = api.post("api/v1/nodes/doomed-1/tasks", Map.of("command", "sleep 600")).get("id").asText();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> api.get("api/v1/tasks/" + id).get("state").asText().equals("running"));
+        assertThat(hubctl("nodes", "rm", "doomed-1").code()).isZero();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> api.get("api/v1/tasks/" + id).get("state").asText().equals("failed"));
+        Cli.Run show = hubctl("tasks", "show", id);
+        assertThat(show.code()).as(show.err()).isZero();
+        assertThat(show.out()).contains("Node:          " + doomed.nodeId() + " (removed)")
+                .contains("Error:         its node was removed before it ended");
     }
 
     @Test
