@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a command on a node and stream its output; exit with its exit code.",
-            "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does)."},
+            "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does).",
+            "If the node goes offline meanwhile, exec says so and waits for it; 'hubctl tasks' lists and "
+                + "cancels tasks later."},
         footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled;",
             "1 if it could not run or the hub answered an error; 2 usage error."})
 final class ExecCommand implements Callable<Integer> {
@@ -69,6 +71,7 @@ final class ExecCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             HistoryFollower follower = new HistoryFollower(client, nodePath, offset, id, out, err);
+            NodeWatch watch = new NodeWatch(client, nodePath, err);
             while (true) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedException();
@@ -76,6 +79,7 @@ final class ExecCommand implements Callable<Integer> {
                 boolean more = follower.poll();
                 task = client.get("api/v1/tasks/" + HubClient.enc(id));
                 String state = task.get("state").asText();
+                watch.check(more || !state.equals(watch.lastState), state);
                 if (TasksCommand.FINAL.contains(state)) {
                     while (follower.poll()) {
                         // drain what arrived with the result
@@ -103,6 +107,54 @@ final class ExecCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // already shutting down: the hook runs and sees finished
             }
+        }
+    }
+
+    /**
+     * While the task is quiet, checks every {@value #QUIET_CHECK_MS} ms whether its node is still
+     * online, and says once when it went offline and once when it is back: otherwise exec would sit
+     * silent on a node that died. The task's output and result come when the node reconnects
+     * (or it fails, if the agent comes back without it).
+     */
+    static final class NodeWatch {
+        static final long QUIET_CHECK_MS = 2000;
+        private final HubClient client;
+        private final String nodePath;
+        private final PrintWriter err;
+        private long quietSince = System.nanoTime();
+        private boolean offline;
+        String lastState = "";
+
+        NodeWatch(HubClient client, String nodePath, PrintWriter err) {
+            this.client = client;
+            this.nodePath = nodePath;
+            this.err = err;
+        }
+
+        void check(boolean progress, String state) {
+            lastState = state;
+            long now = System.nanoTime();
+            if (progress && !offline) {
+                quietSince = now;
+                return;
+            }
+            if (now - quietSince < QUIET_CHECK_MS * 1_000_000L) {
+                return;
+            }
+            quietSince = now;
+            JsonNode n = client.get(nodePath);
+            boolean isOffline = "offline".equals(n.path("status").asText());
+            String name = n.path("name").asText();
+            if (isOffline && !offline) {
+                String reason = n.hasNonNull("offlineReason") ? " (" + n.get("offlineReason").asText() + ")" : "";
+                err.println("hubctl: node " + name + " went offline" + reason + "; waiting for it to come back "
+                        + "(Ctrl-C cancels the task, now or when it reconnects)");
+                err.flush();
+            } else if (!isOffline && offline) {
+                err.println("hubctl: node " + name + " is back online");
+                err.flush();
+            }
+            offline = isOffline;
         }
     }
 
