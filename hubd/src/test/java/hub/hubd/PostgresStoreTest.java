@@ -3,6 +3,7 @@ package hub.hubd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
 import hub.hubd.config.HubConfig;
@@ -76,5 +77,31 @@ class PostgresStoreTest {
         assertThat(hub.node(id).get("name").asText()).isEqualTo("pg-1");
         await().atMost(Duration.ofSeconds(10)).until(() -> hub.node(id).get("status").asText().equals("online"));
         assertThat(a.nodeId()).isEqualTo(id);
+
+        // Tasks on PostgreSQL: a kept cancel, the filtered list and its keyset cursor.
+        String done = task("true");
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(done).equals("exited"));
+        String sleeper = task("sleep 600");
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(sleeper).equals("running"));
+        TestHub.Answer cancel = hub.call("POST", "/api/v1/tasks/" + sleeper + "/cancel", null, hub.adminToken());
+        assertThat(cancel.json().get("cancelRequestedBy").asText()).isEqualTo("admin");
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(sleeper).equals("cancelled"));
+        JsonNode first = hub.get("/api/v1/nodes/pg-1/tasks?limit=1");
+        assertThat(first.get("items").get(0).get("id").asText()).isEqualTo(sleeper);
+        JsonNode second = hub.get("/api/v1/nodes/pg-1/tasks?limit=1&cursor=" + first.get("next").asText());
+        assertThat(second.get("items").get(0).get("id").asText()).isEqualTo(done);
+        assertThat(second.has("next")).isFalse();
+        assertThat(hub.get("/api/v1/nodes/pg-1/tasks?state=cancelled").get("items")).hasSize(1);
+    }
+
+    private String task(String command) {
+        TestHub.Answer a = hub.call("POST", "/api/v1/nodes/pg-1/tasks", "{\"command\": \"" + command + "\"}",
+                hub.adminToken());
+        assertThat(a.status()).as(a.body()).isEqualTo(201);
+        return a.json().get("id").asText();
+    }
+
+    private String state(String taskId) {
+        return hub.get("/api/v1/tasks/" + taskId).get("state").asText();
     }
 }
