@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code hubctl tasks ls|show|cancel}: the commands run on nodes. */
 @Command(name = "tasks", mixinStandardHelpOptions = true,
-        description = "List a node's tasks, show one, cancel one ('exec' runs them).",
-        subcommands = {TasksCommand.Ls.class, TasksCommand.Show.class, TasksCommand.Cancel.class})
+        description = "List a node's tasks; show one, print its output, cancel it ('exec' runs them).",
+        subcommands = {TasksCommand.Ls.class, TasksCommand.Show.class, TasksCommand.Output.class,
+            TasksCommand.Cancel.class})
 final class TasksCommand extends GroupCommand {
 
     /** The states a task ends in. */
@@ -133,6 +134,67 @@ final class TasksCommand extends GroupCommand {
                 return nodeId + " (removed)"; // the hub answered: no such node
             }
             throw e;
+        }
+    }
+
+    /** {@code hubctl tasks output ID [-f]}. */
+    @Command(name = "output", aliases = "logs", mixinStandardHelpOptions = true,
+            description = {"Print a task's output: its stdout lines to stdout, its stderr lines to stderr.",
+                "Lines the hub trimmed from the node's history (its caps) are missing; hubctl says so.",
+                "-o json prints one JSON object per line (offset, taskId, stream, text, at)."})
+    static final class Output implements Callable<Integer> {
+        static final long POLL_MS = 500;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "ID", description = "The task's id (from tasks ls).")
+        String id;
+
+        @Option(names = {"-f", "--follow"}, description = "Keep printing until the task ends.")
+        boolean follow;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            HubctlCommand root = HubctlCommand.root(spec);
+            HubClient client = root.client();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            String path = "api/v1/tasks/" + HubClient.enc(id) + "/output";
+            long after = 0;
+            boolean gapSaid = false;
+            while (true) {
+                JsonNode page = client.get(path + "?after=" + after);
+                if (page.hasNonNull("gap") && !gapSaid) {
+                    gapSaid = true;
+                    err.println("hubctl: some of this task's output was trimmed from the node's history");
+                }
+                for (JsonNode l : page.path("lines")) {
+                    if (root.output() == HubctlCommand.Output.json) {
+                        out.println(l.toString());
+                    } else {
+                        ("stderr".equals(l.path("stream").asText()) ? err : out).println(l.path("text").asText());
+                    }
+                }
+                out.flush();
+                err.flush();
+                boolean more = page.path("nextOffset").asLong() > after;
+                after = page.path("nextOffset").asLong();
+                if (page.path("complete").asBoolean()) {
+                    return 0;
+                }
+                if (!more) {
+                    if (!follow) {
+                        if (!FINAL.contains(page.path("task").path("state").asText())) {
+                            err.println("hubctl: task " + id + " is still " + page.path("task").path("state").asText()
+                                    + "; -f follows it");
+                            err.flush();
+                        }
+                        return 0;
+                    }
+                    Thread.sleep(POLL_MS);
+                }
+            }
         }
     }
 

@@ -41,7 +41,11 @@ class TasksCommandTest {
     }
 
     private String running(String command) {
-        String id = api.post("api/v1/nodes/worker-1/tasks", Map.of("command", command)).get("id").asText();
+        return running("worker-1", command);
+    }
+
+    private String running(String node, String command) {
+        String id = api.post("api/v1/nodes/" + node + "/tasks", Map.of("command", command)).get("id").asText();
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> api.get("api/v1/tasks/" + id).get("state").asText().equals("running"));
         return id;
@@ -100,9 +104,43 @@ class TasksCommandTest {
     }
 
     @Test
+    void outputPrintsStdoutAndStderrApartAndFollowsARunningTask() throws Exception {
+        hub.agent("printer-1"); // its own node: the other tests count worker-1's tasks
+        String done = api.post("api/v1/nodes/printer-1/tasks", Map.of("command", "echo out1; echo err1 >&2; echo out2"))
+                .get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> TasksCommand.FINAL.contains(
+                api.get("api/v1/tasks/" + done).get("state").asText()));
+        Cli.Run out = hubctl("tasks", "output", done);
+        assertThat(out.code()).as(out.err()).isZero();
+        assertThat(out.out()).isEqualTo("out1\nout2\n");
+        assertThat(out.err()).isEqualTo("err1\n");
+        // stdout and stderr are separate pipes: their lines may interleave either way
+        List<String> json = new java.util.ArrayList<>();
+        for (String line : hubctl("tasks", "logs", done, "-o", "json").out().split("\n")) {
+            JsonNode l = new ObjectMapper().readTree(line);
+            assertThat(l.get("taskId").asText()).isEqualTo(done);
+            json.add(l.get("stream").asText() + ":" + l.get("text").asText());
+        }
+        assertThat(json).containsExactlyInAnyOrder("stdout:out1", "stdout:out2", "stderr:err1");
+
+        String slow = running("printer-1", "echo started; sleep 600");
+        await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("tasks", "output", slow).out().equals("started\n"));
+        assertThat(hubctl("tasks", "output", slow).err()).isEqualTo("hubctl: task " + slow
+                + " is still running; -f follows it\n");
+
+        String paced = running("printer-1", "echo go; sleep 1; echo gone");
+        Cli.Background follow = new Cli.Background(hub.url, hub.token, "tasks", "output", paced, "-f");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !follow.alive());
+        assertThat(follow.code()).as(follow.err()).isZero();
+        assertThat(follow.out()).isEqualTo("go\ngone\n");
+        hubctl("tasks", "cancel", slow);
+    }
+
+    @Test
     void badRequestsAreOneLineAndExit1() {
         for (List<String> args : List.of(List.of("tasks", "show", "nosuchtask"),
                 List.of("tasks", "cancel", "nosuchtask"),
+                List.of("tasks", "output", "nosuchtask"),
                 List.of("tasks", "ls", "nosuchnode"),
                 List.of("tasks", "ls", "worker-1", "--state", "done"))) {
             Cli.Run r = hubctl(args.toArray(String[]::new));

@@ -92,7 +92,7 @@ public final class HubDaemon implements AutoCloseable {
             // below; a node can only be removed through the API, which starts after this).
             NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> nodeRemoved(history, nodeId));
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
-            TaskService tasks = new TaskService(taskRepo, directory, registry, clock, events);
+            TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId);
             var users = new Users(userRepo, clock, new Users.Revocations() {

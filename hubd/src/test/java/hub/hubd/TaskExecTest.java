@@ -230,6 +230,47 @@ class TaskExecTest {
         hub.call("POST", "/api/v1/tasks/" + running + "/cancel", null, hub.adminToken());
     }
 
+    @Test
+    void aTasksOutputIsItsOwnLinesEvenWhenTasksInterleaveAndPagesUntilComplete() {
+        String a = create("{\"command\": \"echo a1; sleep 1; echo a2 >&2; sleep 0.5\"}").get("id").asText();
+        await().atMost(WAIT).until(() -> historyOf(a).contains("stdout:a1"));
+        String b = create("{\"command\": \"echo b1; echo b2\"}").get("id").asText(); // lands between a1 and a2
+        awaitFinal(a);
+        awaitFinal(b);
+
+        JsonNode outA = hub.get("/api/v1/tasks/" + a + "/output");
+        assertThat(outA.get("lines")).extracting(l -> l.get("stream").asText() + ":" + l.get("text").asText())
+                .containsExactly("stdout:a1", "stderr:a2");
+        assertThat(outA.get("complete").asBoolean()).isTrue();
+        assertThat(outA.get("task").get("state").asText()).isEqualTo("exited");
+        JsonNode outB = hub.get("/api/v1/tasks/" + b + "/output");
+        assertThat(outB.get("lines")).extracting(l -> l.get("text").asText()).containsExactly("b1", "b2");
+        assertThat(outB.get("complete").asBoolean()).isTrue();
+
+        JsonNode first = hub.get("/api/v1/tasks/" + a + "/output?limit=1");
+        assertThat(first.get("lines")).extracting(l -> l.get("text").asText()).containsExactly("a1");
+        assertThat(first.get("complete").asBoolean()).isFalse();
+        JsonNode rest = hub.get("/api/v1/tasks/" + a + "/output?after=" + first.get("nextOffset").asLong());
+        assertThat(rest.get("lines")).extracting(l -> l.get("text").asText()).containsExactly("a2");
+        assertThat(rest.get("complete").asBoolean()).isTrue();
+
+        String running = create("{\"command\": \"echo started; sleep 600\"}").get("id").asText();
+        await().atMost(WAIT).until(() -> historyOf(running).contains("stdout:started"));
+        JsonNode partial = hub.get("/api/v1/tasks/" + running + "/output");
+        assertThat(partial.get("lines")).extracting(l -> l.get("text").asText()).containsExactly("started");
+        assertThat(partial.get("complete").asBoolean()).isFalse();
+        hub.call("POST", "/api/v1/tasks/" + running + "/cancel", null, hub.adminToken());
+        awaitFinal(running);
+        JsonNode ended = hub.get("/api/v1/tasks/" + running + "/output?after=" + partial.get("nextOffset").asLong());
+        assertThat(ended.get("lines")).isEmpty();
+        assertThat(ended.get("complete").asBoolean()).isTrue();
+
+        assertThat(hub.call("GET", "/api/v1/tasks/nosuchtask/output", null, hub.adminToken()).status()).isEqualTo(404);
+        TestHub.Answer bad = hub.call("GET", "/api/v1/tasks/" + a + "/output?after=-1", null, hub.adminToken());
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.contentType()).startsWith("application/problem+json");
+    }
+
     private static List<String> ids(JsonNode list) {
         List<String> ids = new ArrayList<>();
         list.get("items").forEach(t -> ids.add(t.get("id").asText()));

@@ -97,6 +97,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/nodes/{node}/tasks", taskRoutes::list);
             cfg.routes.get("/api/v1/tasks/{id}", taskRoutes::show);
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
+            cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
             cfg.routes.get(ProvisioningRoutes.PREFIX + "script", provisioning::script);

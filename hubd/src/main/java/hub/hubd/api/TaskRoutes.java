@@ -128,6 +128,59 @@ final class TaskRoutes {
         throw HubException.invalid("invalid cursor");
     }
 
+    /** History lines one output request reads at most while looking for a task's lines. */
+    static final int MAX_OUTPUT_SCAN = 50_000;
+
+    /** A task's output and where reading it stands. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record OutputJson(TaskJson task, List<LineJson> lines, long nextOffset, boolean complete,
+            HistoryPage.Gap gap) {
+    }
+
+    /**
+     * {@code GET /api/v1/tasks/{id}/output?after=OFFSET&limit=N}: the task's lines (stdout and
+     * stderr, oldest first) from its node's history, read within the window its output lies in;
+     * {@code nextOffset} continues, {@code complete} once the task has ended and every line of it
+     * was returned; {@code gap} when the store trimmed lines in the window.
+     */
+    void output(Context ctx) {
+        Task t = tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"));
+        long after = number("after", ctx.queryParam("after"), 0, Long.MAX_VALUE, 0);
+        int limit = (int) number("limit", ctx.queryParam("limit"), 1, MAX_LINES, 1000);
+        Long until = t.output().until();
+        long pos = Math.max(after, t.output().after());
+        List<LineJson> lines = new ArrayList<>();
+        HistoryPage.Gap gap = null;
+        boolean end = until != null && pos >= until;
+        int scanned = 0;
+        while (!end && lines.size() < limit && scanned < MAX_OUTPUT_SCAN) {
+            HistoryPage page = history.after(t.nodeId(), pos, 1000);
+            if (gap == null) {
+                gap = page.gap();
+            }
+            if (page.lines().isEmpty()) {
+                end = true;
+                break;
+            }
+            for (HistoryLine l : page.lines()) {
+                if (until != null && l.offset() > until) {
+                    end = true;
+                    break;
+                }
+                pos = l.offset();
+                scanned++;
+                if (t.id().equals(l.taskId())) {
+                    lines.add(LineJson.of(l));
+                    if (lines.size() == limit) {
+                        break;
+                    }
+                }
+            }
+            end = end || (until != null && pos >= until);
+        }
+        ctx.json(new OutputJson(TaskJson.of(t), lines, pos, end && t.state().isFinal(), gap));
+    }
+
     void cancel(Context ctx) {
         ctx.status(202).json(TaskJson.of(tasks.cancel(HttpApi.principal(ctx), ctx.pathParam("id"))));
     }

@@ -20,7 +20,7 @@ import java.util.Set;
 public final class JdbcTaskRepository implements TaskRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, node_id, owner, command, argv, timeout_ms, state, exit_code, error, "
-            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by";
+            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by, output_after, output_until";
     private static final String FINAL_STATES = "('exited', 'failed', 'timed_out', 'cancelled')";
     private final Jdbc jdbc;
 
@@ -36,9 +36,10 @@ public final class JdbcTaskRepository implements TaskRepository {
         } catch (JsonProcessingException e) {
             throw new StoreException("cannot encode argv", e);
         }
-        jdbc.update("INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, created_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(), t.owner(), t.command(), argv, t.timeoutMs(),
-                t.state().wireName(), t.createdAt().toEpochMilli());
+        jdbc.update("INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, created_at, "
+                + "output_after, output_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(), t.owner(),
+                t.command(), argv, t.timeoutMs(), t.state().wireName(), t.createdAt().toEpochMilli(),
+                t.output().after(), t.output().until());
     }
 
     @Override
@@ -82,11 +83,11 @@ public final class JdbcTaskRepository implements TaskRepository {
 
     @Override
     public boolean update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
-            Long finishedAtMillis) {
+            Long finishedAtMillis, Long outputUntil) {
         return jdbc.update("UPDATE tasks SET state = ?, exit_code = COALESCE(?, exit_code), error = COALESCE(?, error), "
-                + "started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at) "
-                + "WHERE id = ? AND state NOT IN " + FINAL_STATES, state.wireName(), exitCode, error,
-                startedAtMillis, finishedAtMillis, id) > 0;
+                + "started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at), "
+                + "output_until = COALESCE(?, output_until) WHERE id = ? AND state NOT IN " + FINAL_STATES,
+                state.wireName(), exitCode, error, startedAtMillis, finishedAtMillis, outputUntil, id) > 0;
     }
 
     @Override
@@ -109,7 +110,13 @@ public final class JdbcTaskRepository implements TaskRepository {
         return new Task(rs.getString("id"), rs.getString("node_id"), rs.getString("owner"), rs.getString("command"),
                 list, rs.getLong("timeout_ms"), TaskState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                 exitCode, rs.getString("error"), Instant.ofEpochMilli(rs.getLong("created_at")),
-                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs));
+                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs), output(rs));
+    }
+
+    private static Task.OutputRange output(ResultSet rs) throws SQLException {
+        long after = rs.getLong("output_after"); // 0 when NULL: a task from before V5
+        long until = rs.getLong("output_until");
+        return new Task.OutputRange(after, rs.wasNull() ? null : until);
     }
 
     private static Task.CancelRequest cancel(ResultSet rs) throws SQLException {

@@ -20,10 +20,20 @@ import java.util.Objects;
  * @param startedAt  when the process started, or null
  * @param finishedAt when it ended, or null
  * @param cancel     the first cancel asked for while it was unfinished, or null
+ * @param output     where its output lies in the node's history
  */
 public record Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
         TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt,
-        CancelRequest cancel) {
+        CancelRequest cancel, OutputRange output) {
+
+    /**
+     * Every line of the task's output has a history offset above {@code after} and, once the task
+     * has ended, at most {@code until} (null while it runs). Tasks made before hubd recorded this
+     * have {@code after} 0 and {@code until} null: their whole node history is searched.
+     */
+    public record OutputRange(long after, Long until) {
+        public static final OutputRange UNKNOWN = new OutputRange(0, null);
+    }
 
     /** A cancel asked for: it is sent again each time the agent reconnects still holding the task. */
     public record CancelRequest(Instant at, String by) {
@@ -43,5 +53,6 @@ public record Task(String id, String nodeId, String owner, String command, List<
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(state, "state");
         argv = argv == null ? null : List.copyOf(argv);
+        output = output == null ? OutputRange.UNKNOWN : output;
     }
 }

@@ -260,11 +260,19 @@ public final class TaskIngest implements AutoCloseable {
     }
 
     private void fail(String nodeId, String taskId, String error) {
-        if (tasks.update(taskId, TaskState.FAILED, null, error, null, clock.millis())) {
+        if (tasks.update(taskId, TaskState.FAILED, null, error, null, clock.millis(), outputEnd(nodeId))) {
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "failed", null, error));
             service.finished(nodeId);
         }
         open.remove(taskId);
+    }
+
+    /**
+     * The node's last history offset: run in the node's lane once a task's output is all stored, so
+     * none of it lies beyond.
+     */
+    private long outputEnd(String nodeId) {
+        return history.tail(nodeId, 0).nextOffset();
     }
 
     /** Error of a task the agent no longer has. */
@@ -276,7 +284,7 @@ public final class TaskIngest implements AutoCloseable {
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {
         submit(nodeId, session, () -> {
-            tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null);
+            tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null, null);
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "running", null, null));
         });
     }
@@ -384,7 +392,8 @@ public final class TaskIngest implements AutoCloseable {
                 throw e;
             }
             String err = error == null || error.isEmpty() ? null : error;
-            tasks.update(taskId, state, exitCode, err, startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis);
+            tasks.update(taskId, state, exitCode, err, startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis,
+                    outputEnd(nodeId));
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, state.wireName(),
                     state == TaskState.EXITED ? exitCode : null, err));
             open.remove(taskId);

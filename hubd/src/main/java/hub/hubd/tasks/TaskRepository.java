@@ -31,10 +31,12 @@ public interface TaskRepository {
     /**
      * Records a state change; final states are never overwritten.
      *
+     * @param outputUntil the node's last history offset once the task's output is all stored (set
+     *                    with a final state), else null
      * @return false when the task was already final (or does not exist): nothing changed
      */
     boolean update(String id, TaskState state, Integer exitCode, String error, Long startedAtMillis,
-            Long finishedAtMillis);
+            Long finishedAtMillis, Long outputUntil);
 
     /** Keeps a cancel request on an unfinished task; the first one asked for stays. */
     void requestCancel(String id, Task.CancelRequest cancel);

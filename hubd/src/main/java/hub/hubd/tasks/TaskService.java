@@ -6,6 +6,7 @@ import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
 import hub.hubd.events.Event;
 import hub.hubd.events.EventPublisher;
+import hub.hubd.history.HistoryStore;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.registry.NodeRegistry;
 import hub.hubd.registry.NodeSession;
@@ -33,13 +34,15 @@ public final class TaskService {
     private final TaskRepository repo;
     private final NodeDirectory nodes;
     private final NodeRegistry registry;
+    private final HistoryStore history;
     private final Clock clock;
     private final EventPublisher events;
     private final Map<String, AtomicInteger> unfinished = new ConcurrentHashMap<>();
 
-    public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, Clock clock,
-            EventPublisher events) {
+    public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, HistoryStore history,
+            Clock clock, EventPublisher events) {
         this.events = events;
+        this.history = history;
         this.repo = repo;
         this.nodes = nodes;
         this.registry = registry;
@@ -80,8 +83,17 @@ public final class TaskService {
                     + " unfinished tasks; wait or cancel some");
         }
         Instant now = clock.instant();
+        // Taken before the task exists: every line of its output will come after this offset.
+        long outputAfter;
+        try {
+            outputAfter = history.tail(nodeId, 0).nextOffset();
+        } catch (RuntimeException e) {
+            count.decrementAndGet();
+            throw e;
+        }
         Task t = new Task(Ids.newId(), nodeId, by.user(), hasCommand ? command : null, hasArgv ? argv : null,
-                timeoutMs, TaskState.QUEUED, null, null, now, null, null, null);
+                timeoutMs, TaskState.QUEUED, null, null, now, null, null, null,
+                new Task.OutputRange(outputAfter, null));
         try {
             repo.insert(t);
         } catch (RuntimeException e) {
@@ -89,12 +101,12 @@ public final class TaskService {
             throw e;
         }
         if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs)) {
-            repo.update(t.id(), TaskState.SENT, null, null, null, null);
+            repo.update(t.id(), TaskState.SENT, null, null, null, null, null);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
         } else {
             finished(nodeId);
             String error = "node went offline before the task was sent";
-            repo.update(t.id(), TaskState.FAILED, null, error, null, clock.millis());
+            repo.update(t.id(), TaskState.FAILED, null, error, null, clock.millis(), outputAfter);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "failed", null, error));
         }
         return get(by, t.id());
