@@ -1,10 +1,16 @@
 package hub.hubd;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,50 +18,43 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A WebSocket client for tests (the JDK's): collects the JSON objects of each frame (one per line)
- * and the close code and reason. {@code reading=false} makes it stop reading, like a stalled client.
+ * A WebSocket client for tests: collects the JSON objects of each frame (one per line) and the close
+ * code and reason. {@link #open} uses the JDK's client; {@link #stalled} is a plain socket that does
+ * not read at all until {@link #resume()} (then parses the frames itself), so the hub sees a peer
+ * that truly stopped reading, and nothing between the hub and the test can buffer or lose frames.
  */
 final class WsClient implements AutoCloseable {
     private final List<JsonNode> received = new ArrayList<>();
     final CompletableFuture<String> closed = new CompletableFuture<>(); // "code reason"
     final WebSocket ws;
+    private final Socket raw;
     private final StringBuilder partial = new StringBuilder();
-    private volatile boolean reading;
 
-    private WsClient(String url, String token, boolean reading) {
-        this.reading = reading;
+    /** A stalled client on a socket that has done the upgrade. */
+    private WsClient(Socket raw) {
+        this.ws = null;
+        this.raw = raw;
+    }
+
+    private WsClient(String url, String token) {
+        this.raw = null;
         try {
             this.ws = HttpClient.newHttpClient().newWebSocketBuilder()
                     .header("Authorization", "Bearer " + token)
                     .buildAsync(URI.create(url), new WebSocket.Listener() {
                         @Override
                         public void onOpen(WebSocket w) {
-                            if (WsClient.this.reading) {
-                                w.request(1);
-                            }
+                            w.request(1);
                         }
 
                         @Override
                         public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
                             partial.append(data);
                             if (last) {
-                                for (String line : partial.toString().split("\n")) {
-                                    if (!line.isEmpty()) {
-                                        try {
-                                            JsonNode j = TestHub.JSON.readTree(line);
-                                            synchronized (received) {
-                                                received.add(j);
-                                            }
-                                        } catch (IOException e) {
-                                            throw new AssertionError("not JSON: " + line, e);
-                                        }
-                                    }
-                                }
+                                lines(partial.toString());
                                 partial.setLength(0);
                             }
-                            if (WsClient.this.reading) {
-                                w.request(1);
-                            }
+                            w.request(1);
                             return null;
                         }
 
@@ -76,18 +75,102 @@ final class WsClient implements AutoCloseable {
     }
 
     static WsClient open(TestHub hub, String path, String token) {
-        return new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token, true);
+        return new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token);
     }
 
-    /** Opens a client that reads nothing until {@link #resume()}. */
+    /** Opens a client that reads nothing until {@link #resume()}: a socket with a small receive buffer. */
     static WsClient stalled(TestHub hub, String path, String token) {
-        return new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token, false);
+        try {
+            Socket s = new Socket();
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", hub.daemon.httpPort()), 5000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read(); // byte by byte: nothing after the head is consumed
+                if (b < 0) {
+                    throw new AssertionError("closed during the handshake: " + head);
+                }
+                head.append((char) b);
+            }
+            if (!head.toString().startsWith("HTTP/1.1 101")) {
+                throw new AssertionError("not upgraded: " + head);
+            }
+            return new WsClient(s);
+        } catch (IOException e) {
+            throw new AssertionError("cannot open " + path + ": " + e, e);
+        }
+    }
+
+    /** Reads the stalled socket's frames until the close frame or the end of the stream. */
+    private void readRaw() {
+        try {
+            DataInputStream in = new DataInputStream(raw.getInputStream());
+            ByteArrayOutputStream message = new ByteArrayOutputStream();
+            while (true) {
+                int b0 = in.readUnsignedByte();
+                int b1 = in.readUnsignedByte();
+                long len = b1 & 0x7F;
+                if (len == 126) {
+                    len = in.readUnsignedShort();
+                } else if (len == 127) {
+                    len = in.readLong();
+                }
+                byte[] mask = null;
+                if ((b1 & 0x80) != 0) {
+                    mask = in.readNBytes(4);
+                }
+                byte[] payload = in.readNBytes((int) len);
+                if (mask != null) {
+                    for (int i = 0; i < payload.length; i++) {
+                        payload[i] ^= mask[i % 4];
+                    }
+                }
+                int opcode = b0 & 0x0F;
+                if (opcode == 0x8) {
+                    int code = payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : 1005;
+                    String reason = payload.length > 2
+                            ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+                    closed.complete(code + " " + reason);
+                    return;
+                }
+                if (opcode == 0x1 || opcode == 0x0) {
+                    message.write(payload);
+                    if ((b0 & 0x80) != 0) {
+                        lines(message.toString(StandardCharsets.UTF_8));
+                        message.reset();
+                    }
+                }
+                // pings (0x9) go unanswered: this client is only read for a few seconds
+            }
+        } catch (IOException e) {
+            closed.complete("error " + e);
+        }
+    }
+
+    private void lines(String text) {
+        for (String line : text.split("\n")) {
+            if (!line.isEmpty()) {
+                try {
+                    JsonNode j = TestHub.JSON.readTree(line);
+                    synchronized (received) {
+                        received.add(j);
+                    }
+                } catch (IOException e) {
+                    throw new AssertionError("not JSON: " + line, e);
+                }
+            }
+        }
     }
 
     /** The HTTP status with which the hub refuses to upgrade {@code path} (fails if it accepts). */
     static int refusal(TestHub hub, String path, String token) {
         try {
-            new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token, true).close();
+            new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token).close();
         } catch (AssertionError e) {
             Throwable c = e.getCause() == null ? null : e.getCause().getCause();
             if (c instanceof java.net.http.WebSocketHandshakeException h) {
@@ -98,9 +181,11 @@ final class WsClient implements AutoCloseable {
         throw new AssertionError("the hub accepted " + path);
     }
 
+    /** A stalled client starts reading. */
     void resume() {
-        reading = true;
-        ws.request(1);
+        Thread reader = new Thread(this::readRaw, "ws-stalled-reader");
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** What was received so far. */
@@ -136,6 +221,14 @@ final class WsClient implements AutoCloseable {
 
     @Override
     public void close() {
-        ws.abort();
+        if (raw != null) {
+            try {
+                raw.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        } else {
+            ws.abort();
+        }
     }
 }
