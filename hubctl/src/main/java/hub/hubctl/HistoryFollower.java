@@ -6,7 +6,8 @@ import java.io.PrintWriter;
 /**
  * Reads a node's history page by page from an offset, printing each line's text (stdout lines to
  * {@code out}, stderr lines to {@code err}), optionally only one task's lines, and saying so when
- * lines were trimmed before they could be read.
+ * lines were trimmed before they could be read. With a null {@code nodePath} it only prints what it
+ * is given ({@code tasks output} fetches its own pages).
  */
 final class HistoryFollower {
     private final HubClient client;

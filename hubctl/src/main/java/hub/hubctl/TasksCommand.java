@@ -161,23 +161,18 @@ final class TasksCommand extends GroupCommand {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             String path = "api/v1/tasks/" + HubClient.enc(id) + "/output";
+            // Prints lines as history and exec do (stdout/stderr apart, or JSON); it fetches nothing here.
+            HistoryFollower printer = new HistoryFollower(client, null, 0, id, out, err,
+                    root.output() == HubctlCommand.Output.json);
             long after = 0;
             boolean gapSaid = false;
             while (true) {
                 JsonNode page = client.get(path + "?after=" + after);
                 if (page.hasNonNull("gap") && !gapSaid) {
                     gapSaid = true;
-                    err.println("hubctl: some of this task's output was trimmed from the node's history");
+                    printer.gap(page.get("gap"));
                 }
-                for (JsonNode l : page.path("lines")) {
-                    if (root.output() == HubctlCommand.Output.json) {
-                        out.println(l.toString());
-                    } else {
-                        ("stderr".equals(l.path("stream").asText()) ? err : out).println(l.path("text").asText());
-                    }
-                }
-                out.flush();
-                err.flush();
+                printer.print(page.path("lines"));
                 boolean more = page.path("nextOffset").asLong() > after;
                 after = page.path("nextOffset").asLong();
                 if (page.path("complete").asBoolean()) {
