@@ -3,6 +3,8 @@
 # service that joins the hub, or removes it (--uninstall). Idempotent: running it again changes
 # nothing. --dry-run (or HUB_DRY_RUN=1) prints every step without doing it. HUB_PREFIX (default /)
 # roots every path it writes. HUB_INSTALL_JRE=1 installs a Java runtime with apt when none is found.
+# The agent verifies the hub by the CA pin below; this script's own downloads verify it with the
+# CA certificate below (the one with that pin).
 set -eu
 
 # --- filled in by the hub (validated, shell-quoted) ---
@@ -11,6 +13,8 @@ JOIN_TOKEN=@JOIN_TOKEN@
 NODE_LABELS=@NODE_LABELS@
 AGENT_URL=@AGENT_URL@
 AGENT_SHA256=@AGENT_SHA256@
+HUB_CA_PIN=@HUB_CA_PIN@
+HUB_CA_PEM=@HUB_CA_PEM@
 # --- end of what the hub filled in ---
 
 PREFIX=${HUB_PREFIX:-/}
@@ -75,10 +79,22 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 say "downloading the agent from $AGENT_URL"
+if [ -n "$HUB_CA_PEM" ]; then
+  printf '%s\n' "$HUB_CA_PEM" > "$tmp/hub-ca.pem"
+fi
 if command -v curl >/dev/null 2>&1; then
-  curl -fsSL -o "$tmp/hub-agent.tar.gz" "$AGENT_URL" || die "cannot download $AGENT_URL"
+  if [ -n "$HUB_CA_PEM" ]; then
+    curl -fsSL --cacert "$tmp/hub-ca.pem" -o "$tmp/hub-agent.tar.gz" "$AGENT_URL" || die "cannot download $AGENT_URL"
+  else
+    curl -fsSL -o "$tmp/hub-agent.tar.gz" "$AGENT_URL" || die "cannot download $AGENT_URL"
+  fi
 elif command -v wget >/dev/null 2>&1; then
-  wget -q -O "$tmp/hub-agent.tar.gz" "$AGENT_URL" || die "cannot download $AGENT_URL"
+  if [ -n "$HUB_CA_PEM" ]; then
+    wget -q --ca-certificate="$tmp/hub-ca.pem" -O "$tmp/hub-agent.tar.gz" "$AGENT_URL" \
+      || die "cannot download $AGENT_URL"
+  else
+    wget -q -O "$tmp/hub-agent.tar.gz" "$AGENT_URL" || die "cannot download $AGENT_URL"
+  fi
 else
   die "curl or wget is required"
 fi
@@ -98,12 +114,18 @@ if [ -z "$PREFIX" ] && ! id hub-agent >/dev/null 2>&1; then
   run useradd --system --home-dir /var/lib/hub-agent --shell /usr/sbin/nologin hub-agent
 fi
 
-if [ -f "$STATE_DIR/credential" ]; then
+joined() { [ -f "$STATE_DIR/node.pem" ] || [ -f "$STATE_DIR/credential" ]; }
+if joined; then
   say "this machine has joined already; keeping its configuration"
 else
   {
     echo "HUB_AGENT_HUB=$HUB_ADDRESSES"
     echo "HUB_AGENT_JOIN_TOKEN=$JOIN_TOKEN"
+    if [ -n "$HUB_CA_PIN" ]; then
+      echo "HUB_AGENT_CA_PIN=$HUB_CA_PIN"
+    else
+      echo "HUB_AGENT_INSECURE_PLAINTEXT=true"
+    fi
   } > "$tmp/agent.env"
   if ! cmp -s "$tmp/agent.env" "$ETC_DIR/agent.env"; then
     run mkdir -p "$ETC_DIR"
@@ -131,7 +153,7 @@ if [ "$DRY_RUN" = 1 ]; then
 fi
 say "waiting for the agent to join the hub (labels from the join token: $NODE_LABELS)"
 i=0
-while [ ! -f "$STATE_DIR/credential" ]; do
+while ! joined; do
   i=$((i + 1))
   if [ "$i" -gt 60 ]; then
     die "the agent has not joined after 60s; see: journalctl -u hub-agent"

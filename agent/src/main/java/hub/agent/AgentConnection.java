@@ -5,8 +5,15 @@ import hub.proto.agent.v1.AgentServiceGrpc;
 import hub.proto.agent.v1.Heartbeat;
 import hub.proto.agent.v1.Hello;
 import hub.proto.agent.v1.HubMessage;
-import io.grpc.Channel;
+import hub.proto.agent.v1.RenewCertificate;
+import hub.tls.Pem;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
@@ -20,9 +27,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One agent's connection to the hub: keeps a single Connect stream open, joins once with the
- * join token and then reconnects with the stored credential, heartbeats at the interval the hub
- * sent, and after any loss reconnects with jittered exponential backoff (capped at 60 s), moving
- * to the next hub address each time. Honours Drain.
+ * join token, heartbeats at the interval the hub sent, and after any loss reconnects with jittered
+ * exponential backoff (capped at 60 s), moving to the next hub address each time. Honours Drain.
+ *
+ * <p>Over TLS the join sends a CSR for a key pair made here, the hub answers with a certificate,
+ * and every later connection presents it ({@code Hello.node_id}); at 2/3 of its life the agent
+ * asks for a new one over the open stream. A node that still has a bearer credential from an
+ * older hub sends it once more with a CSR and moves to a certificate. Without TLS
+ * ({@code --insecure-plaintext}) the hub's bearer credential is stored and sent instead.
  *
  * <p>Threading: gRPC delivers callbacks on its executor, timers fire on the shared scheduler;
  * both enter through synchronized methods. A generation number discards callbacks of streams
@@ -40,11 +52,45 @@ public final class AgentConnection implements AutoCloseable {
         /** The stream ended; the agent will retry after {@code retryIn}. */
         default void disconnected(Status status, Duration retryIn) {
         }
+
+        /** The hub signed a new certificate for the node (after a join, or a renewal). */
+        default void certificate(X509Certificate certificate, boolean renewal) {
+        }
     }
 
+    /** Makes the node's key pairs and CSRs ({@link NodeKeys}; the simulator shares one pair). */
+    public interface KeyMaker {
+        KeyPair newKeyPair();
+
+        byte[] csr(KeyPair keys, String hostname);
+
+        /** A new ECDSA P-256 pair for every request. */
+        KeyMaker STANDARD = new KeyMaker() {
+            @Override
+            public KeyPair newKeyPair() {
+                return NodeKeys.newKeyPair();
+            }
+
+            @Override
+            public byte[] csr(KeyPair keys, String hostname) {
+                return NodeKeys.csr(keys, hostname);
+            }
+        };
+    }
+
+    /** Renewal is asked for at most this often, whatever the clocks say. */
+    static final Duration RENEWAL_RETRY = Duration.ofMinutes(10);
+
+    /** How this connection authenticated its current stream. */
+    private enum Auth { JOIN_TOKEN, CREDENTIAL, CERTIFICATE }
+
     private final AgentIdentity identity;
-    private final List<Channel> hubs;
+    private final HubLink link;
+    private final IdentityStore identities;
     private final CredentialStore credentials;
+    private final Clock clock;
+    private final Duration renewalCheck;
+    private final KeyMaker keyMaker;
     private final String joinToken;
     private final ScheduledExecutorService scheduler;
     private final Listener listener;
@@ -56,32 +102,59 @@ public final class AgentConnection implements AutoCloseable {
     private long generation;
     private volatile ClientCallStreamObserver<AgentMessage> stream;
     private ScheduledFuture<?> heartbeats;
+    private ScheduledFuture<?> renewals;
     private ScheduledFuture<?> reconnect;
-    private boolean usedCredential;
+    private ManagedChannel channel;
+    private Auth usedAuth;
+    private KeyPair joinKeys;
+    private KeyPair renewalKeys;
+    private Instant renewalAskedAt;
+    private NodeIdentity node;
     private boolean closed;
     private volatile String nodeId;
     private volatile boolean connected;
 
     /**
-     * @param hubs        one channel per hub address, tried in turn
-     * @param joinToken   join token for the first join; may be null once a credential is stored
-     * @param scheduler   shared timer thread(s) for heartbeats and reconnects
+     * @param link        the hubs and how to reach them (TLS or plain text)
+     * @param identities  where the node certificate and key are kept (used over TLS)
+     * @param credentials where a bearer credential is kept (plain text; over TLS only an old one
+     *                    that is exchanged for a certificate)
+     * @param joinToken   join token for the first join; may be null once the node has joined
+     * @param scheduler   shared timer thread(s) for heartbeats, renewals and reconnects
      */
-    public AgentConnection(AgentIdentity identity, List<? extends Channel> hubs, CredentialStore credentials,
-            String joinToken, ScheduledExecutorService scheduler, Backoff backoff, Listener listener) {
-        if (hubs.isEmpty()) {
-            throw new IllegalArgumentException("at least one hub address is needed");
-        }
+    public AgentConnection(AgentIdentity identity, HubLink link, IdentityStore identities,
+            CredentialStore credentials, String joinToken, ScheduledExecutorService scheduler, Backoff backoff,
+            Listener listener) {
+        this(identity, link, identities, credentials, joinToken, scheduler, backoff, listener, Clock.systemUTC(),
+                Duration.ofMinutes(1), KeyMaker.STANDARD);
+    }
+
+    /**
+     * The same with the clock renewals are judged by, how often that is checked, and how keys are
+     * made (tests, the simulator).
+     */
+    public AgentConnection(AgentIdentity identity, HubLink link, IdentityStore identities,
+            CredentialStore credentials, String joinToken, ScheduledExecutorService scheduler, Backoff backoff,
+            Listener listener, Clock clock, Duration renewalCheck, KeyMaker keyMaker) {
         this.identity = Objects.requireNonNull(identity);
-        this.hubs = List.copyOf(hubs);
+        this.link = Objects.requireNonNull(link);
+        this.identities = identities;
         this.credentials = credentials;
         this.joinToken = joinToken == null || joinToken.isBlank() ? null : joinToken.strip();
         this.scheduler = scheduler;
         this.backoff = backoff;
         this.listener = listener;
-        if (this.joinToken == null && credentials.load().isEmpty()) {
-            throw new IllegalArgumentException(
-                    "no stored credential and no join token: give --join-token for the first start");
+        this.clock = clock;
+        this.renewalCheck = renewalCheck;
+        this.keyMaker = keyMaker;
+        this.node = link.tls() ? identities.load().orElse(null) : null;
+        if (node != null) {
+            link.keys().set(node.key(), List.of(node.certificate()));
+        }
+        if (this.joinToken == null && node == null && credentials.load().isEmpty()) {
+            throw new IllegalArgumentException(link.tls()
+                    ? "no node certificate and no join token: give --join-token for the first start"
+                    : "no stored credential and no join token: give --join-token for the first start");
         }
         this.runner = new TaskRunner(this::sendIfConnected, scheduler, UNACKED_OUTPUT_BYTES);
     }
@@ -120,6 +193,11 @@ public final class AgentConnection implements AutoCloseable {
         return connected;
     }
 
+    /** The node certificate the agent holds now, or null. */
+    public synchronized X509Certificate certificate() {
+        return node == null ? null : node.certificate();
+    }
+
     /** Opens the first stream. */
     public synchronized void start() {
         connect();
@@ -130,8 +208,14 @@ public final class AgentConnection implements AutoCloseable {
             return;
         }
         long gen = ++generation;
-        Channel ch = hubs.get(hubIndex % hubs.size());
-        AgentServiceGrpc.newStub(ch).connect(new ClientResponseObserver<AgentMessage, HubMessage>() {
+        String address = link.address(hubIndex);
+        ManagedChannel previous = channel;
+        // A new channel for every attempt: a fresh handshake presents the node's current certificate.
+        channel = link.dial(address);
+        if (previous != null) {
+            previous.shutdownNow();
+        }
+        AgentServiceGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, HubMessage>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
                 synchronized (AgentConnection.this) {
@@ -163,12 +247,26 @@ public final class AgentConnection implements AutoCloseable {
                 .putAllLabels(identity.labels())
                 .setProtocolVersion(1)
                 .addAllPendingTaskIds(runner.pendingTaskIds());
-        var cred = credentials.load();
-        usedCredential = cred.isPresent();
-        if (usedCredential) {
-            hello.setNodeCredential(cred.get());
+        joinKeys = null;
+        if (link.tls() && node != null) {
+            if (!clock.instant().isBefore(node.notAfter())) {
+                log.warn("the node certificate expired at {}; the hub will refuse it: remove {} and join again "
+                        + "with a join token", node.notAfter(), "node.pem");
+            }
+            usedAuth = Auth.CERTIFICATE;
+            hello.setNodeId(node.nodeId());
         } else {
-            hello.setJoinToken(joinToken);
+            var cred = credentials.load();
+            usedAuth = cred.isPresent() ? Auth.CREDENTIAL : Auth.JOIN_TOKEN;
+            if (cred.isPresent()) {
+                hello.setNodeCredential(cred.get());
+            } else {
+                hello.setJoinToken(joinToken);
+            }
+            if (link.tls()) {
+                joinKeys = keyMaker.newKeyPair();
+                hello.setCsr(ByteString.copyFrom(keyMaker.csr(joinKeys, identity.hostname())));
+            }
         }
         write(AgentMessage.newBuilder().setHello(hello).build());
     }
@@ -181,6 +279,7 @@ public final class AgentConnection implements AutoCloseable {
             case CANCEL -> runner.cancel(m.getCancel().getTaskId(), m.getCancel().getReason());
             case OUTPUT_ACK -> runner.ack(m.getOutputAck().getTaskId(), m.getOutputAck().getSequence());
             case RESULT_ACK -> runner.ackResult(m.getResultAck().getTaskId());
+            case NODE_CERTIFICATE -> onRenewed(gen, m.getNodeCertificate().getCertificate().toByteArray());
             default -> onStreamMessage(gen, m);
         }
     }
@@ -192,9 +291,13 @@ public final class AgentConnection implements AutoCloseable {
         switch (m.getBodyCase()) {
             case WELCOME -> {
                 var w = m.getWelcome();
-                boolean firstJoin = !w.getNodeCredential().isEmpty();
-                if (firstJoin) {
+                boolean firstJoin = usedAuth == Auth.JOIN_TOKEN;
+                if (!w.getNodeCredential().isEmpty()) {
                     credentials.save(w.getNodeCredential());
+                }
+                if (!w.getNodeCertificate().isEmpty()) {
+                    adoptCertificate(w.getNodeCertificate().toByteArray(), joinKeys, false);
+                    joinKeys = null;
                 }
                 nodeId = w.getNodeId();
                 connected = true;
@@ -207,6 +310,11 @@ public final class AgentConnection implements AutoCloseable {
                         w.getNodeName(), w.getNodeId(), interval);
                 listener.welcomed(w.getNodeId(), firstJoin);
                 runner.resendAll();
+                if (link.tls() && node != null) {
+                    cancelRenewals();
+                    renewals = scheduler.scheduleWithFixedDelay(() -> maybeRenew(gen), 0,
+                            renewalCheck.toMillis(), TimeUnit.MILLISECONDS);
+                }
             }
             case DRAIN -> {
                 var d = m.getDrain();
@@ -219,6 +327,74 @@ public final class AgentConnection implements AutoCloseable {
                         Duration.ofMillis(d.getReconnectAfterMillis()));
             }
             default -> log.debug("ignoring {} from hub", m.getBodyCase());
+        }
+    }
+
+    /**
+     * Keeps a certificate the hub signed for {@code keys}: stored with the key before it is used,
+     * presented from the next connection on. A certificate for another key is refused.
+     */
+    private void adoptCertificate(byte[] der, KeyPair keys, boolean renewal) {
+        X509Certificate cert;
+        try {
+            cert = Pem.certificate(der);
+        } catch (IllegalArgumentException e) {
+            log.warn("the hub sent a certificate that does not parse; ignoring it: {}", e.getMessage());
+            return;
+        }
+        if (keys == null || !cert.getPublicKey().equals(keys.getPublic())) {
+            log.warn("the hub sent a certificate for a key this agent did not ask about; ignoring it");
+            return;
+        }
+        NodeIdentity id;
+        try {
+            id = new NodeIdentity(cert, keys.getPrivate());
+        } catch (IllegalArgumentException e) {
+            log.warn("ignoring the hub's certificate: {}", e.getMessage());
+            return;
+        }
+        identities.save(id);
+        link.keys().set(id.key(), List.of(id.certificate()));
+        node = id;
+        if (usedAuth == Auth.CREDENTIAL) {
+            credentials.clear();
+            log.info("moved from the node credential to a certificate");
+        }
+        log.info("{} node certificate: valid until {}, renewal due {}", renewal ? "renewed the" : "got a",
+                id.notAfter(), id.renewAt());
+        listener.certificate(cert, renewal);
+    }
+
+    /** Asks for a new certificate for a new key once the current one is 2/3 through its life. */
+    private synchronized void maybeRenew(long gen) {
+        if (gen != generation || closed || !connected || node == null) {
+            return;
+        }
+        Instant now = clock.instant();
+        if (now.isBefore(node.renewAt())
+                || renewalAskedAt != null && now.isBefore(renewalAskedAt.plus(RENEWAL_RETRY))) {
+            return;
+        }
+        renewalAskedAt = now;
+        renewalKeys = keyMaker.newKeyPair();
+        log.info("node certificate valid until {}: asking the hub for a new one", node.notAfter());
+        write(AgentMessage.newBuilder().setRenewCertificate(RenewCertificate.newBuilder()
+                .setCsr(ByteString.copyFrom(keyMaker.csr(renewalKeys, identity.hostname())))).build());
+    }
+
+    private synchronized void onRenewed(long gen, byte[] der) {
+        if (closed || renewalKeys == null) {
+            log.debug("ignoring a certificate the agent did not ask for");
+            return;
+        }
+        adoptCertificate(der, renewalKeys, true);
+        renewalKeys = null;
+    }
+
+    private void cancelRenewals() {
+        if (renewals != null) {
+            renewals.cancel(false);
+            renewals = null;
         }
     }
 
@@ -239,11 +415,18 @@ public final class AgentConnection implements AutoCloseable {
             return;
         }
         endStream(gen);
-        if (status.getCode() == Status.Code.UNAUTHENTICATED && usedCredential && joinToken != null) {
-            log.warn("hub rejected the node credential ({}); joining again with the join token",
-                    status.getDescription());
-            credentials.clear();
-        } else if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+        boolean rejected = status.getCode() == Status.Code.UNAUTHENTICATED;
+        if (rejected && usedAuth != Auth.JOIN_TOKEN && joinToken != null) {
+            log.warn("hub rejected the node's {} ({}); joining again with the join token",
+                    usedAuth == Auth.CERTIFICATE ? "certificate" : "credential", status.getDescription());
+            if (usedAuth == Auth.CERTIFICATE) {
+                identities.clear();
+                link.keys().clear();
+                node = null;
+            } else {
+                credentials.clear();
+            }
+        } else if (rejected) {
             log.error("hub rejected this agent: {}", status.getDescription());
         }
         scheduleReconnect(status, Duration.ZERO);
@@ -252,6 +435,8 @@ public final class AgentConnection implements AutoCloseable {
     private void endStream(long gen) {
         connected = false;
         cancelHeartbeats();
+        cancelRenewals();
+        renewalKeys = null;
         generation = gen + 1;
     }
 
@@ -261,10 +446,30 @@ public final class AgentConnection implements AutoCloseable {
         if (delay.compareTo(atLeast) < 0) {
             delay = atLeast;
         }
-        log.info("disconnected ({}: {}); reconnecting in {}ms", why.getCode(), why.getDescription(),
-                delay.toMillis());
+        String tls = tlsFailure(why);
+        if (tls != null) {
+            log.warn("cannot connect to the hub at {} securely: {}; retrying in {}ms", link.address(hubIndex - 1),
+                    tls, delay.toMillis());
+        } else {
+            log.info("disconnected ({}: {}); reconnecting in {}ms", why.getCode(), why.getDescription(),
+                    delay.toMillis());
+        }
         listener.disconnected(why, delay);
         reconnect = scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** What a TLS failure says (the certificate check's own message), or null for other failures. */
+    public static String tlsFailure(Status status) {
+        String ssl = null;
+        for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException) {
+                return t.getMessage(); // the outermost: the trust manager's own explanation
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                ssl = t.getMessage();
+            }
+        }
+        return ssl;
     }
 
     private void cancelHeartbeats() {
@@ -284,11 +489,27 @@ public final class AgentConnection implements AutoCloseable {
         connected = false;
         runner.close();
         cancelHeartbeats();
+        cancelRenewals();
         if (reconnect != null) {
             reconnect.cancel(false);
         }
         if (stream != null) {
             stream.cancel("agent stopping", null);
+        }
+        if (channel != null) {
+            channel.shutdown();
+        }
+    }
+
+    /** Closes the connection and waits up to {@code grace} for its channel to end. */
+    public void close(Duration grace) throws InterruptedException {
+        close();
+        ManagedChannel ch;
+        synchronized (this) {
+            ch = channel;
+        }
+        if (ch != null && !ch.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            ch.shutdownNow();
         }
     }
 }

@@ -1,7 +1,9 @@
 package hub.agent;
 
-import io.grpc.ManagedChannel;
+import hub.tls.HubTrust;
+import hub.tls.Pem;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +22,9 @@ import sun.misc.Signal;
 @Command(name = "hub-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
         subcommands = {SimulateCommand.class},
-        description = {"The Mesh Hub agent: keeps one gRPC stream open to hubd, joins once with a join",
-            "token, then reconnects with the credential kept in its state dir."})
+        description = {"The Mesh Hub agent: keeps one gRPC stream open to hubd over TLS, verifying the hub by",
+            "its CA pin; joins once with a join token and a CSR, then reconnects with the node certificate",
+            "the hub signed (kept with its key in the state dir, renewed at 2/3 of its life)."})
 public final class AgentMain implements Callable<Integer> {
 
     @Option(names = "--hub", paramLabel = "HOST:PORT[,HOST:PORT…]", scope = ScopeType.INHERIT,
@@ -48,29 +51,98 @@ public final class AgentMain implements Callable<Integer> {
             description = "A label for this node; repeatable.")
     Map<String, String> labels = new LinkedHashMap<>();
 
+    @Option(names = "--ca-pin", paramLabel = "sha256:HEX", scope = ScopeType.INHERIT,
+            defaultValue = "${env:HUB_AGENT_CA_PIN}",
+            description = "Verify the hub by its CA's pin (from 'hubd ca show', 'hubctl tokens create' or the "
+                    + "provisioning script). Env: HUB_AGENT_CA_PIN")
+    String caPin;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            defaultValue = "${env:HUB_AGENT_CA_FILE}",
+            description = "Verify the hub against the CA certificates in this PEM file instead. Env: HUB_AGENT_CA_FILE")
+    Path caFile;
+
+    @Option(names = "--insecure-skip-verify", scope = ScopeType.INHERIT,
+            defaultValue = "${env:HUB_AGENT_INSECURE_SKIP_VERIFY:-false}",
+            description = "Use TLS but do not verify the hub: anyone on the network path can pose as it and run "
+                    + "commands here. Warned about at every connect. Env: HUB_AGENT_INSECURE_SKIP_VERIFY")
+    boolean insecureSkipVerify;
+
+    @Option(names = "--insecure-plaintext", scope = ScopeType.INHERIT,
+            defaultValue = "${env:HUB_AGENT_INSECURE_PLAINTEXT:-false}",
+            description = "No TLS, for a hub started with --insecure-plaintext (labs only). "
+                    + "Env: HUB_AGENT_INSECURE_PLAINTEXT")
+    boolean insecurePlaintext;
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentMain.class);
+
+    /**
+     * How the hub is verified, from the options: exactly one of a pin, a CA file, not at all
+     * (said so), or no TLS.
+     *
+     * @return the trust manager, or null for plain text
+     * @throws IllegalArgumentException when none or several are given
+     */
+    javax.net.ssl.X509ExtendedTrustManager trust() {
+        int given = (blank(caPin) ? 0 : 1) + (caFile == null ? 0 : 1) + (insecureSkipVerify ? 1 : 0)
+                + (insecurePlaintext ? 1 : 0);
+        if (given == 0) {
+            throw new IllegalArgumentException("no way to verify the hub: give --ca-pin sha256:… (from 'hubd ca show' "
+                    + "or 'hubctl tokens create'), or --ca-file FILE; --insecure-skip-verify only for tests");
+        }
+        if (given > 1) {
+            throw new IllegalArgumentException("give one of --ca-pin, --ca-file, --insecure-skip-verify and "
+                    + "--insecure-plaintext");
+        }
+        if (insecurePlaintext) {
+            return null;
+        }
+        if (insecureSkipVerify) {
+            return HubTrust.insecure(chain -> log.warn("NOT verifying the hub (--insecure-skip-verify): it "
+                    + "presents {}; anyone on the network path could pose as it", HubTrust.describe(chain)));
+        }
+        if (caFile != null) {
+            return HubTrust.anchoredTo(Pem.certificates(caFile));
+        }
+        return HubTrust.pinned(caPin);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** The link to the hubs these options describe. */
+    HubLink link(java.util.concurrent.Executor executor,
+            io.grpc.netty.shaded.io.netty.channel.EventLoopGroup group) {
+        List<String> addresses = HubAddresses.parse(hub);
+        var trust = trust();
+        if (trust == null) {
+            log.warn("TLS is OFF (--insecure-plaintext): the join token, the node credential and all task output "
+                    + "cross the network in clear text");
+            return HubLink.plaintext(addresses, executor, group);
+        }
+        return HubLink.tls(addresses, trust, executor, group);
+    }
+
     @Override
     public Integer call() throws InterruptedException {
-        List<String> addresses = HubAddresses.parse(hub);
+        HubLink link = link(null, null);
         requireWritableStateDir(stateDir);
-        List<ManagedChannel> channels = addresses.stream().map(HubAddresses::channel).toList();
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "agent-timers");
             t.setDaemon(true);
             return t;
         });
-        AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), channels,
-                CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
+        AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), link,
+                IdentityStore.file(stateDir), CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
                 new AgentConnection.Listener() { });
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         conn.start();
         stop.await();
-        conn.close();
+        conn.close(Duration.ofSeconds(2));
         scheduler.shutdownNow();
-        for (ManagedChannel ch : channels) {
-            ch.shutdown().awaitTermination(2, TimeUnit.SECONDS);
-        }
         return 0;
     }
 
@@ -94,7 +166,8 @@ public final class AgentMain implements Callable<Integer> {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new AgentMain());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+                    || e instanceof IllegalStateException) {
                 cmd.getErr().println("hub-agent: " + e.getMessage());
                 return 2;
             }

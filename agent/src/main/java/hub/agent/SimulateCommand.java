@@ -1,6 +1,5 @@
 package hub.agent;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,9 +39,6 @@ final class SimulateCommand implements Callable<Integer> {
             description = "Agents started per second. Default: ${DEFAULT-VALUE}")
     int rate;
 
-    @Option(names = "--streams-per-connection", paramLabel = "N", defaultValue = "2000",
-            description = "Virtual agents sharing one HTTP/2 connection. Default: ${DEFAULT-VALUE}")
-    int perConnection;
 
     @Option(names = "--name-prefix", paramLabel = "PREFIX", defaultValue = "sim",
             description = "Virtual agents are named PREFIX-0, PREFIX-1, … Default: ${DEFAULT-VALUE}")
@@ -54,14 +50,12 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (count < 1 || rate < 1 || perConnection < 1) {
-            throw new IllegalArgumentException("--count, --rate and --streams-per-connection must be positive");
+        if (count < 1 || rate < 1) {
+            throw new IllegalArgumentException("--count and --rate must be positive");
         }
-        List<String> addresses = HubAddresses.parse(parent.hub);
         // N agents joining and reconnecting would print N lines each time; print the totals instead.
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AgentConnection.class))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
-        int connections = (count + perConnection - 1) / perConnection;
         // Callbacks of every virtual agent on a few threads: they only update counters and state.
         java.util.concurrent.ExecutorService callbacks = Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
@@ -69,10 +63,16 @@ final class SimulateCommand implements Callable<Integer> {
                     t.setDaemon(true);
                     return t;
                 });
-        List<List<ManagedChannel>> channelSets = new ArrayList<>();
-        for (int c = 0; c < connections; c++) {
-            channelSets.add(addresses.stream().map(a -> HubAddresses.channel(a, callbacks)).toList());
-        }
+        // Each virtual agent is a node of its own: its own connection and, over TLS, certificate. They
+        // share event loops, and one key pair (the hub does not mind; the driver's CPU goes to the hub).
+        var group = new io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup(
+                Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "sim-netty");
+                    t.setDaemon(true);
+                    return t;
+                });
+        AgentConnection.KeyMaker sharedKey = sharedKey();
+        parent.trust(); // fail on bad trust options before starting anything
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "sim-timers");
             t.setDaemon(true);
@@ -101,8 +101,9 @@ final class SimulateCommand implements Callable<Integer> {
         for (int i = 0; i < count; i++) {
             AgentIdentity id = new AgentIdentity(prefix + "-" + i, "Linux", "amd64",
                     AgentIdentity.agentVersion(), "", parent.labels == null ? Map.of() : parent.labels);
-            AgentConnection a = new AgentConnection(id, channelSets.get(i / perConnection),
-                    CredentialStore.memory(), parent.joinToken, scheduler, Backoff.standard(), listener);
+            AgentConnection a = new AgentConnection(id, parent.link(callbacks, group), IdentityStore.memory(),
+                    CredentialStore.memory(), parent.joinToken, scheduler, Backoff.standard(), listener,
+                    java.time.Clock.systemUTC(), Duration.ofMinutes(1), sharedKey);
             agents.add(a);
             long due = start + i * intervalNanos;
             long wait = due - System.nanoTime();
@@ -122,11 +123,24 @@ final class SimulateCommand implements Callable<Integer> {
         agents.forEach(AgentConnection::close);
         scheduler.shutdownNow();
         callbacks.shutdownNow();
-        for (var set : channelSets) {
-            for (ManagedChannel ch : set) {
-                ch.shutdownNow();
-            }
-        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         return 0;
+    }
+
+    /** One key pair and CSR for every virtual agent. */
+    private static AgentConnection.KeyMaker sharedKey() {
+        java.security.KeyPair keys = NodeKeys.newKeyPair();
+        byte[] csr = NodeKeys.csr(keys, "sim");
+        return new AgentConnection.KeyMaker() {
+            @Override
+            public java.security.KeyPair newKeyPair() {
+                return keys;
+            }
+
+            @Override
+            public byte[] csr(java.security.KeyPair k, String hostname) {
+                return csr;
+            }
+        };
     }
 }

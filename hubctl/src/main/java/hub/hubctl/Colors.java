@@ -39,6 +39,11 @@ final class Colors {
         };
     }
 
+    /** A warning word (red). */
+    String warning(String s) {
+        return on ? RED + s + RESET : s;
+    }
+
     /** Table headers. */
     String header(String s) {
         return on ? BOLD + s + RESET : s;

@@ -18,9 +18,11 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * hubctl's named contexts (a hub URL and an API token each) and which one is current, kept in
- * {@code $XDG_CONFIG_HOME/hubctl/config} (default {@code ~/.config/hubctl/config}) as JSON:
- * <pre>{"current": "prod", "contexts": {"prod": {"hub": "https://hub:8080", "token": "…"}}}</pre>
+ * hubctl's named contexts (a hub URL, an API token, and the CA the user trusted for that hub) and
+ * which one is current, kept in {@code $XDG_CONFIG_HOME/hubctl/config} (default
+ * {@code ~/.config/hubctl/config}) as JSON:
+ * <pre>{"current": "prod", "contexts": {"prod": {"hub": "https://hub:8080", "token": "…",
+ *     "caPin": "sha256:…", "ca": "-----BEGIN CERTIFICATE-----…"}}}</pre>
  * The file holds tokens, so it is written with mode 0600 (its directory 0700), through a temporary
  * file and a rename so that a crash never leaves half a file.
  */
@@ -28,8 +30,16 @@ final class Contexts {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** One named context. */
-    record Context(String name, String hub, String token) {
+    /**
+     * One named context.
+     *
+     * @param ca    the PEM certificate of the CA trusted for {@code hub}, or null (the system's trust)
+     * @param caPin its pin, shown by {@code context ls}
+     */
+    record Context(String name, String hub, String token, String ca, String caPin) {
+        Context(String name, String hub, String token) {
+            this(name, hub, token, null, null);
+        }
     }
 
     private final Path file;
@@ -64,7 +74,8 @@ final class Contexts {
             throw HubctlException.usage(file + " is not a hubctl config (expected a JSON object)");
         }
         root.path("contexts").fields().forEachRemaining(e -> c.contexts.put(e.getKey(),
-                new Context(e.getKey(), e.getValue().path("hub").asText(null), e.getValue().path("token").asText(null))));
+                new Context(e.getKey(), e.getValue().path("hub").asText(null), e.getValue().path("token").asText(null),
+                        e.getValue().path("ca").asText(null), e.getValue().path("caPin").asText(null))));
         c.current = root.path("current").asText(null);
         return c;
     }
@@ -127,6 +138,10 @@ final class Contexts {
             o.put("hub", c.hub());
             if (c.token() != null) {
                 o.put("token", c.token());
+            }
+            if (c.ca() != null) {
+                o.put("caPin", c.caPin());
+                o.put("ca", c.ca());
             }
         }
         try {

@@ -10,6 +10,8 @@ import java.net.HttpURLConnection;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -27,22 +29,33 @@ public final class HubClient {
     private final ObjectMapper mapper;
     private final int connectTimeoutMs;
     private final int timeoutMs;
+    private final SSLContext tls;
 
-    public HubClient(URI base, String token, ObjectMapper mapper) {
-        this(base, token, mapper, 5_000, 30_000);
+    /**
+     * @param tls how an {@code https} hub is verified; null for the JDK's default (system trust store)
+     */
+    public HubClient(URI base, String token, ObjectMapper mapper, SSLContext tls) {
+        this(base, token, mapper, 5_000, 30_000, tls);
     }
 
-    private HubClient(URI base, String token, ObjectMapper mapper, int connectTimeoutMs, int timeoutMs) {
+    private HubClient(URI base, String token, ObjectMapper mapper, int connectTimeoutMs, int timeoutMs,
+            SSLContext tls) {
         this.base = base;
         this.token = token;
         this.mapper = mapper;
         this.connectTimeoutMs = connectTimeoutMs;
         this.timeoutMs = timeoutMs;
+        this.tls = tls;
     }
 
     /** The same client with short timeouts, for lookups made while the user types (completion). */
     HubClient quick() {
-        return new HubClient(base, token, mapper, 800, 1500);
+        return new HubClient(base, token, mapper, 800, 1500, tls);
+    }
+
+    /** How the hub is verified: the context for {@code https}, or null for the JDK's default. */
+    SSLContext tls() {
+        return tls;
     }
 
     public URI base() {
@@ -84,38 +97,51 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    /** A text answer, and the value of the one header asked for (null when absent). */
-    record Text(String body, String header) {
+    /**
+     * A text answer, the value of the one header asked for (null when absent), and the certificate
+     * the hub presented (null over plain HTTP).
+     */
+    record Text(String body, String header, java.security.cert.X509Certificate[] serverChain) {
+        /** The leaf the hub presented, or null over plain HTTP. */
+        java.security.cert.X509Certificate serverCertificate() {
+            return serverChain == null || serverChain.length == 0 ? null : serverChain[0];
+        }
     }
 
-    /** {@code GET path} for a text answer (a script), with the value of {@code header}. */
-    Text getText(String path, String header) {
-        Answer a = exchange("GET", base.resolve(path), null, "text/plain, */*", header);
-        return new Text(new String(a.body(), StandardCharsets.UTF_8), a.header());
+    /**
+     * {@code GET path} for a text answer (a script), with the value of {@code header}; sent with
+     * {@code bearer} as the token instead of the client's own.
+     */
+    Text getText(String path, String header, String bearer) {
+        Answer a = exchange("GET", base.resolve(path), null, "text/plain, */*", header, bearer);
+        return new Text(new String(a.body(), StandardCharsets.UTF_8), a.header(), a.serverChain());
     }
 
     private JsonNode send(String method, String path, byte[] body) {
-        byte[] answer = exchange(method, base.resolve(path), body, "application/json", null).body();
+        byte[] answer = exchange(method, base.resolve(path), body, "application/json", null, token).body();
         return answer.length == 0 ? null : parse(answer);
     }
 
-    private record Answer(byte[] body, String header) {
+    private record Answer(byte[] body, String header, java.security.cert.X509Certificate[] serverChain) {
     }
 
-    private Answer exchange(String method, URI uri, byte[] body, String accept, String header) {
+    private Answer exchange(String method, URI uri, byte[] body, String accept, String header, String bearer) {
         if (Thread.currentThread().isInterrupted()) {
             throw HubctlException.interrupted();
         }
         HttpURLConnection c = null;
         try {
             c = (HttpURLConnection) uri.toURL().openConnection();
+            if (tls != null && c instanceof HttpsURLConnection https) {
+                https.setSSLSocketFactory(tls.getSocketFactory());
+            }
             c.setRequestMethod(method);
             c.setConnectTimeout(connectTimeoutMs);
             c.setReadTimeout(timeoutMs);
             c.setUseCaches(false);
             c.setRequestProperty("Accept", accept);
-            if (token != null && !token.isBlank()) {
-                c.setRequestProperty("Authorization", "Bearer " + token.strip());
+            if (bearer != null && !bearer.isBlank()) {
+                c.setRequestProperty("Authorization", "Bearer " + bearer.strip());
             }
             if (body != null) {
                 c.setDoOutput(true);
@@ -127,8 +153,16 @@ public final class HubClient {
             }
             int status = c.getResponseCode();
             if (status / 100 == 2) {
+                // The chain is asked for while the connection is ours: once the body is read, it goes
+                // back to the keep-alive cache.
+                java.security.cert.X509Certificate[] served = null;
+                if (header != null && c instanceof HttpsURLConnection https) {
+                    served = java.util.Arrays.stream(https.getServerCertificates())
+                            .map(x -> (java.security.cert.X509Certificate) x)
+                            .toArray(java.security.cert.X509Certificate[]::new);
+                }
                 try (InputStream in = c.getInputStream()) {
-                    return new Answer(in.readAllBytes(), header == null ? null : c.getHeaderField(header));
+                    return new Answer(in.readAllBytes(), header == null ? null : c.getHeaderField(header), served);
                 }
             }
             InputStream err = c.getErrorStream();
@@ -144,9 +178,17 @@ public final class HubClient {
                     + "is hubd running? (--hub or HUB_URL)");
         } catch (SocketTimeoutException e) {
             throw HubctlException.unreachable("the hub at " + base + " did not answer in time");
+        } catch (javax.net.ssl.SSLException e) {
+            throw tlsFailure(base, e);
         } catch (IOException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw HubctlException.interrupted();
+            }
+            String m = String.valueOf(e.getMessage());
+            if ("http".equals(base.getScheme())
+                    && (m.contains("Invalid Http response") || m.contains("Unexpected end of file from server"))) {
+                throw HubctlException.hub("the hub at " + base + " does not answer plain HTTP; it serves HTTPS: use "
+                        + "https://" + base.getRawAuthority() + "/ (hubd listens with TLS unless --insecure-plaintext)");
             }
             throw HubctlException.unreachable("cannot reach the hub at " + base + ": " + e);
         } finally {
@@ -154,6 +196,27 @@ public final class HubClient {
                 c.disconnect();
             }
         }
+    }
+
+    /**
+     * A TLS failure as the user needs to read it: what did not verify (the trust manager's own
+     * message) and what to do; not transient, since retrying would fail the same way.
+     */
+    static HubctlException tlsFailure(URI hub, Throwable e) {
+        String why = e.getMessage();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException) {
+                why = t.getMessage(); // the outermost: the trust manager's own explanation
+                break;
+            }
+        }
+        if (why != null && (why.contains("PKIX path building failed") || why.contains("unable to find valid"))) {
+            why = "its certificate is not signed by a CA hubctl trusts; review and trust the hub's CA with "
+                    + "'hubctl login --hub " + hub + "', or give --ca-file (HUB_CA)";
+        } else if (why != null && why.contains("Unsupported or unrecognized SSL message")) {
+            why = "it does not speak TLS (a hub started with --insecure-plaintext is reached with http://)";
+        }
+        return HubctlException.hub("cannot talk to the hub at " + hub + " securely: " + why);
     }
 
     private String describeError(int status, String body) {

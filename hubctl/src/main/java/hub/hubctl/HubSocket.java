@@ -91,8 +91,11 @@ final class HubSocket implements AutoCloseable {
                 ended.complete(new End(1006, "connection lost: " + error.getMessage()));
             }
         };
-        WebSocket.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                .newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (client.tls() != null) {
+            hb.sslContext(client.tls());
+        }
+        WebSocket.Builder b = hb.build().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
         if (client.token() != null && !client.token().isBlank()) {
             b.header("Authorization", "Bearer " + client.token().strip());
         }
@@ -122,6 +125,11 @@ final class HubSocket implements AutoCloseable {
             var r = h.getResponse();
             Object body = r.body();
             return client.error(r.statusCode(), body == null ? "" : body.toString());
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return HubClient.tlsFailure(client.base(), t);
+            }
         }
         if (cause instanceof ConnectException || cause.getCause() instanceof ConnectException) {
             return HubctlException.unreachable("cannot reach the hub at " + client.base() + " (connection refused); "

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
             "130:stopped by Ctrl-C",
             "N:hubctl exec exits with the remote command's code (124 timed out, 130 cancelled)"},
         footerHeading = "%nEnvironment:%n",
-        footer = {"HUB_URL, HUB_TOKEN, HUB_CONTEXT: as --hub, --token, --context.",
+        footer = {"HUB_URL, HUB_TOKEN, HUB_CONTEXT, HUB_CA: as --hub, --token, --context, --ca-file.",
             "HUBCTL_CONFIG: the contexts file; default $XDG_CONFIG_HOME/hubctl/config (~/.config/hubctl/config).",
             "XDG_STATE_HOME: the shell's history is in $XDG_STATE_HOME/hubctl/history (~/.local/state/...).",
             "NO_COLOR: when set and not empty, never color (as --color never).",
@@ -45,7 +45,7 @@ public final class HubctlCommand implements Runnable {
     public enum ColorMode { auto, always, never }
 
     /** The hub used when no flag, environment variable or context names one. */
-    static final String DEFAULT_HUB = "http://127.0.0.1:8080";
+    static final String DEFAULT_HUB = "https://127.0.0.1:8080";
 
     @Option(names = "--hub", paramLabel = "URL", scope = ScopeType.INHERIT,
             description = "Hub API URL. Env: HUB_URL. Else the current context's; else " + DEFAULT_HUB)
@@ -54,6 +54,11 @@ public final class HubctlCommand implements Runnable {
     @Option(names = "--token", paramLabel = "TOKEN", scope = ScopeType.INHERIT,
             description = "API token. Env: HUB_TOKEN. Else the current context's.")
     String token;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Verify the hub against the CA certificates in this PEM file (e.g. a hub's "
+                    + "<data-dir>/tls/ca.crt), instead of the context's CA or the system's. Env: HUB_CA")
+    String caFile;
 
     @Option(names = "--context", paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "Use this context from the config file instead of the current one. Env: HUB_CONTEXT")
@@ -78,12 +83,26 @@ public final class HubctlCommand implements Runnable {
     /** Settings of the interactive shell this command runs in, or null outside one. */
     Session session;
 
-    /** The defaults an interactive shell gives every command it runs: its own startup flags. */
-    record Session(String hub, String token, String context, boolean colorTerminal) {
+    /** Who answers questions: the shell's reader inside {@code hubctl shell}; else the console. */
+    Prompter prompter;
+
+    /** The person at the terminal, or null when there is none. */
+    Prompter prompter() {
+        return prompter != null ? prompter : Prompter.console();
     }
 
-    /** Where a command's hub and token came from. */
-    record Target(URI hub, String token, String context) {
+    /** The defaults an interactive shell gives every command it runs: its own startup flags. */
+    record Session(String hub, String token, String context, boolean colorTerminal, String caFile) {
+    }
+
+    /**
+     * Where a command's hub and token came from, and how the hub is verified.
+     *
+     * @param ca     the CA the context trusts for this hub, or null
+     * @param caFile {@code --ca-file}/{@code HUB_CA}, which wins over the context's CA, or null
+     */
+    record Target(URI hub, String token, String context, java.security.cert.X509Certificate ca,
+            java.nio.file.Path caFile) {
     }
 
     public HubctlCommand() {
@@ -109,7 +128,7 @@ public final class HubctlCommand implements Runnable {
     /** A client for the hub the options, environment and contexts name. */
     HubClient client() {
         Target t = target();
-        return new HubClient(t.hub(), t.token(), mapper());
+        return new HubClient(t.hub(), t.token(), mapper(), Trust.context(t));
     }
 
     /**
@@ -155,7 +174,25 @@ public final class HubctlCommand implements Runnable {
         if (t == null && used != null) {
             t = used.token();
         }
-        return new Target(uri, t, used == null ? null : used.name());
+        // Trust, like ssh's known hosts, is per hub: a context that trusts a CA for this URL lends it,
+        // even when the token comes from elsewhere.
+        Contexts.Context trusted = used != null && used.ca() != null ? used : knownHub(uri);
+        java.security.cert.X509Certificate ca = trusted != null ? Trust.parse(trusted.ca(), trusted.name()) : null;
+        return new Target(uri, t, used == null ? null : used.name(), ca,
+                Trust.file(first(caFile, session == null ? null : session.caFile(), env.get("HUB_CA"))));
+    }
+
+    /** The first context with a CA for {@code uri}, or null. */
+    private Contexts.Context knownHub(URI uri) {
+        if (!"https".equals(uri.getScheme())) {
+            return null;
+        }
+        for (Contexts.Context c : contexts().all()) {
+            if (c.ca() != null && c.hub() != null && uri.equals(hubUri(c.hub()))) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Parses and checks a hub URL. */

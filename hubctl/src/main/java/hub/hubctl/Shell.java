@@ -72,6 +72,7 @@ final class Shell {
                 .build();
         // Loads the file now rather than at the first prompt (an unreadable file is skipped by JLine).
         reader.getHistory().attach(reader);
+        root.prompter = Prompter.of(reader);
     }
 
     /** {@code $XDG_STATE_HOME/hubctl/history}, its directory made private if it is new. */

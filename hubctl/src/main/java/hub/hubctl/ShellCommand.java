@@ -26,7 +26,7 @@ final class ShellCommand implements Callable<Integer> {
             boolean colorTerminal = outer.colorsFor(!Terminal.TYPE_DUMB.equals(terminal.getType())
                     && !Terminal.TYPE_DUMB_COLOR.equals(terminal.getType())).on();
             HubctlCommand.Session session = new HubctlCommand.Session(outer.hub, outer.token, outer.context,
-                    colorTerminal);
+                    colorTerminal, outer.caFile);
             return new Shell(terminal, outer.env, session).run();
         }
     }

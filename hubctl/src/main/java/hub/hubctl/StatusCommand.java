@@ -29,6 +29,16 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("Agents:   gRPC port %d%n", s.path("agentPort").asInt());
         out.printf("Nodes:    %d known, %d online%n", s.path("nodesTotal").asInt(), s.path("nodesOnline").asInt());
         out.printf("You:      %s (%s)%n", s.path("user").asText(), s.path("role").asText());
+        JsonNode tls = s.path("tls");
+        String mode = tls.path("mode").asText("");
+        Colors c = root.colors();
+        if (mode.equals("off")) {
+            out.printf("TLS:      %s%n", c.warning("OFF")
+                    + " (--insecure-plaintext): tokens and output cross the network in clear text");
+        } else if (!mode.isEmpty()) {
+            out.printf("TLS:      %s certificate until %s, CA pin %s%n", mode,
+                    tls.path("servingCertificateExpiresAt").asText("?"), tls.path("caPin").asText("?"));
+        }
         out.flush();
         return 0;
     }

@@ -20,7 +20,9 @@ final class TokensCommand extends GroupCommand {
 
     /** {@code hubctl tokens create}. */
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create a join token. It is shown once; the hub keeps only its hash.")
+            description = {"Create a join token. It is shown once; the hub keeps only its hash.",
+                "Prints the token on stdout and, on stderr, the hub-agent command that joins a node with it",
+                "(the hub's agent address and CA pin included); -o json gives them as agentAddress and caPin."})
     static final class Create implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -53,9 +55,19 @@ final class TokensCommand extends GroupCommand {
             err.printf("join token %s: %d use(s), expires %s%s. It is not shown again.%n",
                     t.path("id").asText(), t.path("usesLeft").asInt(), Format.age(t.get("expiresAt"), Instant.now()),
                     labels.isEmpty() ? "" : ", labels " + Format.labels(t.get("labels")));
+            err.println("join a node with:");
+            err.println("  " + joinCommand(t));
             err.flush();
             return 0;
         }
+    }
+
+    /** {@code hub-agent --hub H:P --ca-pin … --join-token …}: everything a node needs to join. */
+    static String joinCommand(JsonNode token) {
+        String pin = token.path("caPin").asText(null);
+        return "hub-agent --hub " + token.path("agentAddress").asText("HOST:PORT")
+                + (pin != null ? " --ca-pin " + pin : " --insecure-plaintext")
+                + " --join-token " + token.path("token").asText();
     }
 
     /** {@code hubctl tokens ls}. */

@@ -10,6 +10,28 @@ final class Cli {
     private Cli() {
     }
 
+    /** The CA file of each hub URL a test registered with {@link #url}: hubctl is given it as --ca-file. */
+    private static final java.util.Map<String, String> CA_FILES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The hub's API URL (https), registering its CA so that {@link #run} trusts it. */
+    static String url(hub.hubd.HubDaemon d) {
+        String url = hub.hubd.TestTls.url(d);
+        if (d.tls() != null) {
+            CA_FILES.put(url, hub.hubd.TestTls.caFile(d).toString());
+        }
+        return url;
+    }
+
+    /** {@code --hub URL --token TOKEN} and, for a registered https hub, {@code --ca-file}. */
+    static List<String> target(String url, String token) {
+        List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
+        String ca = CA_FILES.get(url.replaceAll("/$", ""));
+        if (ca != null) {
+            all.addAll(List.of("--ca-file", ca));
+        }
+        return all;
+    }
+
     /** One run's outcome. */
     record Run(int code, String out, String err) {
         com.fasterxml.jackson.databind.JsonNode json() throws java.io.IOException {
@@ -18,7 +40,7 @@ final class Cli {
     }
 
     static Run run(String url, String token, String... args) {
-        List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
+        List<String> all = target(url, token);
         all.addAll(List.of(args));
         return runWith(java.util.Map.of(), all.toArray(String[]::new));
     }
@@ -42,7 +64,7 @@ final class Cli {
         private volatile int code = -1;
 
         Background(String url, String token, String... args) {
-            List<String> all = new ArrayList<>(List.of("--hub", url, "--token", token));
+            List<String> all = target(url, token);
             all.addAll(List.of(args));
             thread = new Thread(() -> {
                 var cli = HubctlMain.commandLine();

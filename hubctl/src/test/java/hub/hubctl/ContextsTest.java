@@ -40,7 +40,8 @@ class ContextsTest {
 
     @Test
     void loginSavesAPrivateContextThatLaterCommandsUse(@TempDir Path home) throws Exception {
-        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "lab");
+        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "lab",
+                "--ca-pin", hub.hub.tls().caPin());
         assertThat(login.code()).as(login.err()).isZero();
         assertThat(login.out()).contains("context 'lab' is current");
 
@@ -60,7 +61,8 @@ class ContextsTest {
 
     @Test
     void loginRefusesATokenTheHubRejectsAndSavesNothing(@TempDir Path home) {
-        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "--token", "hat_wrong", "login");
+        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "--token", "hat_wrong", "login", "--ca-pin",
+                hub.hub.tls().caPin());
         assertThat(login.code()).isEqualTo(ExitCodes.HUB_ERROR);
         assertThat(login.err()).startsWith("hubctl: ").doesNotContain("Exception");
         assertThat(home.resolve("config/hubctl/config")).doesNotExist();
@@ -70,14 +72,16 @@ class ContextsTest {
     void loginReadsTheTokenFromAFile(@TempDir Path home) throws Exception {
         Path tokenFile = home.resolve("admin.token");
         Files.writeString(tokenFile, hub.token + "\n");
-        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "login", "--token-file", tokenFile.toString());
+        Cli.Run login = Cli.runWith(env(home), "--hub", hub.url, "login", "--token-file", tokenFile.toString(),
+                "--ca-pin", hub.hub.tls().caPin());
         assertThat(login.code()).as(login.err()).isZero();
         assertThat(login.out()).contains("context '127.0.0.1:" + hub.hub.httpPort() + "' is current");
     }
 
     @Test
     void flagBeatsEnvironmentBeatsContext(@TempDir Path home) throws Exception {
-        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "good").code())
+        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "good",
+                "--ca-pin", hub.hub.tls().caPin()).code())
                 .isZero();
         String dead = "http://127.0.0.1:1"; // nothing listens there
 
@@ -104,9 +108,11 @@ class ContextsTest {
 
     @Test
     void contextUseSwitchesAndRmForgets(@TempDir Path home) throws Exception {
-        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "a").code())
+        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "a",
+                "--ca-pin", hub.hub.tls().caPin()).code())
                 .isZero();
-        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "b").code())
+        assertThat(Cli.runWith(env(home), "--hub", hub.url, "--token", hub.token, "login", "--name", "b",
+                "--ca-pin", hub.hub.tls().caPin()).code())
                 .isZero();
         var ls = Cli.runWith(env(home), "context", "ls", "-o", "json").json().get("items");
         assertThat(ls).hasSize(2);

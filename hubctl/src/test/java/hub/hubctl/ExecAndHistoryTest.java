@@ -1,5 +1,6 @@
 package hub.hubctl;
 
+import hub.hubd.TestTls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -31,30 +32,23 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExecAndHistoryTest {
     HubDaemon hub;
-    ManagedChannel channel;
     AgentConnection agent;
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     Cli.Run hubctl(String... args) {
-        return Cli.run("http://127.0.0.1:" + hub.httpPort(), hub.adminToken(), args);
+        return Cli.run(Cli.url(hub), hub.adminToken(), args);
     }
 
     @BeforeAll
     void start(@TempDir Path dir) {
         hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
         String token = hubctl("tokens", "create").out().strip();
-        agent = new AgentConnection(new AgentIdentity("h", "Linux", "amd64", "t", "box-1", Map.of()),
-                List.of(channel), CredentialStore.memory(), token, scheduler,
-                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
-        agent.start();
-        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+        agent = Agents.start(hub, "box-1", token, scheduler);
     }
 
     @AfterAll
     void stop() {
         agent.close();
-        channel.shutdownNow();
         scheduler.shutdownNow();
         hub.close();
     }
@@ -94,7 +88,8 @@ class ExecAndHistoryTest {
             var cli = HubctlMain.commandLine();
             cli.setOut(new PrintWriter(out, true));
             cli.setErr(new PrintWriter(new StringWriter(), true));
-            code.set(cli.execute("--hub", "http://127.0.0.1:" + hub.httpPort(), "--token", hub.adminToken(),
+            code.set(cli.execute("--hub", Cli.url(hub), "--token", hub.adminToken(), "--ca-file",
+                    TestTls.caFile(hub).toString(),
                     "history", "box-1", "--tail", "0", "-f"));
         });
         follower.start();

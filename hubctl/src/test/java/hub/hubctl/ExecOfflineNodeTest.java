@@ -1,5 +1,8 @@
 package hub.hubctl;
 
+import hub.hubd.TestTls;
+import hub.tls.KeySlot;
+import hub.tls.Pem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -38,7 +41,7 @@ class ExecOfflineNodeTest {
     @BeforeEach
     void start(@TempDir Path dir) {
         hub = new TestHub(dir);
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.hub.grpcPort()).usePlaintext().build();
+        channel = TestTls.channel(hub.hub, new KeySlot());
     }
 
     @AfterEach
@@ -52,8 +55,8 @@ class ExecOfflineNodeTest {
         final LinkedBlockingQueue<HubMessage> received = new LinkedBlockingQueue<>();
         final StreamObserver<AgentMessage> out;
 
-        Stream(Hello.Builder hello) {
-            out = AgentServiceGrpc.newStub(channel).connect(new StreamObserver<>() {
+        Stream(io.grpc.Channel via, Hello.Builder hello) {
+            out = AgentServiceGrpc.newStub(via).connect(new StreamObserver<>() {
                 @Override
                 public void onNext(HubMessage m) {
                     received.add(m);
@@ -85,8 +88,13 @@ class ExecOfflineNodeTest {
     @Test
     void execSaysWhenTheNodeWentOfflineAndWhenItIsBackAndEndsWithTheResult() throws Exception {
         String joinToken = Cli.run(hub.url, hub.token, "tokens", "create").out().strip();
-        Stream first = new Stream(Hello.newBuilder().setJoinToken(joinToken));
-        String credential = first.next().getWelcome().getNodeCredential();
+        java.security.KeyPair keys = TestTls.keys();
+        Stream first = new Stream(channel, Hello.newBuilder().setJoinToken(joinToken)
+                .setCsr(ByteString.copyFrom(TestTls.csr(keys))));
+        var welcome = first.next().getWelcome();
+        KeySlot identity = new KeySlot();
+        identity.set(keys.getPrivate(), java.util.List.of(Pem.certificate(welcome.getNodeCertificate().toByteArray())));
+        io.grpc.ManagedChannel withCert = TestTls.channel(hub.hub, identity);
 
         Cli.Background exec = new Cli.Background(hub.url, hub.token, "exec", "flaky-1", "--", "sleep", "600");
         String taskId = first.next().getRunCommand().getTaskId();
@@ -98,7 +106,7 @@ class ExecOfflineNodeTest {
                 "hubctl: node flaky-1 went offline (stream closed); waiting for it to come back"));
         assertThat(exec.alive()).isTrue();
 
-        Stream second = new Stream(Hello.newBuilder().setNodeCredential(credential).addPendingTaskIds(taskId));
+        Stream second = new Stream(withCert, Hello.newBuilder().setNodeId(welcome.getNodeId()).addPendingTaskIds(taskId));
         assertThat(second.next().hasWelcome()).isTrue();
         await().atMost(WAIT).until(() -> exec.err().contains("hubctl: node flaky-1 is back online"));
         second.send(AgentMessage.newBuilder().setTaskOutput(TaskOutput.newBuilder().setTaskId(taskId)
@@ -112,5 +120,6 @@ class ExecOfflineNodeTest {
         assertThat(exec.code()).as(exec.err()).isZero();
         assertThat(exec.out()).isEqualTo("woke up\n");
         second.out.onCompleted();
+        withCert.shutdownNow();
     }
 }

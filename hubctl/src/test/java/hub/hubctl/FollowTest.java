@@ -32,12 +32,11 @@ class FollowTest {
     Path dir;
     HubConfig config;
     HubDaemon hub;
-    ManagedChannel channel;
     AgentConnection agent;
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     String url() {
-        return "http://127.0.0.1:" + hub.httpPort();
+        return Cli.url(hub);
     }
 
     Cli.Run hubctl(String... args) {
@@ -52,19 +51,13 @@ class FollowTest {
     void start() {
         config = HubConfig.defaults(dir.resolve("data")).withHeartbeatInterval(Duration.ofMillis(500));
         hub = HubDaemon.start(config);
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
         String token = hubctl("tokens", "create").out().strip();
-        agent = new AgentConnection(new AgentIdentity("h", "Linux", "amd64", "t", "box-1", Map.of()),
-                List.of(channel), CredentialStore.memory(), token, scheduler,
-                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
-        agent.start();
-        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+        agent = Agents.start(hub, "box-1", token, scheduler);
     }
 
     @AfterEach
     void stop() {
         agent.close();
-        channel.shutdownNow();
         scheduler.shutdownNow();
         hub.close();
     }

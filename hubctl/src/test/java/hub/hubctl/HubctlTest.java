@@ -10,6 +10,7 @@ import hub.agent.AgentIdentity;
 import hub.agent.Backoff;
 import hub.agent.CredentialStore;
 import hub.hubd.HubDaemon;
+import hub.hubd.TestTls;
 import hub.hubd.config.HubConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -35,7 +36,6 @@ class HubctlTest {
     HubDaemon hub;
     String url;
     String token;
-    ManagedChannel channel;
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     final List<AgentConnection> agents = new ArrayList<>();
 
@@ -46,26 +46,20 @@ class HubctlTest {
     @BeforeAll
     void start(@TempDir Path dir) {
         hub = HubDaemon.start(HubConfig.defaults(dir.resolve("data")));
-        url = "http://127.0.0.1:" + hub.httpPort();
+        url = Cli.url(hub);
         token = hub.adminToken();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
     }
 
     @AfterAll
     void stop() {
         agents.forEach(AgentConnection::close);
-        channel.shutdownNow();
         scheduler.shutdownNow();
         hub.close();
     }
 
     private AgentConnection agent(String name, String joinToken) {
-        AgentConnection a = new AgentConnection(new AgentIdentity("host-" + name, "Linux", "amd64", "t", name,
-                Map.of()), List.of(channel), CredentialStore.memory(), joinToken, scheduler,
-                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        AgentConnection a = Agents.start(hub, name, joinToken, scheduler);
         agents.add(a);
-        a.start();
-        await().atMost(Duration.ofSeconds(10)).until(a::connected);
         return a;
     }
 
@@ -151,7 +145,8 @@ class HubctlTest {
         StringWriter err = new StringWriter();
         var cli = HubctlMain.commandLine();
         cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute("--hub", url, "--token", "hat_wrong", "status");
+        int code = cli.execute("--hub", url, "--token", "hat_wrong", "--ca-file",
+                TestTls.caFile(hub).toString(), "status");
         assertThat(code).isEqualTo(1);
         assertThat(err.toString()).contains("unknown or revoked API token").contains("error id");
     }
@@ -190,13 +185,13 @@ class HubctlTest {
         String token = created.out().strip();
         assertThat(token).startsWith("hat_");
         assertThat(created.err()).contains("not shown again");
-        assertThat(Cli.run("http://127.0.0.1:" + hub.httpPort(), token, "status").code()).isZero();
+        assertThat(Cli.run(url, token, "status").code()).isZero();
 
         Cli.Run ls = hubctl("users", "ls");
         assertThat(ls.out()).contains("NAME").containsPattern("dana\\s+viewer\\s+1");
         Cli.Run json = hubctl("users", "rotate-token", "dana", "-o", "json");
         assertThat(json.json().get("token").asText()).startsWith("hat_").isNotEqualTo(token);
-        assertThat(Cli.run("http://127.0.0.1:" + hub.httpPort(), token, "status").code()).isEqualTo(1);
+        assertThat(Cli.run(url, token, "status").code()).isEqualTo(1);
 
         assertThat(hubctl("users", "create", "dana", "--role", "viewer").err()).contains("exists");
         assertThat(hubctl("users", "create", "x", "--role", "root").code()).isEqualTo(1);

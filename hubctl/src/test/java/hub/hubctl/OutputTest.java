@@ -32,7 +32,7 @@ class OutputTest {
     }
 
     private Cli.Run hubctl(Map<String, String> env, String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of("--hub", hub.url, "--token", hub.token));
+        List<String> all = Cli.target(hub.url, hub.token);
         all.addAll(List.of(args));
         return Cli.runWith(env, all.toArray(String[]::new));
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.hubd.config.HubConfig;
+import hub.tls.Pins;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,11 +39,18 @@ class ProvisionTest {
         hub.close();
     }
 
-    private static String fetch(String url) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
-        return r.body();
+    /** Runs a printed command line with sh, as the user would paste it; returns exit code and stdout. */
+    private static String[] sh(String command) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new String[] {Integer.toString(p.exitValue()), out};
+    }
+
+    /** The fetch part of the one-liner (without "| sudo sh"). */
+    private static String fetchPart(String oneLiner) {
+        assertThat(oneLiner).endsWith(" | sudo sh");
+        return oneLiner.substring(0, oneLiner.length() - " | sudo sh".length());
     }
 
     private static String sha256(String s) throws Exception {
@@ -50,19 +58,30 @@ class ProvisionTest {
     }
 
     @Test
-    void printsTheOneLinerAndTheChecksumOfTheScriptItFetches() throws Exception {
+    void printsAPinnedOneLinerThatCurlRunsAndTheChecksumOfTheScriptItFetches() throws Exception {
         Cli.Run run = Cli.run(hub.url, hub.token, "provision", "--uses", "2", "-l", "role=web",
                 "--hub-address", "10.0.0.5:7443");
         assertThat(run.code()).as(run.err()).isZero();
         String[] lines = run.out().split("\n");
-        assertThat(lines[0]).startsWith("curl -fsSL '" + hub.url + "/api/v1/provisioning/script?token=hjt_")
-                .endsWith("&hub=10.0.0.5%3A7443' | sudo sh");
-        String url = lines[0].substring("curl -fsSL '".length(), lines[0].indexOf("' | sudo sh"));
-        // Each fetch of a multi-use token's link renders the same script, so the printed sum checks it.
-        String script = fetch(url);
-        assertThat(script).startsWith("#!/bin/sh").contains("10.0.0.5:7443");
+        String pin = Pins.curl(hub.hub.tls().servingCertificate());
+        // The token goes to curl on stdin, as a header: not in the URL, not in curl's arguments.
+        String prefix = "printf 'Authorization: Bearer %s\\n' 'hjt_";
+        assertThat(lines[0]).startsWith(prefix).endsWith("' | curl -fsS -k --pinnedpubkey '" + pin + "' -H @- '"
+                + hub.url + "/api/v1/provisioning/script?hub=10.0.0.5%3A7443' | sudo sh");
+        String curlArgs = lines[0].substring(lines[0].indexOf("| curl"));
+        assertThat(curlArgs).doesNotContain("hjt_");
+        // The real curl, as the user runs it: pinned to the hub's key, the token in a header.
+        String[] fetched = sh(fetchPart(lines[0]));
+        assertThat(fetched[0]).isEqualTo("0");
+        String script = fetched[1];
+        assertThat(script).startsWith("#!/bin/sh").contains("10.0.0.5:7443")
+                .contains("HUB_CA_PIN='" + hub.hub.tls().caPin() + "'");
+        // Each fetch of a multi-use token's script is the same, so the printed sum checks it.
         assertThat(run.out()).contains("echo '" + sha256(script) + "  hub-agent-install.sh' | sha256sum -c -");
         assertThat(run.err()).contains("2 use(s)").contains("labels role=web");
+        // Another key on the address (a man in the middle): curl refuses before sending the token.
+        String[] wrongKey = sh(fetchPart(lines[0]).replace(pin, "sha256//" + "A".repeat(43) + "="));
+        assertThat(wrongKey[0]).isEqualTo("90"); // CURLE_SSL_PINNEDPUBKEYNOTMATCH
     }
 
     @Test
@@ -72,9 +91,12 @@ class ProvisionTest {
         assertThat(script.out()).startsWith("#!/bin/sh").contains("HUB_AGENT_HUB");
 
         JsonNode json = Cli.run(hub.url, hub.token, "provision", "-o", "json").json();
-        assertThat(json.get("sha256").asText()).isEqualTo(sha256(fetch(json.get("url").asText())));
-        assertThat(json.get("command").asText()).isEqualTo("curl -fsSL '" + json.get("url").asText() + "' | sudo sh");
+        assertThat(json.get("sha256").asText()).isEqualTo(sha256(sh(fetchPart(json.get("command").asText()))[1]));
+        assertThat(json.get("pinnedPublicKey").asText())
+                .isEqualTo(Pins.curl(hub.hub.tls().servingCertificate()));
+        assertThat(json.get("url").asText()).doesNotContain("hjt_");
         assertThat(json.get("token").get("usesLeft").asInt()).isEqualTo(1);
+        assertThat(json.get("token").get("caPin").asText()).isEqualTo(hub.hub.tls().caPin());
     }
 
     @Test

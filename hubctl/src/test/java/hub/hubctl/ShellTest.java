@@ -22,6 +22,7 @@ import org.jline.reader.ParsedLine;
 import org.jline.reader.impl.DefaultParser;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.DumbTerminal;
+import hub.hubd.TestTls;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,64 +48,14 @@ class ShellTest {
         hub.close();
     }
 
-    /** A shell on a dumb terminal: what it printed, and the pipe to type into. */
-    final class Session implements AutoCloseable {
-        final PipedOutputStream keys = new PipedOutputStream();
-        final ByteArrayOutputStream screen = new ByteArrayOutputStream();
-        final Terminal terminal;
-        final Shell shell;
-        final AtomicInteger exit = new AtomicInteger(-1);
-        Thread thread;
-
-        Session(Path home) throws Exception {
-            terminal = new DumbTerminal("test", Terminal.TYPE_DUMB, new PipedInputStream(keys, 1 << 16),
-                    screen, StandardCharsets.UTF_8);
-            Map<String, String> env = Map.of("HOME", home.toString(), "XDG_STATE_HOME",
-                    home.resolve("state").toString(), "XDG_CONFIG_HOME", home.resolve("config").toString());
-            shell = new Shell(terminal, env, new HubctlCommand.Session(hub.url, hub.token, null, false));
-        }
-
-        Session start() {
-            thread = new Thread(() -> exit.set(shell.run()), "shell");
-            thread.setDaemon(true);
-            thread.start();
-            return this;
-        }
-
-        void type(String s) throws Exception {
-            keys.write(s.getBytes(StandardCharsets.UTF_8));
-            keys.flush();
-        }
-
-        String screen() {
-            synchronized (screen) {
-                return screen.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        /** What completion offers for {@code line} with the cursor at its end. */
-        List<String> complete(String line) {
-            LineReader reader = shell.reader();
-            ParsedLine parsed = new DefaultParser().parse(line, line.length());
-            List<Candidate> candidates = new ArrayList<>();
-            shell.completer().complete(reader, parsed, candidates);
-            // Options that take a value are offered as "--name=".
-            return candidates.stream().map(c -> c.value().replaceAll("=$", "")).toList();
-        }
-
-        @Override
-        public void close() throws Exception {
-            keys.close();
-            if (thread != null) {
-                thread.join(5000);
-            }
-            terminal.close();
-        }
+    /** The shell's own settings: this hub, its admin token, its CA. */
+    HubctlCommand.Session settings() {
+        return new HubctlCommand.Session(hub.url, hub.token, null, false, TestTls.caFile(hub.hub).toString());
     }
 
     @Test
     void completesSubcommandsOptionsAndLiveNodeNames(@TempDir Path home) throws Exception {
-        try (Session s = new Session(home)) {
+        try (ShellSession s = new ShellSession(home, settings())) {
             assertThat(s.complete("")).contains("nodes", "history", "exec", "tokens", "listeners", "context")
                     .doesNotContain("shell");
             assertThat(s.complete("nodes ")).contains("ls", "show", "rm");
@@ -126,8 +77,9 @@ class ShellTest {
     @Test
     void completesContextNamesFromTheConfigFile(@TempDir Path home) throws Exception {
         Map<String, String> env = Map.of("HOME", home.toString(), "XDG_CONFIG_HOME", home.resolve("config").toString());
-        assertThat(Cli.runWith(env, "--hub", hub.url, "--token", hub.token, "login", "--name", "lab").code()).isZero();
-        try (Session s = new Session(home)) {
+        assertThat(Cli.runWith(env, "--hub", hub.url, "--token", hub.token, "login", "--name", "lab",
+                "--ca-pin", hub.hub.tls().caPin()).code()).isZero();
+        try (ShellSession s = new ShellSession(home, settings())) {
             assertThat(s.complete("context use ")).containsExactly("lab");
             assertThat(s.shell.prompt()).isEqualTo("hubctl [127.0.0.1:" + hub.hub.httpPort() + "]> ");
         }
@@ -137,7 +89,7 @@ class ShellTest {
     void completesTokenAndListenerIdsFromTheHub(@TempDir Path home) throws Exception {
         Cli.Run created = Cli.run(hub.url, hub.token, "tokens", "create", "-o", "json");
         String tokenId = created.json().get("id").asText();
-        try (Session s = new Session(home)) {
+        try (ShellSession s = new ShellSession(home, settings())) {
             assertThat(s.complete("tokens revoke ")).contains(tokenId);
             Cli.Background follow = new Cli.Background(hub.url, hub.token, "events", "-f");
             try {
@@ -156,7 +108,7 @@ class ShellTest {
 
     @Test
     void runsCommandsKeepsGoingAfterErrorsAndKeepsHistory(@TempDir Path home) throws Exception {
-        try (Session s = new Session(home).start()) {
+        try (ShellSession s = new ShellSession(home, settings()).start()) {
             s.type("nodes ls\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> s.screen().contains("web-1"));
             s.type("nodes show no-such-node\n");
@@ -175,7 +127,7 @@ class ShellTest {
         assertThat(Files.readString(history)).contains("nodes ls", "nodes show no-such-node", "status", "exit");
 
         // A new shell starts with the old history.
-        try (Session again = new Session(home)) {
+        try (ShellSession again = new ShellSession(home, settings())) {
             List<String> lines = new ArrayList<>();
             again.shell.reader().getHistory().forEach(e -> lines.add(e.line()));
             assertThat(lines).contains("nodes ls", "status");
@@ -184,7 +136,7 @@ class ShellTest {
 
     @Test
     void ctrlCStopsAFollowAndTheShellGoesOn(@TempDir Path home) throws Exception {
-        try (Session s = new Session(home).start()) {
+        try (ShellSession s = new ShellSession(home, settings()).start()) {
             s.type("events -f --last 0\n");
             await().atMost(Duration.ofSeconds(10)).until(() ->
                     Cli.run(hub.url, hub.token, "listeners", "ls", "-o", "json").json().get("items").size() > 0);
@@ -199,7 +151,7 @@ class ShellTest {
 
     @Test
     void ctrlCOnAnExecCancelsTheRemoteTask(@TempDir Path home) throws Exception {
-        try (Session s = new Session(home).start()) {
+        try (ShellSession s = new ShellSession(home, settings()).start()) {
             s.type("exec web-1 -- sleep 30\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> taskState("running") != null);
             String task = taskState("running");
@@ -226,7 +178,7 @@ class ShellTest {
 
     @Test
     void ctrlDLeaves(@TempDir Path home) throws Exception {
-        try (Session s = new Session(home).start()) {
+        try (ShellSession s = new ShellSession(home, settings()).start()) {
             s.keys.close(); // end of input: what Ctrl-D at an empty prompt gives
             s.thread.join(5000);
             assertThat(s.thread.isAlive()).isFalse();

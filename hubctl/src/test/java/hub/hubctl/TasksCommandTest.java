@@ -1,5 +1,6 @@
 package hub.hubctl;
 
+import hub.hubd.TestTls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -32,7 +33,7 @@ class TasksCommandTest {
     void start(@TempDir Path dir) {
         hub = new TestHub(dir);
         worker = hub.agent("worker-1");
-        api = new HubClient(URI.create(hub.url + "/"), hub.token, new ObjectMapper());
+        api = new HubClient(URI.create(hub.url + "/"), hub.token, new ObjectMapper(), TestTls.https(hub.hub));
     }
 
     @AfterAll

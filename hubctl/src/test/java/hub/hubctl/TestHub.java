@@ -23,7 +23,6 @@ final class TestHub implements AutoCloseable {
     final HubDaemon hub;
     final String url;
     final String token;
-    private final ManagedChannel channel;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final List<AgentConnection> agents = new ArrayList<>();
 
@@ -33,9 +32,8 @@ final class TestHub implements AutoCloseable {
 
     TestHub(HubConfig config) {
         hub = HubDaemon.start(config);
-        url = "http://127.0.0.1:" + hub.httpPort();
+        url = Cli.url(hub);
         token = hub.adminToken();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.grpcPort()).usePlaintext().build();
     }
 
     /** Joins an agent named {@code name} with a fresh join token and waits until it is connected. */
@@ -44,19 +42,14 @@ final class TestHub implements AutoCloseable {
         if (created.code() != 0) {
             throw new IllegalStateException(created.err());
         }
-        AgentConnection a = new AgentConnection(new AgentIdentity("host-" + name, "Linux", "amd64", "t", name,
-                Map.of()), List.of(channel), CredentialStore.memory(), created.out().strip(), scheduler,
-                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+        AgentConnection a = Agents.start(hub, name, created.out().strip(), scheduler);
         agents.add(a);
-        a.start();
-        await().atMost(Duration.ofSeconds(10)).until(a::connected);
         return a;
     }
 
     @Override
     public void close() {
         agents.forEach(AgentConnection::close);
-        channel.shutdownNow();
         scheduler.shutdownNow();
         hub.close();
     }

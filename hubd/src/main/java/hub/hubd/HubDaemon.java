@@ -60,6 +60,7 @@ public final class HubDaemon implements AutoCloseable {
     private final AgentGrpcServer grpc;
     private final HttpApi http;
     private final EventBus events;
+    private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -67,7 +68,19 @@ public final class HubDaemon implements AutoCloseable {
         this.config = config;
         Clock clock = Clock.systemUTC();
         createDataDir(config.dataDir());
-        this.db = Database.open(config.effectiveDbUrl());
+        this.tls = config.tls().plaintext() ? null : hub.hubd.tls.HubTls.start(new hub.hubd.tls.HubTls.Settings(
+                config.tlsDir(), config.advertise(), config.tls().certFile(), config.tls().keyFile(),
+                config.tls().clientCaFile(), config.tls().nodeCertTtl(), config.tls().checkInterval()), clock);
+        if (tls == null) {
+            log.warn("TLS is OFF (--insecure-plaintext): API tokens, join tokens, node credentials and task output "
+                    + "cross the network in clear text. Use this in a lab only.");
+        }
+        try {
+            this.db = Database.open(config.effectiveDbUrl());
+        } catch (RuntimeException e) {
+            closeTls();
+            throw e;
+        }
         try {
             var userRepo = new JdbcUserRepository(db);
             var nodeRepo = new JdbcNodeRepository(db);
@@ -82,7 +95,11 @@ public final class HubDaemon implements AutoCloseable {
             registry.load(nodeRepo.loadAll());
             this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
             this.liveness = new LivenessMonitor(registry, metrics);
-            this.joiner = new NodeJoiner(nodeRepo, registry, clock, metrics);
+            NodeJoiner.CertificateSigner signer = tls == null ? null : (nodeId, key) -> {
+                var issued = tls.nodeCertificates().issue(nodeId, key);
+                return new NodeJoiner.CertificateSigner.Signed(issued.der(), issued.notAfter());
+            };
+            this.joiner = new NodeJoiner(nodeRepo, registry, signer, clock, metrics);
             this.redis = config.historyStore() == HubConfig.HistoryStoreKind.REDIS
                     ? new RedisConnection(config.redisUrl()) : null;
             HistoryStore history = redis != null
@@ -94,7 +111,7 @@ public final class HubDaemon implements AutoCloseable {
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
-            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId);
+            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls);
             var users = new Users(userRepo, clock, new Users.Revocations() {
                 @Override
                 public void tokensRevoked(java.util.List<String> tokenIds, String reason) {
@@ -108,15 +125,27 @@ public final class HubDaemon implements AutoCloseable {
             });
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready);
+                    () -> ready, tls, config.advertise());
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
             Gauge.builder("hub_nodes_known", registry, NodeRegistry::size).register(metrics);
         } catch (RuntimeException e) {
             db.close();
+            closeTls();
             throw e;
         }
+    }
+
+    private void closeTls() {
+        if (tls != null) {
+            tls.close();
+        }
+    }
+
+    /** The hub's TLS material, or {@code null} with {@code --insecure-plaintext} (tests, diagnostics). */
+    public hub.hubd.tls.HubTls tls() {
+        return tls;
     }
 
     private void nodeRemoved(HistoryStore history, String nodeId) {
@@ -145,8 +174,9 @@ public final class HubDaemon implements AutoCloseable {
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
             d.ready = true;
-            log.info("hubd {} ready: agents on {}:{}, HTTP on {}:{}, data in {}", version(), config.bind(),
-                    d.grpc.port(), config.bind(), d.http.port(), config.dataDir().toAbsolutePath());
+            log.info("hubd {} ready: agents on {}:{}, {} on {}:{}, data in {}", version(), config.bind(),
+                    d.grpc.port(), d.tls == null ? "HTTP (plain text)" : "HTTPS", config.bind(), d.http.port(),
+                    config.dataDir().toAbsolutePath());
             return d;
         } catch (RuntimeException e) {
             d.close();
@@ -218,6 +248,7 @@ public final class HubDaemon implements AutoCloseable {
             log.warn("stopping with {} node writes not flushed (database unavailable)", registry.dirtyCount());
         }
         db.close();
+        closeTls();
         metrics.close();
         log.info("stopped");
     }

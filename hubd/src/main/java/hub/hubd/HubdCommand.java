@@ -16,8 +16,10 @@ import picocli.CommandLine.Option;
         description = {"The Mesh Hub daemon: agents connect over gRPC, people and tools over HTTP.",
             "Runs in the foreground and logs to stdout; SIGTERM drains agents and stops cleanly.",
             "Every option may also be given as HUB_<OPTION> (e.g. HUB_HTTP_PORT) or in the config file."},
-        footer = {"", "Durations are written 500ms, 10s, 15m, 24h.",
-            "On first start it creates an admin API token in <data-dir>/admin.token (mode 0600)."})
+        subcommands = {CaCommand.class},
+        footer = {"", "Durations are written 500ms, 10s, 15m, 24h, 30d.",
+            "On first start it creates an admin API token in <data-dir>/admin.token (mode 0600), and a CA and",
+            "serving certificate in <data-dir>/tls (keys 0600); 'hubd ca show' prints the CA and its pin."})
 public final class HubdCommand implements Callable<HubConfig> {
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -92,6 +94,34 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "closed. Default: ${DEFAULT-VALUE}")
     String wsPingInterval;
 
+    @Option(names = "--advertise", paramLabel = "NAME[,NAME…]",
+            description = "Host names and addresses agents and admins reach this hub by: the serving "
+                    + "certificate names them, and provisioning scripts connect to the first. Default: this "
+                    + "machine's host name and non-loopback addresses, localhost, 127.0.0.1, ::1")
+    String advertise;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve this certificate chain (PEM, leaf first) instead of one made from the hub CA; "
+                    + "read again when the file changes. With --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (PEM).")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "Also accept agent client certificates from these CAs (PEM), besides the hub CA's.")
+    Path tlsClientCa;
+
+    @Option(names = "--node-cert-ttl", paramLabel = "DURATION", defaultValue = "30d",
+            description = "Lifetime of the client certificates nodes get; agents renew at 2/3 of it. "
+                    + "Default: ${DEFAULT-VALUE}")
+    String nodeCertTtl;
+
+    @Option(names = "--insecure-plaintext", defaultValue = "false", fallbackValue = "true", arity = "0..1",
+            description = "No TLS on either listener: tokens, credentials and output cross the network in "
+                    + "clear text. For labs only; logged as a warning and shown by 'hubctl status'.")
+    boolean insecurePlaintext;
+
     @Option(names = "--agent-artifact", paramLabel = "FILE",
             description = "The agent tarball provisioning serves. Default: lib/hub-agent.tar.gz of this "
                     + "installation")
@@ -110,7 +140,9 @@ public final class HubdCommand implements Callable<HubConfig> {
                 Durations.parse(heartbeatInterval), Durations.parse(shutdownGrace), kind, redisUrl,
                 historyMaxLines, historyMaxBytes, new HubConfig.Events(eventsRingSize, Durations.parse(eventsRingAge),
                         eventsQueue, Durations.parse(wsPingInterval)), agentArtifact != null ? agentArtifact
-                        : defaultAgentArtifact());
+                        : defaultAgentArtifact(), hub.hubd.config.Advertise.parse(advertise),
+                new HubConfig.Tls(insecurePlaintext, tlsCert, tlsKey, tlsClientCa, Durations.parse(nodeCertTtl),
+                        java.time.Duration.ofSeconds(10)));
     }
 
     /** {@code lib/hub-agent.tar.gz} of the installation the launcher names ({@code -Dhub.home}), if there. */

@@ -21,6 +21,11 @@ public final class HubdMain {
     private HubdMain() {
     }
 
+    private static int runUsage(CommandLine.ParseResult leaf) {
+        ((Runnable) leaf.commandSpec().userObject()).run();
+        return 0;
+    }
+
     public static void main(String[] args) {
         HubdCommand command = new HubdCommand();
         CommandLine cli = new CommandLine(command);
@@ -32,6 +37,17 @@ public final class HubdMain {
             if (CommandLine.executeHelpRequest(parsed) != null) {
                 System.exit(0);
             }
+            if (parsed.hasSubcommand()) {
+                // hubd ca show: reads files, starts nothing; logs nothing.
+                CommandLine.ParseResult leaf = parsed;
+                while (leaf.hasSubcommand()) {
+                    leaf = leaf.subcommand();
+                }
+                Object cmd = leaf.commandSpec().userObject();
+                int code = cmd instanceof java.util.concurrent.Callable<?> c ? (Integer) c.call() : runUsage(leaf);
+                System.exit(code);
+                return;
+            }
             config = command.call();
         } catch (CommandLine.ParameterException e) {
             cli.getErr().println("hubd: " + e.getMessage());
@@ -39,7 +55,7 @@ public final class HubdMain {
             cli.getErr().flush();
             System.exit(EXIT_USAGE);
             return;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // Bad values (a duration, a port, an unreadable config file): before logging exists.
             cli.getErr().println("hubd: " + e.getMessage());
             cli.getErr().flush();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
+import hub.agent.IdentityStore;
 import hub.proto.agent.v1.HubMessage;
 import io.grpc.Status;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ class AgentLifecycleTest {
     @Test
     void reconnectWithCredentialKeepsTheIdAndTakesNoTokenUse() {
         String token = hub.joinToken(1, "15m", Map.of());
-        CredentialStore creds = CredentialStore.memory();
+        IdentityStore creds = IdentityStore.memory();
         AgentConnection first = hub.agent("db-1", creds, token);
         await().atMost(WAIT).until(() -> first.nodeId() != null);
         String id = first.nodeId();
@@ -93,7 +94,8 @@ class AgentLifecycleTest {
         HubMessage welcome = raw.next(WAIT);
         String id = welcome.getWelcome().getNodeId();
         assertThat(welcome.getWelcome().getHeartbeatIntervalMillis()).isEqualTo(200);
-        assertThat(welcome.getWelcome().getNodeCredential()).startsWith("hnc_");
+        assertThat(welcome.getWelcome().getNodeCredential()).isEmpty(); // over TLS: a certificate instead
+        assertThat(welcome.getWelcome().getNodeCertificate().isEmpty()).isFalse();
         raw.heartbeat();
         assertThat(hub.node(id).get("status").asText()).isEqualTo("online");
 
@@ -122,7 +124,7 @@ class AgentLifecycleTest {
     @Test
     void restartKeepsNodesAndTokensAndTheAgentRejoinsWithItsId() {
         String token = hub.joinToken(2, "15m", Map.of());
-        CredentialStore creds = CredentialStore.memory();
+        IdentityStore creds = IdentityStore.memory();
         AgentConnection a = hub.agent("keep-1", creds, token);
         await().atMost(WAIT).until(() -> a.nodeId() != null);
         String id = a.nodeId();

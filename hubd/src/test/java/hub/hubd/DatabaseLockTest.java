@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
+import hub.agent.IdentityStore;
 import hub.hubd.registry.NodeStatus;
 import hub.hubd.registry.NodeView;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ class DatabaseLockTest {
     void heartbeatsAndReconnectProceedWhileDatabaseIsLocked() throws Exception {
         String token = hub.joinToken(2, "15m", Map.of());
         AgentConnection steady = hub.agent("steady", token);
-        CredentialStore creds = CredentialStore.memory();
+        IdentityStore creds = IdentityStore.memory();
         AgentConnection mover = hub.agent("mover", creds, token);
         await().atMost(Duration.ofSeconds(10)).until(() -> steady.connected() && mover.connected());
         await().atMost(Duration.ofSeconds(10)).until(() -> hub.daemon.registry().dirtyCount() == 0);

@@ -91,7 +91,7 @@ class JoinTokenRejectionTest {
 
     @Test
     void helloWithoutCredentials() throws Exception {
-        assertRejected(RawAgent.hello("a"), "join token or a node credential");
+        assertRejected(RawAgent.hello("a"), "join token, a node id (with the node's client certificate) or a node credential");
     }
 
     @Test

@@ -41,7 +41,8 @@ class KillNineTest {
     @TempDir
     Path dir;
     Process hubd;
-    final HttpClient http = HttpClient.newHttpClient();
+    HttpClient http;
+    java.security.cert.X509Certificate caCert;
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     int httpPort;
     int grpcPort;
@@ -70,12 +71,18 @@ class KillNineTest {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("hubd.log").toFile()))
                 .start();
+        // The hub makes its CA on first start; clients trust it from the data dir, as an admin would.
+        Path ca = dir.resolve("data/tls/ca.crt");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(ca));
+        caCert = hub.tls.Pem.certificates(ca).get(0);
+        http = HttpClient.newBuilder().sslContext(hub.tls.HubTrust.context(
+                hub.tls.HubTrust.anchoredTo(List.of(caCert)), null)).build();
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> call("GET", "/readyz", null).statusCode() == 200);
         admin = Files.readString(dir.resolve("data/admin.token")).strip();
     }
 
     private HttpResponse<String> call(String method, String path, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + httpPort + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (admin != null) {
             b.header("Authorization", "Bearer " + admin);
@@ -99,9 +106,9 @@ class KillNineTest {
         grpcPort = freePort();
         startHubd();
         String token = json("POST", "/api/v1/join-tokens", "{\"uses\": 1}").get("token").asText();
-        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
         AgentConnection agent = new AgentConnection(new AgentIdentity("h", "Linux", "amd64", "t", "streamer", Map.of()),
-                List.of(ch), CredentialStore.memory(), token, scheduler,
+                hub.agent.HubLink.tls(List.of("127.0.0.1:" + grpcPort), hub.tls.HubTrust.pinned(hub.tls.Pins.of(caCert)),
+                        null, null), hub.agent.IdentityStore.memory(), CredentialStore.memory(), token, scheduler,
                 new Backoff(Duration.ofMillis(100), Duration.ofMillis(500)), new AgentConnection.Listener() { });
         try {
             agent.start();
@@ -144,7 +151,6 @@ class KillNineTest {
             }
         } finally {
             agent.close();
-            ch.shutdownNow();
         }
     }
 }

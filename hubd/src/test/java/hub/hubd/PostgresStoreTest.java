@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
+import hub.agent.IdentityStore;
 import hub.hubd.config.HubConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -66,7 +67,7 @@ class PostgresStoreTest {
         HubConfig pg = base.withListeners(0, 0, SERVER + dbName + USER).withHeartbeatInterval(Duration.ofMillis(200));
         hub = new TestHub(pg);
         String token = hub.joinToken(1, "15m", Map.of("db", "pg"));
-        CredentialStore creds = CredentialStore.memory();
+        IdentityStore creds = IdentityStore.memory();
         AgentConnection a = hub.agent("pg-1", creds, token);
         await().atMost(Duration.ofSeconds(10)).until(a::connected);
         String id = a.nodeId();

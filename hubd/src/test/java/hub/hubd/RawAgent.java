@@ -18,6 +18,10 @@ import java.util.concurrent.TimeUnit;
  * what the hub sends.
  */
 final class RawAgent {
+    /** The key pair every raw agent's CSR is for (the hub does not mind a shared key). */
+    static final java.security.KeyPair KEYS = TestTls.keys();
+    private static final com.google.protobuf.ByteString CSR = com.google.protobuf.ByteString.copyFrom(TestTls.csr(KEYS));
+
     final LinkedBlockingQueue<HubMessage> received = new LinkedBlockingQueue<>();
     final CompletableFuture<Status> ended = new CompletableFuture<>();
     private final StreamObserver<AgentMessage> out;
@@ -41,9 +45,17 @@ final class RawAgent {
         });
     }
 
+    /** A Hello with a CSR for {@link #KEYS}, as a joining agent sends it; add the auth. */
     static Hello.Builder hello(String hostname) {
         return Hello.newBuilder().setHostname(hostname).setOs("Linux").setArch("amd64").setAgentVersion("raw")
-                .setProtocolVersion(1);
+                .setProtocolVersion(1).setCsr(CSR);
+    }
+
+    /** A key slot presenting the certificate a Welcome carried, for the node's later connections. */
+    static hub.tls.KeySlot identity(hub.proto.agent.v1.Welcome w) {
+        hub.tls.KeySlot slot = new hub.tls.KeySlot();
+        slot.set(KEYS.getPrivate(), java.util.List.of(hub.tls.Pem.certificate(w.getNodeCertificate().toByteArray())));
+        return slot;
     }
 
     RawAgent send(Hello.Builder hello) {

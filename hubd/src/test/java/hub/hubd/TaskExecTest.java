@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
+import hub.agent.IdentityStore;
 import hub.hubd.config.HubConfig;
 import hub.proto.agent.v1.AgentMessage;
 import hub.proto.agent.v1.HubMessage;
@@ -112,7 +113,7 @@ class TaskExecTest {
 
     @Test
     void aTaskTheAgentLostFailsWhenTheAgentComesBackWithoutIt() {
-        CredentialStore creds = CredentialStore.memory();
+        IdentityStore creds = IdentityStore.memory();
         AgentConnection first = hub.agent("lost-1", creds, hub.joinToken(1, "15m", Map.of()));
         await().atMost(Duration.ofSeconds(10)).until(first::connected);
         TestHub.Answer a = hub.call("POST", "/api/v1/nodes/lost-1/tasks", "{\"command\": \"sleep 3\"}",
@@ -136,7 +137,7 @@ class TaskExecTest {
     void aCancelAskedForWhileTheNodeIsOfflineIsSentWhenItReconnectsWithTheTask() throws Exception {
         RawAgent first = new RawAgent(hub.channel())
                 .send(RawAgent.hello("partitioned-1").setJoinToken(hub.joinToken(1, "15m", Map.of())));
-        String credential = first.next(WAIT).getWelcome().getNodeCredential();
+        hub.proto.agent.v1.Welcome welcome = first.next(WAIT).getWelcome();
         TestHub.Answer a = hub.call("POST", "/api/v1/nodes/partitioned-1/tasks", "{\"command\": \"sleep 600\"}",
                 hub.adminToken());
         assertThat(a.status()).as(a.body()).isEqualTo(201);
@@ -151,8 +152,8 @@ class TaskExecTest {
         assertThat(cancel.json().get("cancelRequestedBy").asText()).isEqualTo("admin");
         assertThat(cancel.json().get("cancelRequestedAt").asText()).isNotEmpty();
 
-        RawAgent second = new RawAgent(hub.channel())
-                .send(RawAgent.hello("partitioned-1").setNodeCredential(credential).addPendingTaskIds(id));
+        RawAgent second = new RawAgent(hub.channel(RawAgent.identity(welcome)))
+                .send(RawAgent.hello("partitioned-1").setNodeId(welcome.getNodeId()).addPendingTaskIds(id));
         assertThat(second.next(WAIT).hasWelcome()).isTrue();
         HubMessage resent = second.next(WAIT);
         assertThat(resent.getCancel().getTaskId()).isEqualTo(id);

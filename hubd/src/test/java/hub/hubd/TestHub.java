@@ -6,9 +6,9 @@ import hub.agent.AgentConnection;
 import hub.agent.AgentIdentity;
 import hub.agent.Backoff;
 import hub.agent.CredentialStore;
+import hub.agent.IdentityStore;
 import hub.hubd.config.HubConfig;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +32,7 @@ final class TestHub implements AutoCloseable {
     final Path dataDir;
     final HubConfig config;
     HubDaemon daemon;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private HttpClient http;
     private final List<AutoCloseable> resources = new ArrayList<>();
     final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
 
@@ -44,6 +44,12 @@ final class TestHub implements AutoCloseable {
         this.dataDir = config.dataDir();
         this.config = config;
         this.daemon = HubDaemon.start(config);
+        this.http = client();
+    }
+
+    private HttpClient client() {
+        return daemon.tls() == null ? HttpClient.newHttpClient()
+                : HttpClient.newBuilder().sslContext(TestTls.https(daemon)).build();
     }
 
     /** Stops the hub (as on SIGTERM) and starts a new one on the same data dir and ports. */
@@ -52,6 +58,7 @@ final class TestHub implements AutoCloseable {
         int httpPort = daemon.httpPort();
         daemon.close();
         daemon = HubDaemon.start(config.withListeners(httpPort, grpcPort, config.dbUrl()));
+        http = client();
     }
 
     String adminToken() {
@@ -70,7 +77,7 @@ final class TestHub implements AutoCloseable {
     }
 
     Answer call(String method, String path, String body, String token) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.httpPort() + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(TestTls.url(daemon) + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
@@ -118,26 +125,40 @@ final class TestHub implements AutoCloseable {
         return get("/api/v1/nodes/" + idOrName);
     }
 
+    /** A channel to the agent port that presents no client certificate (first joins, raw agents). */
     ManagedChannel channel() {
-        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", daemon.grpcPort()).usePlaintext().build();
+        return channel(new hub.tls.KeySlot());
+    }
+
+    /** A channel to the agent port that presents what {@code keys} holds. */
+    ManagedChannel channel(hub.tls.KeySlot keys) {
+        ManagedChannel ch = TestTls.channel(daemon, keys);
         resources.add(() -> ch.shutdownNow());
         return ch;
     }
 
-    /** Starts a real agent with its own channel; close it to cut its stream. */
-    AgentConnection agent(String name, CredentialStore creds, String joinToken) {
+    /**
+     * Starts a real agent (TLS, pinned to the hub's CA); close it to cut its stream. Agents given the
+     * same {@code ids} are the same node.
+     */
+    AgentConnection agent(String name, IdentityStore ids, String joinToken) {
+        return agent(name, ids, joinToken, new AgentConnection.Listener() { });
+    }
+
+    /** The same, reporting to {@code listener}. */
+    AgentConnection agent(String name, IdentityStore ids, String joinToken, AgentConnection.Listener listener) {
         AgentConnection a = new AgentConnection(
                 new AgentIdentity("host-" + name, "Linux", "amd64", "test", name, Map.of("agent", "yes")),
-                List.of(channel()), creds, joinToken, scheduler,
-                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), new AgentConnection.Listener() { });
+                TestTls.link(daemon), ids, CredentialStore.memory(), joinToken, scheduler,
+                new Backoff(Duration.ofMillis(50), Duration.ofMillis(200)), listener);
         resources.add(a);
         a.start();
         return a;
     }
 
-    /** Starts an agent with an in-memory credential store. */
+    /** Starts an agent with an in-memory identity. */
     AgentConnection agent(String name, String joinToken) {
-        return agent(name, CredentialStore.memory(), joinToken);
+        return agent(name, IdentityStore.memory(), joinToken);
     }
 
     @Override

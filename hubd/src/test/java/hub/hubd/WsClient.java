@@ -36,10 +36,14 @@ final class WsClient implements AutoCloseable {
         this.raw = raw;
     }
 
-    private WsClient(String url, String token) {
+    private WsClient(TestHub hub, String url, String token) {
         this.raw = null;
         try {
-            this.ws = HttpClient.newHttpClient().newWebSocketBuilder()
+            HttpClient.Builder hb = HttpClient.newBuilder();
+            if (hub.daemon.tls() != null) {
+                hb.sslContext(TestTls.https(hub.daemon));
+            }
+            this.ws = hb.build().newWebSocketBuilder()
                     .header("Authorization", "Bearer " + token)
                     .buildAsync(URI.create(url), new WebSocket.Listener() {
                         @Override
@@ -75,15 +79,36 @@ final class WsClient implements AutoCloseable {
     }
 
     static WsClient open(TestHub hub, String path, String token) {
-        return new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token);
+        return new WsClient(hub, wsUrl(hub) + path, token);
+    }
+
+    private static String wsUrl(TestHub hub) {
+        return (hub.daemon.tls() == null ? "ws" : "wss") + "://127.0.0.1:" + hub.daemon.httpPort();
+    }
+
+    /**
+     * A raw socket to the hub's API port, TLS when the hub has it; {@code receiveBuffer} bytes of
+     * kernel receive buffer when positive.
+     */
+    static Socket socket(TestHub hub, int receiveBuffer) throws IOException {
+        Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
+        s.connect(new InetSocketAddress("127.0.0.1", hub.daemon.httpPort()), 5000);
+        if (hub.daemon.tls() == null) {
+            return s;
+        }
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) TestTls.https(hub.daemon).getSocketFactory()
+                .createSocket(s, "127.0.0.1", hub.daemon.httpPort(), true);
+        tls.startHandshake();
+        return tls;
     }
 
     /** Opens a client that reads nothing until {@link #resume()}: a socket with a small receive buffer. */
     static WsClient stalled(TestHub hub, String path, String token) {
         try {
-            Socket s = new Socket();
-            s.setReceiveBufferSize(4096);
-            s.connect(new InetSocketAddress("127.0.0.1", hub.daemon.httpPort()), 5000);
+            Socket s = socket(hub, 4096);
             s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                     + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                     + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + token + "\r\n\r\n")
@@ -170,7 +195,7 @@ final class WsClient implements AutoCloseable {
     /** The HTTP status with which the hub refuses to upgrade {@code path} (fails if it accepts). */
     static int refusal(TestHub hub, String path, String token) {
         try {
-            new WsClient("ws://127.0.0.1:" + hub.daemon.httpPort() + path, token).close();
+            new WsClient(hub, wsUrl(hub) + path, token).close();
         } catch (AssertionError e) {
             Throwable c = e.getCause() == null ? null : e.getCause().getCause();
             if (c instanceof java.net.http.WebSocketHandshakeException h) {

@@ -51,22 +51,29 @@ final class ApiJson {
     /** Node JSON. */
     record NodeJson(String id, String name, String hostname, String status, Instant lastSeen,
             Instant connectedAt, Map<String, String> labels, String os, String arch, String agentVersion,
-            String owner, Instant createdAt, String offlineReason) {
+            String owner, Instant createdAt, String offlineReason, Instant certificateExpiresAt) {
         static NodeJson of(NodeView v) {
             var i = v.info();
             return new NodeJson(i.id(), i.name(), i.hostname(), v.status().wireName(), v.lastSeen(),
                     v.connectedAt(), i.labels(), i.os(), i.arch(), i.agentVersion(), i.owner(),
-                    i.createdAt(), v.offlineReason());
+                    i.createdAt(), v.offlineReason(), v.certificateExpiresAt());
         }
     }
 
     /** Join token JSON; {@code token} only in the answer to its creation. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record JoinTokenJson(String id, String token, Instant expiresAt, int usesLeft,
-            Map<String, String> labels, String owner, Instant createdAt, Instant revokedAt, String state) {
+            Map<String, String> labels, String owner, Instant createdAt, Instant revokedAt, String state,
+            String caPin, String agentAddress) {
         static JoinTokenJson of(JoinToken t, String secret, Instant now) {
             return new JoinTokenJson(t.id(), secret, t.expiresAt(), t.usesLeft(), t.labels(), t.owner(),
-                    t.createdAt(), t.revokedAt(), t.state(now));
+                    t.createdAt(), t.revokedAt(), t.state(now), null, null);
+        }
+
+        /** The answer to a creation: the secret, and what an agent needs to join with it. */
+        JoinTokenJson withJoinFacts(String pin, String address) {
+            return new JoinTokenJson(id, token, expiresAt, usesLeft, labels, owner, createdAt, revokedAt, state,
+                    pin, address);
         }
     }
 
@@ -76,6 +83,6 @@ final class ApiJson {
 
     /** {@code GET /api/v1/status}. */
     record StatusJson(String version, String hubId, Instant startedAt, int nodesTotal, int nodesOnline,
-            String user, String role, int agentPort) {
+            String user, String role, int agentPort, HttpApi.TlsJson tls, List<String> advertise) {
     }
 }

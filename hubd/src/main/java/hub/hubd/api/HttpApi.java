@@ -27,6 +27,10 @@ public final class HttpApi implements AutoCloseable {
     public record HubInfo(String version, String hubId, Instant startedAt, int agentPort) {
     }
 
+    /** What {@code /api/v1/status} says about TLS: {@code mode} is generated, provided or off. */
+    record TlsJson(String mode, String caPin, Instant servingCertificateExpiresAt) {
+    }
+
     private final Javalin app;
     private final ObjectMapper mapper = ApiJson.mapper();
     private final ApiTokens apiTokens;
@@ -36,13 +40,20 @@ public final class HttpApi implements AutoCloseable {
     private final PrometheusMeterRegistry metrics;
     private final BooleanSupplier ready;
     private final EventRoutes eventRoutes;
+    private final hub.hubd.tls.HubTls tls;
+    private final java.util.List<String> advertise;
     private volatile HubInfo info;
+    private volatile String bindHost;
+    private volatile int bindPort;
 
     public HttpApi(ApiTokens apiTokens, hub.hubd.auth.Users users, JoinTokens joinTokens, NodeDirectory nodes,
             NodeRegistry registry,
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
             java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
-            PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+            PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
+            java.util.List<String> advertise) {
+        this.tls = tls;
+        this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
         this.joinTokens = joinTokens;
         this.nodes = nodes;
@@ -51,10 +62,11 @@ public final class HttpApi implements AutoCloseable {
         this.ready = ready;
         ApiErrors errors = new ApiErrors(mapper);
         NodeRoutes nodeRoutes = new NodeRoutes(nodes);
-        JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper);
+        JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper, tls == null ? null : tls::caPin,
+                () -> this.advertise.get(0) + ":" + (this.info == null ? 0 : this.info.agentPort()));
         UserRoutes userRoutes = new UserRoutes(users, mapper);
-        ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact,
-                () -> this.info == null ? 0 : this.info.agentPort());
+        ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact, tls, this.advertise,
+                () -> this.info == null ? 0 : this.info.agentPort(), this::port);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
@@ -78,6 +90,9 @@ public final class HttpApi implements AutoCloseable {
                     }
                 });
             });
+            if (tls != null) {
+                cfg.jetty.addConnector((server, http) -> tlsConnector(server, http, tls));
+            }
             cfg.routes.exception(Exception.class, errors::handle);
             // Javalin answers its own HTTP exceptions (unknown route, 405) unless mapped exactly.
             cfg.routes.exception(io.javalin.http.HttpResponseException.class, errors::handle);
@@ -119,9 +134,34 @@ public final class HttpApi implements AutoCloseable {
         });
     }
 
+    /**
+     * HTTPS on the API port: TLS 1.2/1.3 from the hub's (replaceable) serving key, so a renewed or
+     * reloaded certificate is used from the next handshake on. No client certificates: people and
+     * tools authenticate with API tokens. Jetty's SNI host check is off: the certificate names are
+     * the client's to verify, and a hub reached by an address it does not certify must still answer
+     * a client that chose not to verify it (curl with a pinned key).
+     */
+    private org.eclipse.jetty.server.Connector tlsConnector(org.eclipse.jetty.server.Server server,
+            org.eclipse.jetty.server.HttpConfiguration http, hub.hubd.tls.HubTls t) {
+        var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        ssl.setSslContext(hub.tls.HubTrust.serverContext(t.serverKeys()));
+        ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        ssl.setSniRequired(false);
+        var secure = new org.eclipse.jetty.server.SecureRequestCustomizer(false, false, -1, false);
+        http.addCustomizer(secure);
+        var connector = new org.eclipse.jetty.server.ServerConnector(server,
+                new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                new org.eclipse.jetty.server.HttpConnectionFactory(http));
+        connector.setHost(bindHost);
+        connector.setPort(bindPort);
+        return connector;
+    }
+
     /** Binds and starts serving; {@code info} feeds {@code /api/v1/status}. */
     public void start(String bind, int port, HubInfo info) {
         this.info = info;
+        this.bindHost = bind;
+        this.bindPort = port;
         app.start(bind, port);
     }
 
@@ -153,8 +193,10 @@ public final class HttpApi implements AutoCloseable {
     private void status(Context ctx) {
         Principal p = principal(ctx);
         HubInfo i = info;
+        TlsJson t = tls == null ? new TlsJson("off", null, null)
+                : new TlsJson(tls.mode(), tls.caPin(), tls.servingExpiresAt());
         ctx.json(new ApiJson.StatusJson(i.version(), i.hubId(), i.startedAt(), registry.size(),
-                registry.onlineCount(), p.user(), p.role().wireName(), i.agentPort()));
+                registry.onlineCount(), p.user(), p.role().wireName(), i.agentPort(), t, advertise));
     }
 
     /** {@code ?status=} and {@code ?label=} as a directory filter. */

@@ -12,10 +12,19 @@ import java.util.Map;
 final class JoinTokenRoutes {
     private final JoinTokens tokens;
     private final ObjectMapper mapper;
+    private final java.util.function.Supplier<String> caPin;
+    private final java.util.function.Supplier<String> agentAddress;
 
-    JoinTokenRoutes(JoinTokens tokens, ObjectMapper mapper) {
+    /**
+     * @param caPin        the pin agents verify the hub with; null on a hub without TLS
+     * @param agentAddress where agents connect ({@code HOST:PORT})
+     */
+    JoinTokenRoutes(JoinTokens tokens, ObjectMapper mapper, java.util.function.Supplier<String> caPin,
+            java.util.function.Supplier<String> agentAddress) {
         this.tokens = tokens;
         this.mapper = mapper;
+        this.caPin = caPin;
+        this.agentAddress = agentAddress;
     }
 
     void create(Context ctx) {
@@ -31,7 +40,8 @@ final class JoinTokenRoutes {
         }
         var created = tokens.create(HttpApi.principal(ctx), ttl, req.uses() == null ? 1 : req.uses(),
                 req.labels() == null ? Map.of() : req.labels());
-        ctx.status(201).json(ApiJson.JoinTokenJson.of(created.token(), created.secret(), tokens.now()));
+        ctx.status(201).json(ApiJson.JoinTokenJson.of(created.token(), created.secret(), tokens.now())
+                .withJoinFacts(caPin == null ? null : caPin.get(), agentAddress.get()));
     }
 
     void list(Context ctx) {

@@ -5,6 +5,8 @@ import hub.hubd.auth.JoinTokens;
 import hub.hubd.core.HubException;
 import hub.hubd.provisioning.AgentArtifact;
 import hub.hubd.provisioning.ProvisioningScript;
+import hub.hubd.tls.HubTls;
+import hub.tls.Pem;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,37 +21,57 @@ import java.util.List;
 import java.util.function.IntSupplier;
 
 /**
- * {@code /api/v1/provisioning}: the installer script for a join token (the token is its
- * credential: no bearer token) and the agent artifact it downloads (public: nothing secret in it).
+ * {@code /api/v1/provisioning}: the installer script for a join token, which is its credential
+ * (sent as {@code Authorization: Bearer hjt_…}, never in the URL, so no access log, proxy or
+ * {@code ps} listing sees it), and the agent artifact it downloads (public: nothing secret in it).
  * A token that cannot join gets a 401 problem, never a script; a failure to make one is a 500
  * problem with an error id, logged once (by {@link ApiErrors}).
+ *
+ * <p>Every address in the script comes from {@code --advertise}, never from the request's
+ * {@code Host} header, which the requester controls.
  */
 final class ProvisioningRoutes {
     static final String PREFIX = "/api/v1/provisioning/";
 
     private final JoinTokens tokens;
     private final AgentArtifact artifact;
+    private final HubTls tls;
+    private final List<String> advertise;
     private final IntSupplier agentPort;
+    private final IntSupplier httpPort;
 
-    ProvisioningRoutes(JoinTokens tokens, AgentArtifact artifact, IntSupplier agentPort) {
+    ProvisioningRoutes(JoinTokens tokens, AgentArtifact artifact, HubTls tls, List<String> advertise,
+            IntSupplier agentPort, IntSupplier httpPort) {
         this.tokens = tokens;
         this.artifact = artifact;
+        this.tls = tls;
+        this.advertise = advertise;
         this.agentPort = agentPort;
+        this.httpPort = httpPort;
     }
 
     /**
-     * {@code GET …/script?token=hjt_…[&hub=HOST:PORT,…]}: agents will connect to {@code hub}, by
-     * default to this request's host on the hub's agent port.
+     * {@code GET …/script[?hub=HOST:PORT,…]} with the join token as bearer token: agents will
+     * connect to {@code hub}, by default the first advertised name on the hub's agent port.
      */
     void script(Context ctx) {
-        JoinToken t = tokens.usable(ctx.queryParam("token"));
+        if (ctx.queryParam("token") != null) {
+            throw HubException.invalid("join tokens are not accepted in URLs (logs and proxies keep them): send "
+                    + "'Authorization: Bearer hjt_…'");
+        }
+        String secret = bearer(ctx);
+        JoinToken t = tokens.usable(secret);
         String hub = ctx.queryParam("hub");
+        String host = urlHost(advertise.get(0));
         List<String> addresses = hub != null && !hub.isBlank() ? Arrays.asList(hub.split(","))
-                : List.of(hostOf(ctx) + ":" + agentPort.getAsInt());
-        URI agent = URI.create(ctx.scheme() + "://" + ctx.host() + PREFIX + "agent");
-        String script = ProvisioningScript.render(new ProvisioningScript.Inputs(addresses, ctx.queryParam("token"),
-                t.labels(), agent, artifact.sha256()));
+                : List.of(host + ":" + agentPort.getAsInt());
+        URI agent = URI.create((tls == null ? "http" : "https") + "://" + host + ":" + httpPort.getAsInt()
+                + PREFIX + "agent");
+        String script = ProvisioningScript.render(new ProvisioningScript.Inputs(addresses, secret,
+                t.labels(), agent, artifact.sha256(),
+                tls == null ? null : tls.caPin(), tls == null ? null : Pem.certificate(tls.trustAnchor())));
         ctx.header("X-Checksum-Sha256", sha256(script.getBytes(StandardCharsets.UTF_8)));
+        ctx.header("Cache-Control", "no-store");
         ctx.contentType("text/x-shellscript; charset=utf-8").result(script);
     }
 
@@ -61,18 +83,18 @@ final class ProvisioningRoutes {
         ctx.contentType("application/gzip").result(in);
     }
 
-    /** The request's host without its port. */
-    private static String hostOf(Context ctx) {
-        String h = ctx.host();
-        if (h == null || h.isBlank()) {
-            throw HubException.invalid("no Host header; give ?hub=HOST:PORT");
+    /** The join token of {@code Authorization: Bearer hjt_…}. */
+    private static String bearer(Context ctx) {
+        String h = ctx.header("Authorization");
+        if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7) || h.substring(7).isBlank()) {
+            throw HubException.unauthenticated("the script needs a join token: send 'Authorization: Bearer hjt_…'");
         }
-        if (h.startsWith("[")) {
-            int end = h.indexOf(']');
-            return end > 0 ? h.substring(0, end + 1) : h;
-        }
-        int colon = h.lastIndexOf(':');
-        return colon > 0 ? h.substring(0, colon) : h;
+        return h.substring(7).strip();
+    }
+
+    /** An advertised name as the host of a URL or address: IPv6 literals in brackets. */
+    private static String urlHost(String name) {
+        return name.contains(":") && !name.startsWith("[") ? "[" + name + "]" : name;
     }
 
     private static String sha256(byte[] b) {

@@ -23,6 +23,10 @@ import java.util.Objects;
  * @param historyMaxBytes   per-node history cap in bytes
  * @param events            event bus and WebSocket listener settings
  * @param agentArtifact     the agent tarball provisioning serves, or {@code null} for none
+ * @param advertise         host names and addresses agents and admins reach this hub by: the
+ *                          serving certificate's names, and the first is what provisioning
+ *                          scripts connect to
+ * @param tls               TLS on both listeners, or plain text
  */
 public record HubConfig(
         Path dataDir,
@@ -38,7 +42,50 @@ public record HubConfig(
         long historyMaxLines,
         long historyMaxBytes,
         Events events,
-        Path agentArtifact) {
+        Path agentArtifact,
+        java.util.List<String> advertise,
+        Tls tls) {
+
+    /**
+     * TLS on both listeners (the default) or, only when asked, plain text.
+     *
+     * @param plaintext     {@code --insecure-plaintext}: no TLS at all (lab use; logged as a warning)
+     * @param certFile      {@code --tls-cert}: the operator's serving chain, PEM; null to generate one
+     * @param keyFile       {@code --tls-key}: its private key, PEM
+     * @param clientCaFile  {@code --tls-client-ca}: CAs whose client certificates are accepted besides
+     *                      the hub CA's, PEM; or null
+     * @param nodeCertTtl   {@code --node-cert-ttl}: lifetime of node certificates (at least 1h)
+     * @param checkInterval how often the certificate files are checked for changes
+     */
+    public record Tls(boolean plaintext, Path certFile, Path keyFile, Path clientCaFile, Duration nodeCertTtl,
+            Duration checkInterval) {
+        public Tls {
+            if ((certFile == null) != (keyFile == null)) {
+                throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+            }
+            if (clientCaFile != null && plaintext) {
+                throw new IllegalArgumentException("--tls-client-ca needs TLS; it cannot go with --insecure-plaintext");
+            }
+            if (certFile != null && plaintext) {
+                throw new IllegalArgumentException("--tls-cert needs TLS; it cannot go with --insecure-plaintext");
+            }
+            Objects.requireNonNull(nodeCertTtl, "nodeCertTtl");
+            if (nodeCertTtl.compareTo(Duration.ofHours(1)) < 0 || nodeCertTtl.compareTo(Duration.ofDays(366)) > 0) {
+                throw new IllegalArgumentException("node-cert-ttl must be between 1h and 366d");
+            }
+            Objects.requireNonNull(checkInterval, "checkInterval");
+        }
+
+        /** TLS with a generated certificate and 30-day node certificates. */
+        public static Tls defaults() {
+            return new Tls(false, null, null, null, Duration.ofDays(30), Duration.ofSeconds(10));
+        }
+
+        /** No TLS. */
+        public static Tls insecurePlaintext() {
+            return new Tls(true, null, null, null, Duration.ofDays(30), Duration.ofSeconds(10));
+        }
+    }
 
     /**
      * Event bus and WebSocket listeners.
@@ -85,6 +132,16 @@ public record HubConfig(
             throw new IllegalArgumentException("history-max-lines and history-max-bytes must be positive");
         }
         Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(tls, "tls");
+        advertise = java.util.List.copyOf(advertise);
+        if (advertise.isEmpty()) {
+            throw new IllegalArgumentException("advertise needs at least one host name or address");
+        }
+        for (String a : advertise) {
+            if (!a.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]{2,45}|\\[[0-9A-Fa-f:.]{2,45}]")) {
+                throw new IllegalArgumentException("advertise: '" + a + "' is not a host name or IP address");
+            }
+        }
         if (heartbeatInterval.toMillis() < 50) {
             throw new IllegalArgumentException("heartbeat-interval must be at least 50ms");
         }
@@ -107,36 +164,56 @@ public record HubConfig(
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
-                64L * 1024 * 1024, Events.defaults(), null);
+                64L * 1024 * 1024, Events.defaults(), null, java.util.List.of("127.0.0.1", "localhost", "::1"),
+                Tls.defaults());
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls);
     }
 
     /** This configuration serving another agent artifact. */
     public HubConfig withAgentArtifact(Path artifact) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls);
+    }
+
+    /** This configuration with other TLS settings. */
+    public HubConfig withTls(Tls t) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                advertise, t);
+    }
+
+    /** This configuration advertising other names. */
+    public HubConfig withAdvertise(java.util.List<String> names) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                names, tls);
+    }
+
+    /** Where the CA and the generated serving certificate live. */
+    public Path tlsDir() {
+        return dataDir.resolve("tls");
     }
 }

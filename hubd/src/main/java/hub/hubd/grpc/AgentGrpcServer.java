@@ -5,7 +5,11 @@ import hub.hubd.registry.NodeJoiner;
 import hub.hubd.registry.NodeRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -24,16 +28,24 @@ public final class AgentGrpcServer implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final ExecutorService callbacks;
 
+    /**
+     * @param tls the hub's TLS material; {@code null} serves plain text ({@code --insecure-plaintext})
+     */
     public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner,
-            hub.hubd.tasks.TaskIngest ingest, String hubId) {
+            hub.hubd.tasks.TaskIngest ingest, String hubId, hub.hubd.tls.HubTls tls) {
         this.timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("grpc-timers", false));
         // Our callbacks never block, so a few threads suffice; gRPC's default cached pool would
         // start a thread per busy stream and thrash when thousands of agents connect at once.
         // Its queue holds at most one task per stream (gRPC serializes each call's callbacks).
         int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         this.callbacks = Executors.newFixedThreadPool(threads, Threads.daemons("grpc-agent", true));
-        AgentService service = new AgentService(registry, joiner, ingest, hubId, timers);
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+        AgentService service = new AgentService(registry, joiner, ingest, hubId, timers,
+                tls == null ? null : tls.nodeCertificates());
+        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
+        if (tls != null) {
+            b.sslContext(sslContext(tls));
+        }
+        this.server = b
                 .addService(ServerInterceptors.intercept(service, new AgentService.RemoteAddressInterceptor()))
                 // Agents may ping to find a dead hub; answer pings no faster than every 10s.
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -44,6 +56,23 @@ public final class AgentGrpcServer implements AutoCloseable {
                 .maxInboundMessageSize(4 * 1024 * 1024)
                 .executor(callbacks)
                 .build();
+    }
+
+    /**
+     * TLS 1.2/1.3 from the hub's (replaceable) serving key; client certificates asked for but not
+     * required, since a node's first join has none: the Hello decides what a connection without one
+     * may do.
+     */
+    private static SslContext sslContext(hub.hubd.tls.HubTls tls) {
+        try {
+            return GrpcSslContexts.configure(SslContextBuilder.forServer(tls.serverKeys()))
+                    .trustManager(tls.clientTrust())
+                    .clientAuth(ClientAuth.OPTIONAL)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .build();
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IllegalStateException("cannot set up TLS for agents: " + e.getMessage(), e);
+        }
     }
 
     /** Binds and starts serving. */

@@ -20,15 +20,18 @@ import java.util.concurrent.ScheduledExecutorService;
 /** The {@code hub.agent.v1.AgentService} implementation: one {@link AgentStream} per Connect. */
 final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     static final Context.Key<SocketAddress> REMOTE = Context.key("remote");
+    static final Context.Key<javax.net.ssl.SSLSession> TLS_SESSION = Context.key("tls-session");
 
     private final NodeRegistry registry;
     private final NodeJoiner joiner;
     private final hub.hubd.tasks.TaskIngest ingest;
     private final String hubId;
     private final ScheduledExecutorService timers;
+    private final hub.hubd.tls.NodeCertificates certificates;
 
     AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest, String hubId,
-            ScheduledExecutorService timers) {
+            ScheduledExecutorService timers, hub.hubd.tls.NodeCertificates certificates) {
+        this.certificates = certificates;
         this.registry = registry;
         this.joiner = joiner;
         this.ingest = ingest;
@@ -40,16 +43,18 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     public StreamObserver<AgentMessage> connect(StreamObserver<HubMessage> responseObserver) {
         SocketAddress remote = REMOTE.get();
         return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest,
-                remote == null ? "unknown" : remote.toString(), hubId, timers);
+                remote == null ? "unknown" : remote.toString(), hubId, timers, certificates,
+                PeerCertificate.of(TLS_SESSION.get()));
     }
 
-    /** Puts the peer address into the call context, for logs. */
+    /** Puts the peer address (for logs) and the TLS session (for the client certificate) into the call context. */
     static final class RemoteAddressInterceptor implements ServerInterceptor {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                 ServerCallHandler<Q, R> next) {
-            Context ctx = Context.current().withValue(REMOTE,
-                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+            Context ctx = Context.current().withValues(REMOTE,
+                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), TLS_SESSION,
+                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
             return Contexts.interceptCall(ctx, call, headers, next);
         }
     }

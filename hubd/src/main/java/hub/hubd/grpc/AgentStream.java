@@ -20,6 +20,9 @@ import hub.proto.agent.v1.TaskOutcome;
 import hub.proto.agent.v1.Drain;
 import hub.proto.agent.v1.Hello;
 import hub.proto.agent.v1.HubMessage;
+import hub.proto.agent.v1.NodeCertificate;
+import com.google.protobuf.ByteString;
+import hub.hubd.tls.NodeCertificates;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -50,11 +53,27 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private final AtomicBoolean helloSeen = new AtomicBoolean();
     private volatile Set<String> pendingAtHello = Set.of();
     private final ScheduledFuture<?> helloTimeout;
+    private final ScheduledExecutorService timers;
+    /** Signs node certificates; null on a hub without TLS. */
+    private final NodeCertificates certificates;
+    /** The client certificate of this connection, or null. */
+    private final PeerCertificate peer;
     private volatile String nodeId;
     private volatile boolean closed;
+    /** Ends the stream when the node's newest certificate expires (replaced on renewal). */
+    private ScheduledFuture<?> certificateExpiry;
+    private long lastRenewalNanos;
+
+    /** A renewal sooner than this after the last one on the same stream is ignored (and counted). */
+    static final long RENEWAL_MIN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
-            TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers) {
+            TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers,
+            NodeCertificates certificates, PeerCertificate peer) {
+        this.timers = timers;
+        this.certificates = certificates;
+        this.peer = peer;
+        this.lastRenewalNanos = System.nanoTime() - RENEWAL_MIN_INTERVAL_NANOS;
         this.out = out;
         this.registry = registry;
         this.joiner = joiner;
@@ -93,9 +112,54 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                     onTaskMessage(id, msg);
                 }
             }
+            case RENEW_CERTIFICATE -> {
+                String id = nodeId;
+                if (id == null) {
+                    fail(Status.FAILED_PRECONDITION.withDescription("certificate renewal before welcome"));
+                } else {
+                    onRenewal(id, msg.getRenewCertificate().getCsr().toByteArray());
+                }
+            }
             // Unknown cases are ignored (forward compatibility).
             default -> log.debug("ignoring {} from {}", msg.getBodyCase(), remote);
         }
+    }
+
+    private void onRenewal(String id, byte[] csr) {
+        if (certificates == null) {
+            log.debug("ignoring a certificate renewal from {}: this hub runs without TLS", remote);
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastRenewalNanos < RENEWAL_MIN_INTERVAL_NANOS) {
+            log.debug("ignoring a certificate renewal from node {}: one was issued less than a minute ago", id);
+            return;
+        }
+        java.security.PublicKey key;
+        try {
+            key = certificates.verifyCsr(csr);
+        } catch (HubException e) {
+            fail(GrpcErrors.status(e));
+            return;
+        }
+        lastRenewalNanos = now;
+        NodeCertificates.Issued issued = certificates.issue(id, key);
+        registry.certificateIssued(id, issued.notAfter());
+        expireAt(issued.notAfter());
+        send(HubMessage.newBuilder().setNodeCertificate(NodeCertificate.newBuilder()
+                .setCertificate(ByteString.copyFrom(issued.der()))).build());
+        log.info("node {} renewed its certificate: valid until {}", id, issued.notAfter());
+    }
+
+    /** Ends this stream when the node's certificate expires, unless a renewal moves that on. */
+    private synchronized void expireAt(java.time.Instant notAfter) {
+        if (certificateExpiry != null) {
+            certificateExpiry.cancel(false);
+        }
+        long delay = Math.max(0, notAfter.toEpochMilli() - System.currentTimeMillis());
+        certificateExpiry = timers.schedule(() -> fail(Status.UNAUTHENTICATED.withDescription(
+                "the node certificate expired at " + notAfter + "; join again with a join token")),
+                delay, TimeUnit.MILLISECONDS);
     }
 
     private void onTaskMessage(String id, AgentMessage msg) {
@@ -127,24 +191,22 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     private void onHello(Hello hello) {
         AgentHello ah;
+        java.security.PublicKey csrKey = null;
         try {
             ah = new AgentHello(hello.getHostname(), hello.getOs(), hello.getArch(),
                     hello.getAgentVersion(), hello.getName(), hello.getLabelsMap());
+            if (certificates != null && hello.getAuthCase() != Hello.AuthCase.NODE_ID && !hello.getCsr().isEmpty()) {
+                csrKey = certificates.verifyCsr(hello.getCsr().toByteArray());
+            }
         } catch (HubException e) {
             fail(GrpcErrors.status(e));
             return;
         }
         pendingAtHello = Set.copyOf(hello.getPendingTaskIdsList());
         switch (hello.getAuthCase()) {
-            case NODE_CREDENTIAL -> {
-                try {
-                    welcomed(registry.reconnect(Ids.hash(hello.getNodeCredential()), ah, this));
-                } catch (HubException e) {
-                    log.info("rejected reconnect from {}: {}", remote, e.getMessage());
-                    fail(GrpcErrors.status(e));
-                }
-            }
-            case JOIN_TOKEN -> joiner.join(hello.getJoinToken(), ah, this).whenComplete((w, err) -> {
+            case NODE_ID -> reconnectByCertificate(hello.getNodeId(), ah);
+            case NODE_CREDENTIAL -> reconnectByCredential(hello.getNodeCredential(), ah, csrKey);
+            case JOIN_TOKEN -> joiner.join(hello.getJoinToken(), ah, csrKey, this).whenComplete((w, err) -> {
                 if (err == null) {
                     welcomed(w);
                 } else {
@@ -156,7 +218,64 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                     fail(GrpcErrors.status(cause));
                 }
             });
-            default -> fail(Status.UNAUTHENTICATED.withDescription("hello needs a join token or a node credential"));
+            default -> fail(Status.UNAUTHENTICATED.withDescription(
+                    "hello needs a join token, a node id (with the node's client certificate) or a node credential"));
+        }
+    }
+
+    /** A node that presents the client certificate the hub signed for it. */
+    private void reconnectByCertificate(String claimed, AgentHello ah) {
+        String why = null;
+        if (certificates == null) {
+            why = "this hub runs without TLS: it cannot see a client certificate";
+        } else if (peer == null) {
+            why = "no client certificate on this connection: present the node certificate, or join with a join token";
+        } else if (peer.nodeId() == null) {
+            why = "the client certificate names no node";
+        } else if (!peer.nodeId().equals(claimed)) {
+            why = "the client certificate is node " + peer.nodeId() + "'s, not " + claimed + "'s";
+        }
+        if (why != null) {
+            log.info("rejected reconnect from {}: {}", remote, why);
+            fail(Status.UNAUTHENTICATED.withDescription(why));
+            return;
+        }
+        try {
+            welcomed(registry.reconnectById(claimed, ah, this));
+            expireAt(peer.notAfter());
+        } catch (HubException e) {
+            log.info("rejected reconnect from {}: {}", remote, e.getMessage());
+            fail(GrpcErrors.status(e));
+        }
+    }
+
+    /**
+     * A node with a bearer credential: how every node reconnects on a hub without TLS. Over TLS it
+     * is accepted once more, with a CSR, and answered with a certificate; the credential then stops
+     * working.
+     */
+    private void reconnectByCredential(String credential, AgentHello ah, java.security.PublicKey csrKey) {
+        if (certificates != null && csrKey == null) {
+            String why = "node credentials are no longer accepted by this hub: send a csr with it once to get a "
+                    + "node certificate (hub-agent does this by itself from version 0.2)";
+            log.info("rejected reconnect from {}: {}", remote, why);
+            fail(Status.UNAUTHENTICATED.withDescription(why));
+            return;
+        }
+        try {
+            Welcome w = registry.reconnect(Ids.hash(credential), ah, this);
+            if (csrKey != null) {
+                NodeCertificates.Issued issued = certificates.issue(w.nodeId(), csrKey);
+                registry.certificateIssued(w.nodeId(), issued.notAfter());
+                w = w.withCertificate(issued.der());
+                expireAt(issued.notAfter());
+                log.info("node {} moved from its credential to a certificate valid until {}", w.nodeId(),
+                        issued.notAfter());
+            }
+            welcomed(w);
+        } catch (HubException e) {
+            log.info("rejected reconnect from {}: {}", remote, e.getMessage());
+            fail(GrpcErrors.status(e));
         }
     }
 
@@ -171,12 +290,17 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         if (w.credential() != null) {
             b.setNodeCredential(w.credential());
         }
+        if (w.certificate() != null) {
+            b.setNodeCertificate(ByteString.copyFrom(w.certificate()));
+        }
         send(HubMessage.newBuilder().setWelcome(b).build());
-        if (w.credential() == null) {
+        if (!w.joined()) {
             ingest.reconcile(w.nodeId(), this, pendingAtHello); // a known node: settle what it lost
+        } else if (w.certificate() != null) {
+            registry.get(w.nodeId()).map(v -> v.certificateExpiresAt()).ifPresent(this::expireAt);
         }
         log.info("node {} ({}) online from {}{}", w.nodeName(), w.nodeId(), remote,
-                w.credential() != null ? " (joined)" : "");
+                w.joined() ? " (joined)" : "");
         if (closed) {
             // The agent went away while its join was in flight: don't leave it online.
             registry.detach(w.nodeId(), this, OfflineReason.STREAM_CLOSED);
@@ -206,6 +330,11 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private void streamEnded(String reason) {
         closed = true;
         helloTimeout.cancel(false);
+        synchronized (this) {
+            if (certificateExpiry != null) {
+                certificateExpiry.cancel(false);
+            }
+        }
         String id = nodeId;
         if (id != null && registry.detach(id, this, reason)) {
             log.info("node {} offline: {}", id, reason);

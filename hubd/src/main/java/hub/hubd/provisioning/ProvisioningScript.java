@@ -23,6 +23,9 @@ public final class ProvisioningScript {
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}]");
     private static final Pattern TOKEN = Pattern.compile("hjt_[A-Za-z0-9_-]{16,128}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern PIN = Pattern.compile("sha256:[0-9a-f]{64}");
+    private static final Pattern PEM = Pattern.compile(
+            "-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n");
     private static final Pattern URL_SAFE = Pattern.compile("[A-Za-z0-9._~:/?#\\[\\]@!&()*+,;=%-]+");
 
     private ProvisioningScript() {
@@ -36,9 +39,12 @@ public final class ProvisioningScript {
      * @param labels       the token's labels (shown to the user; the hub applies them at join)
      * @param agentUrl     where the agent artifact is downloaded from (http or https)
      * @param agentSha256  the artifact's SHA-256, pinned in the script
+     * @param caPin        the pin the agent verifies the hub with; null for a hub without TLS
+     * @param caPem        the certificate with that pin (PEM), which the script's own downloads
+     *                     verify the hub with; null for a hub without TLS
      */
     public record Inputs(List<String> hubAddresses, String joinToken, Map<String, String> labels, URI agentUrl,
-            String agentSha256) {
+            String agentSha256, String caPin, String caPem) {
     }
 
     /**
@@ -68,7 +74,16 @@ public final class ProvisioningScript {
         if (in.agentSha256() == null || !SHA256.matcher(in.agentSha256()).matches()) {
             throw HubException.invalid("the agent checksum must be 64 lowercase hex digits");
         }
+        boolean tls = in.caPin() != null;
+        if (tls && (!PIN.matcher(in.caPin()).matches() || in.caPem() == null || !PEM.matcher(in.caPem()).matches())) {
+            throw HubException.invalid("the CA pin and certificate must be a sha256: pin and one PEM certificate");
+        }
+        if (tls != "https".equals(url.getScheme())) {
+            throw HubException.invalid("the agent URL must be https exactly when the hub has TLS");
+        }
         return TEMPLATE
+                .replace("@HUB_CA_PIN@", quote(tls ? in.caPin() : ""))
+                .replace("@HUB_CA_PEM@", quote(tls ? in.caPem() : ""))
                 .replace("@HUB_ADDRESSES@", quote(addresses.toString()))
                 .replace("@JOIN_TOKEN@", quote(in.joinToken()))
                 .replace("@NODE_LABELS@", quote(shown.length() == 0 ? "none" : shown.toString()))

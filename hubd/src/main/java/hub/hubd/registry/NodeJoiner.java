@@ -34,12 +34,23 @@ public final class NodeJoiner implements AutoCloseable {
     static final int BATCH = 256;
 
     /** One join waiting for the database. */
-    private record Pending(NodeRepository.JoinRequest request, String credential, NodeSession session,
-            CompletableFuture<Welcome> result) {
+    private record Pending(NodeRepository.JoinRequest request, String credential, java.security.PublicKey key,
+            NodeSession session, CompletableFuture<Welcome> result) {
+    }
+
+    /** Signs a node's certificate once it is stored (the hub's CA; see hub.hubd.tls). */
+    public interface CertificateSigner {
+        /** The signed certificate (DER) and when it expires. */
+        Signed sign(String nodeId, java.security.PublicKey key);
+
+        /** A signed certificate. */
+        record Signed(byte[] der, java.time.Instant notAfter) {
+        }
     }
 
     private final NodeRepository repo;
     private final NodeRegistry registry;
+    private final CertificateSigner signer;
     private final Clock clock;
     private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
@@ -47,9 +58,15 @@ public final class NodeJoiner implements AutoCloseable {
     private final Counter refusedBusy;
     private volatile boolean running = true;
 
-    public NodeJoiner(NodeRepository repo, NodeRegistry registry, Clock clock, MeterRegistry metrics) {
+    /**
+     * @param signer signs node certificates (a hub with TLS): joins then need a CSR's key and get a
+     *               certificate instead of a bearer credential; {@code null} without TLS
+     */
+    public NodeJoiner(NodeRepository repo, NodeRegistry registry, CertificateSigner signer, Clock clock,
+            MeterRegistry metrics) {
         this.repo = repo;
         this.registry = registry;
+        this.signer = signer;
         this.clock = clock;
         Gauge.builder("hub_join_queue_depth", queue, BlockingQueue::size)
                 .description("First joins waiting for the database").register(metrics);
@@ -68,17 +85,24 @@ public final class NodeJoiner implements AutoCloseable {
     /**
      * Joins a new node with a join token, asynchronously.
      *
+     * @param key the public key of the node's (verified) CSR, on a hub with TLS; else null
      * @return a future completed with the Welcome, or failed with a {@link HubException}
-     *         (UNAUTHENTICATED for a bad token, INVALID for bad labels, UNAVAILABLE when the queue
-     *         is full) or a {@link hub.hubd.core.StoreException}
+     *         (UNAUTHENTICATED for a bad token, INVALID for bad labels or a missing CSR, UNAVAILABLE
+     *         when the queue is full) or a {@link hub.hubd.core.StoreException}
      */
-    public CompletableFuture<Welcome> join(String joinToken, AgentHello hello, NodeSession session) {
+    public CompletableFuture<Welcome> join(String joinToken, AgentHello hello, java.security.PublicKey key,
+            NodeSession session) {
         if (joinToken == null || !joinToken.startsWith(JoinTokens.PREFIX)) {
             return CompletableFuture.failedFuture(HubException.unauthenticated("invalid join token"));
         }
-        String credential = Ids.newSecret(CREDENTIAL_PREFIX);
+        if (signer != null && key == null) {
+            return CompletableFuture.failedFuture(
+                    HubException.invalid("this hub issues node certificates: send a csr with the join token"));
+        }
+        String credential = signer == null ? Ids.newSecret(CREDENTIAL_PREFIX) : null;
         Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), Ids.newId(),
-                Ids.hash(credential), hello), credential, session, new CompletableFuture<>());
+                credential == null ? null : Ids.hash(credential), hello), credential, signer == null ? null : key,
+                session, new CompletableFuture<>());
         if (!running || !queue.offer(p)) {
             refusedBusy.increment();
             return CompletableFuture.failedFuture(
@@ -124,7 +148,17 @@ public final class NodeJoiner implements AutoCloseable {
             Pending p = batch.get(i);
             NodeRepository.JoinResult r = results.get(i);
             if (r.record() != null) {
-                p.result().complete(registry.attachJoined(r.record(), p.credential(), p.session()));
+                CertificateSigner.Signed cert = null;
+                if (p.key() != null) {
+                    try {
+                        cert = signer.sign(r.record().id(), p.key());
+                    } catch (RuntimeException e) {
+                        p.result().completeExceptionally(e);
+                        continue;
+                    }
+                }
+                p.result().complete(registry.attachJoined(r.record(), p.credential(),
+                        cert == null ? null : cert.der(), cert == null ? null : cert.notAfter(), p.session()));
                 joined.increment();
             } else {
                 p.result().completeExceptionally(r.error());

@@ -46,7 +46,9 @@ public final class NodeRegistry {
 
     /** One node's live state. Guarded by its own monitor for writes; volatile for reads. */
     private static final class LiveNode {
-        final String credentialHash;
+        /** Null once the node has a certificate (or never had a credential). */
+        volatile String credentialHash;
+        volatile Instant certificateExpiresAt;
         volatile NodeInfo info;
         volatile NodeSession session;
         volatile NodeStatus status = NodeStatus.OFFLINE;
@@ -61,7 +63,7 @@ public final class NodeRegistry {
         }
 
         NodeView view() {
-            return new NodeView(info, status, lastSeen, connectedAt, offlineReason);
+            return new NodeView(info, status, lastSeen, connectedAt, offlineReason, certificateExpiresAt);
         }
     }
 
@@ -86,12 +88,15 @@ public final class NodeRegistry {
             n.lastSeen = v.lastSeen();
             n.connectedAt = v.connectedAt();
             n.offlineReason = v.offlineReason();
+            n.certificateExpiresAt = v.certificateExpiresAt();
             if (v.status() == NodeStatus.ONLINE) {
                 n.offlineReason = OfflineReason.HUB_RESTART;
                 markDirty(r.id());
             }
             byId.put(r.id(), n);
-            byCredential.put(r.credentialHash(), n);
+            if (r.credentialHash() != null) {
+                byCredential.put(r.credentialHash(), n);
+            }
         }
         log.info("loaded {} nodes", records.size());
     }
@@ -109,13 +114,60 @@ public final class NodeRegistry {
         return n == null ? null : n.info.owner();
     }
 
-    /** Adds a node that just joined (already stored) and attaches its stream. */
-    public Welcome attachJoined(NodeRecord record, String credential, NodeSession session) {
+    /**
+     * Adds a node that just joined (already stored) and attaches its stream.
+     *
+     * @param credential  its new bearer credential (a hub without TLS), or null
+     * @param certificate its new client certificate (DER), or null
+     * @param certificateExpiresAt when that certificate expires, or null
+     */
+    public Welcome attachJoined(NodeRecord record, String credential, byte[] certificate,
+            Instant certificateExpiresAt, NodeSession session) {
         LiveNode n = new LiveNode(record.view().info(), record.credentialHash());
+        n.certificateExpiresAt = certificateExpiresAt;
         byId.put(record.id(), n);
-        byCredential.put(record.credentialHash(), n);
+        if (record.credentialHash() != null) {
+            byCredential.put(record.credentialHash(), n);
+        }
         attach(n, session);
-        return new Welcome(record.id(), credential, n.info.name(), heartbeatInterval);
+        return new Welcome(record.id(), credential, n.info.name(), heartbeatInterval, certificate, true);
+    }
+
+    /**
+     * Reconnects a known node that authenticated with its client certificate (checked by TLS and by
+     * the caller against the node id). Memory only.
+     *
+     * @throws HubException UNAUTHENTICATED when the node is not known (removed: the registry is the
+     *                      revocation list)
+     */
+    public Welcome reconnectById(String nodeId, AgentHello hello, NodeSession session) {
+        LiveNode n = byId.get(nodeId);
+        if (n == null) {
+            throw HubException.unauthenticated("node " + nodeId + " is not known to this hub (removed?); "
+                    + "its certificate is no longer accepted: join again with a join token");
+        }
+        return reconnect(n, hello, session);
+    }
+
+    /**
+     * Records that the hub signed a certificate for the node: its expiry is kept, and a bearer
+     * credential it still had stops working at once (and is deleted from the store with the next
+     * write of the node).
+     */
+    public void certificateIssued(String nodeId, Instant expiresAt) {
+        LiveNode n = byId.get(nodeId);
+        if (n == null) {
+            return;
+        }
+        synchronized (n) {
+            n.certificateExpiresAt = expiresAt;
+            String old = n.credentialHash;
+            if (old != null) {
+                byCredential.remove(old, n);
+                n.credentialHash = null;
+            }
+        }
+        markDirty(nodeId);
     }
 
     /**
@@ -129,6 +181,10 @@ public final class NodeRegistry {
         if (n == null) {
             throw HubException.unauthenticated("unknown node credential (node removed?); join again");
         }
+        return reconnect(n, hello, session);
+    }
+
+    private Welcome reconnect(LiveNode n, AgentHello hello, NodeSession session) {
         NodeInfo before;
         NodeInfo after;
         synchronized (n) {
@@ -141,7 +197,7 @@ public final class NodeRegistry {
             events.publish(new Event.NodeUpdated(after.id(), after.owner(), after.name(), after.hostname(),
                     after.agentVersion(), after.labels()));
         }
-        return new Welcome(n.info.id(), null, n.info.name(), heartbeatInterval);
+        return new Welcome(n.info.id(), null, n.info.name(), heartbeatInterval, null, false);
     }
 
     private void attach(LiveNode n, NodeSession session) {
@@ -246,7 +302,10 @@ public final class NodeRegistry {
         if (n == null) {
             return;
         }
-        byCredential.remove(n.credentialHash, n);
+        String cred = n.credentialHash;
+        if (cred != null) {
+            byCredential.remove(cred, n);
+        }
         dirty.remove(nodeId);
         NodeSession s;
         synchronized (n) {

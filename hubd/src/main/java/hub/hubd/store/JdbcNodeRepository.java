@@ -23,7 +23,7 @@ import java.util.Optional;
 /** {@link NodeRepository} over JDBC. */
 public final class JdbcNodeRepository implements NodeRepository {
     private static final String COLUMNS = "id, name, hostname, os, arch, agent_version, labels, owner, "
-            + "created_at, status, offline_reason, connected_at, last_seen, credential_hash";
+            + "created_at, status, offline_reason, connected_at, last_seen, credential_hash, cert_expires_at";
     private final Jdbc jdbc;
 
     public JdbcNodeRepository(Database db) {
@@ -98,12 +98,15 @@ public final class JdbcNodeRepository implements NodeRepository {
         jdbc.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE nodes SET name = ?, hostname = ?, "
                     + "os = ?, arch = ?, agent_version = ?, status = ?, offline_reason = ?, "
-                    + "connected_at = ?, last_seen = ? WHERE id = ?")) {
+                    + "connected_at = ?, last_seen = ?, cert_expires_at = ?, "
+                    // A node with a certificate has no bearer credential any more.
+                    + "credential_hash = CASE WHEN ? = 1 THEN NULL ELSE credential_hash END WHERE id = ?")) {
                 for (NodeView v : nodes) {
                     NodeInfo i = v.info();
                     Jdbc.bind(ps, i.name(), i.hostname(), i.os(), i.arch(), i.agentVersion(),
                             v.status().wireName(), v.offlineReason(), Jdbc.millis(v.connectedAt()),
-                            Jdbc.millis(v.lastSeen()), i.id());
+                            Jdbc.millis(v.lastSeen()), Jdbc.millis(v.certificateExpiresAt()),
+                            v.certificateExpiresAt() != null ? 1 : 0, i.id());
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -141,6 +144,6 @@ public final class JdbcNodeRepository implements NodeRepository {
                 LabelsJson.read(rs.getString("labels")), rs.getString("owner"),
                 Instant.ofEpochMilli(rs.getLong("created_at")));
         return new NodeView(info, NodeStatus.parse(rs.getString("status")), Jdbc.instant(rs, "last_seen"),
-                Jdbc.instant(rs, "connected_at"), rs.getString("offline_reason"));
+                Jdbc.instant(rs, "connected_at"), rs.getString("offline_reason"), Jdbc.instant(rs, "cert_expires_at"));
     }
 }

@@ -145,7 +145,7 @@ class ApiFaultTest {
                 new hub.hubd.auth.Users(new OneAdmin(), Clock.systemUTC(), null),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
                 registry, null, null, bus, Duration.ofSeconds(15), hub.hubd.provisioning.AgentArtifact.of(null), metrics,
-                () -> true);
+                () -> true, null, List.of("127.0.0.1"));
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);
@@ -194,7 +194,10 @@ class ApiFaultTest {
 
     @Test
     void aScriptThatCannotBeMadeIs500WithAnErrorIdNeverAScript() throws Exception {
-        HttpResponse<String> r = get("/api/v1/provisioning/script?token=hjt_abcdefghijklmnopqrstuvwxyz");
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + api.port() + "/api/v1/provisioning/script"))
+                .header("Authorization", "Bearer hjt_abcdefghijklmnopqrstuvwxyz").build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(500);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
         assertThat(r.body()).doesNotContain("#!/bin/sh").doesNotContain("\tat ");

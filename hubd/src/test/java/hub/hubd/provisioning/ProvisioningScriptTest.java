@@ -27,9 +27,18 @@ class ProvisioningScriptTest {
     @TempDir
     Path dir;
 
+    static final java.security.cert.X509Certificate CA = hub.hubd.TestTls.certificate(hub.hubd.TestTls.keys(),
+            "Test CA", null, java.time.Instant.now(), java.time.Instant.now().plusSeconds(3600), null, null);
+    static final String PIN = hub.tls.Pins.of(CA);
+
     static ProvisioningScript.Inputs inputs(List<String> addresses, Map<String, String> labels) {
         return new ProvisioningScript.Inputs(addresses, TOKEN, labels,
-                URI.create("https://hub.example:8080/api/v1/provisioning/agent"), SHA);
+                URI.create("https://hub.example:8080/api/v1/provisioning/agent"), SHA, PIN, hub.tls.Pem.certificate(CA));
+    }
+
+    static ProvisioningScript.Inputs inputs(String token, URI agent, String sha) {
+        return new ProvisioningScript.Inputs(List.of("h:1"), token, Map.of(), agent, sha, PIN,
+                hub.tls.Pem.certificate(CA));
     }
 
     /** Runs a command, returns its exit code and output. */
@@ -81,22 +90,34 @@ class ProvisioningScriptTest {
                 .isInstanceOf(HubException.class);
         assertThatThrownBy(() -> ProvisioningScript.render(inputs(List.of(), Map.of())))
                 .isInstanceOf(HubException.class);
-        assertThatThrownBy(() -> ProvisioningScript.render(new ProvisioningScript.Inputs(List.of("h:1"),
-                "hjt_x'; rm -rf /", Map.of(), URI.create("https://h/a"), SHA))).isInstanceOf(HubException.class);
+        assertThatThrownBy(() -> ProvisioningScript.render(inputs("hjt_x'; rm -rf /", URI.create("https://h/a"), SHA)))
+                .isInstanceOf(HubException.class);
+        assertThatThrownBy(() -> ProvisioningScript.render(inputs(TOKEN, URI.create("file:///etc/passwd"), SHA)))
+                .isInstanceOf(HubException.class);
+        assertThatThrownBy(() -> ProvisioningScript.render(inputs(TOKEN, URI.create("https://h/a"), "nope")))
+                .isInstanceOf(HubException.class);
+        // With TLS the agent's download must be https, and the pin and certificate well-formed.
+        assertThatThrownBy(() -> ProvisioningScript.render(inputs(TOKEN, URI.create("http://h/a"), SHA)))
+                .isInstanceOf(HubException.class).hasMessageContaining("https");
         assertThatThrownBy(() -> ProvisioningScript.render(new ProvisioningScript.Inputs(List.of("h:1"), TOKEN,
-                Map.of(), URI.create("file:///etc/passwd"), SHA))).isInstanceOf(HubException.class);
+                Map.of(), URI.create("https://h/a"), SHA, "sha256:'; touch pwned", hub.tls.Pem.certificate(CA))))
+                .isInstanceOf(HubException.class);
         assertThatThrownBy(() -> ProvisioningScript.render(new ProvisioningScript.Inputs(List.of("h:1"), TOKEN,
-                Map.of(), URI.create("https://h/a"), "nope"))).isInstanceOf(HubException.class);
+                Map.of(), URI.create("https://h/a"), SHA, PIN, "-----BEGIN CERTIFICATE-----\n'$(touch pwned)'\n")))
+                .isInstanceOf(HubException.class);
     }
 
     @Test
     void everyPlaceholderIsFilledAndTheValuesAreQuoted() {
         String s = ProvisioningScript.render(inputs(List.of("hub.example:9090", "10.0.0.2:9090"), Map.of("role", "web")));
         assertThat(s).doesNotContain("@HUB_ADDRESSES@", "@JOIN_TOKEN@", "@NODE_LABELS@", "@AGENT_URL@",
-                "@AGENT_SHA256@");
+                "@AGENT_SHA256@", "@HUB_CA_PIN@", "@HUB_CA_PEM@");
         assertThat(s).contains("HUB_ADDRESSES='hub.example:9090,10.0.0.2:9090'")
                 .contains("JOIN_TOKEN='" + TOKEN + "'").contains("NODE_LABELS='role=web'")
-                .contains("AGENT_SHA256='" + SHA + "'").startsWith("#!/bin/sh\n");
+                .contains("AGENT_SHA256='" + SHA + "'").startsWith("#!/bin/sh\n")
+                .contains("HUB_CA_PIN='" + PIN + "'").contains("HUB_CA_PEM='" + hub.tls.Pem.certificate(CA) + "'")
+                // the agent is configured to pin the hub, and the script's own downloads verify it
+                .contains("echo \"HUB_AGENT_CA_PIN=$HUB_CA_PIN\"").contains("--cacert \"$tmp/hub-ca.pem\"");
     }
 
     @Test
