@@ -15,7 +15,7 @@ NODES=${1:-50}; RUNS=${2:-40}
 # shellcheck disable=SC2119 # no extra hubd arguments
 start_hubd
 token=$("$HUB/bin/hubctl" tokens create --uses "$NODES" --ttl 1h 2>/dev/null)
-"$HUB/bin/hub-agent" simulate --count "$NODES" --hub "127.0.0.1:$grpc" --join-token "$token" \
+"$HUB/bin/hub-agent" simulate --count "$NODES" --hub "127.0.0.1:$grpc" "${agent_trust[@]}" --join-token "$token" \
   >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 600); do

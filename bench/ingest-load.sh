@@ -17,7 +17,7 @@ export HUBD_JAVA_OPTS="${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}"
 start_hubd "${extra[@]}"
 token=$("$HUB/bin/hubctl" tokens create --uses "$AGENTS" --ttl 1h 2>/dev/null)
 HUB_AGENT_JAVA_OPTS="${HUB_AGENT_JAVA_OPTS:-}" "$HUB/bin/hub-agent" simulate --count "$AGENTS" --name-prefix ing --hub "127.0.0.1:$grpc" \
-  --join-token "$token" >"$work/sim.log" 2>&1 &
+  "${agent_trust[@]}" --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 600); do
   [ "$(curl -fsS "$HUB_URL/metrics" | awk '$1=="hub_nodes_online" {print int($2)}')" = "$AGENTS" ] && break; sleep 0.1

@@ -1,8 +1,11 @@
 # Shared by the load drivers (sourced, from the repository root): a hubd from the built
 # distribution on free loopback ports, a work dir, and cleanup of both on exit (KEEP=1 keeps the
-# work dir and its logs). Sets HUB, work, http, grpc, HUB_URL; start_hubd sets hubd_pid and
-# HUB_TOKEN; a driver that starts a simulator puts its pid in sim_pid.
+# work dir and its logs). Sets HUB, work, http, grpc, HUB_URL; start_hubd sets hubd_pid,
+# HUB_TOKEN, and agent_trust (the simulator's --ca-pin, or --insecure-plaintext); a driver that
+# starts a simulator puts its pid in sim_pid. TLS is on, as by default; TLS=off runs hubd and the
+# agents in plain text, to measure what TLS costs.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # agent_trust is read by the drivers that source this file
 HUB=$PWD/packaging/target/hub
 work=$(mktemp -d)
 hubd_pid=""; sim_pid=""
@@ -14,13 +17,25 @@ cleanup() {
 trap cleanup EXIT
 free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 http=$(free_port); grpc=$(free_port)
-export HUB_URL=http://127.0.0.1:$http
+TLS=${TLS:-on}
+if [ "$TLS" = off ]; then export HUB_URL=http://127.0.0.1:$http; else export HUB_URL=https://127.0.0.1:$http; fi
+agent_trust=()
 
 # start_hubd [HUBD_ARG...]: starts hubd (JVM options from HUBD_JAVA_OPTS) and waits until ready.
 start_hubd() {
-  "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" "$@" \
-    >"$work/hubd.log" 2>&1 &
+  local plain=()
+  [ "$TLS" = off ] && plain=(--insecure-plaintext)
+  "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" \
+    --advertise 127.0.0.1 "${plain[@]}" "$@" >"$work/hubd.log" 2>&1 &
   hubd_pid=$!
+  if [ "$TLS" = off ]; then
+    agent_trust=(--insecure-plaintext)
+  else
+    for _ in $(seq 1 600); do [ -f "$work/data/tls/ca.crt" ] && break; sleep 0.1; done
+    # curl and hubctl trust the hub's CA from its data dir; agents pin it.
+    export CURL_CA_BUNDLE="$work/data/tls/ca.crt" HUB_CA="$work/data/tls/ca.crt"
+    agent_trust=(--ca-pin "$(HUBD_JAVA_OPTS= "$HUB/bin/hubd" ca show --data-dir "$work/data" --pin)")
+  fi
   for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
 }

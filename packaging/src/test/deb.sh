@@ -5,6 +5,8 @@
 #     /usr/bin; system users exist; conffiles are in place with their modes; man finds the pages;
 #   - the installed units pass systemd-analyze verify (their ExecStart and man pages now exist);
 #   - the agent unit is the one the provisioning artifact installs;
+#   - each package has its copyright and changelog, mesh-hub hubctl's bash completion;
+#   - the packaged hubd serves TLS with a CA it made, and 'hubd ca show' prints its pin;
 #   - both purge cleanly, leaving the machine as it was.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -71,6 +73,14 @@ dpkg-query -W -f='${Conffiles}\n' hub-agent | grep -q /etc/hub-agent/agent.env |
 man hubctl-nodes-ls 2>/dev/null | grep -q 'hubctl-nodes-ls' || fail "man hubctl-nodes-ls shows nothing"
 man -w hubctl-nodes-ls >/dev/null || fail "man -w hubctl-nodes-ls"
 
+for p in mesh-hub hub-agent; do
+  grep -q '^License: Apache-2.0' "/usr/share/doc/$p/copyright" || fail "$p has no copyright file"
+  zcat "/usr/share/doc/$p/changelog.gz" | head -n 1 | grep -q "^$p (" || fail "$p has no changelog.gz"
+done
+grep -q 'complete .*hubctl' /usr/share/bash-completion/completions/hubctl || fail "no bash completion for hubctl"
+bash -c 'source /usr/share/bash-completion/completions/hubctl && complete -p hubctl' >/dev/null \
+  || fail "the bash completion does not load"
+
 echo "deb: systemd-analyze verify"
 systemd-analyze verify /lib/systemd/system/hubd.service /lib/systemd/system/hub-agent.service \
   || fail "systemd-analyze verify"
@@ -84,13 +94,15 @@ runuser -u hubd -- env HUB_DATA_DIR=/var/lib/hubd HUB_HTTP_PORT=$port HUB_GRPC_P
 hubd_pid=$!
 up=""
 for _ in $(seq 1 300); do
-  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then up=1; break; fi
+  if curl -fsS --cacert /var/lib/hubd/tls/ca.crt "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; then up=1; break; fi
   sleep 0.1
 done
-[ -n "$up" ] || { cat /tmp/deb-hubd.log >&2; fail "hubd from the package did not become ready"; }
+[ -n "$up" ] || { cat /tmp/deb-hubd.log >&2; fail "hubd from the package did not become ready over HTTPS"; }
 [ "$(stat -c '%U %a' /var/lib/hubd/admin.token)" = "hubd 600" ] || fail "admin.token: $(stat -c '%U %a' /var/lib/hubd/admin.token)"
-HUB_URL=http://127.0.0.1:$port hubctl --token "$(cat /var/lib/hubd/admin.token)" status >/dev/null \
-  || fail "hubctl status against the packaged hubd"
+[ "$(stat -c '%U %a' /var/lib/hubd/tls/ca.key)" = "hubd 600" ] || fail "ca.key: $(stat -c '%U %a' /var/lib/hubd/tls/ca.key)"
+pin=$(hubd ca show --data-dir /var/lib/hubd --pin) || fail "hubd ca show"
+HUB_URL=https://127.0.0.1:$port HUB_CA=/var/lib/hubd/tls/ca.crt hubctl --token "$(cat /var/lib/hubd/admin.token)" \
+  status | grep -q "CA pin $pin" || fail "hubctl status against the packaged hubd"
 kill -TERM "$hubd_pid"
 wait "$hubd_pid" || { code=$?; [ "$code" = 143 ] || fail "hubd exited $code on SIGTERM"; }
 rm -rf /var/lib/hubd/*

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Provisioning, end to end, from the unpacked distribution: hubctl provision makes a link, the
-# served script passes shellcheck, runs for real with HUB_PREFIX in a temp folder and a stand-in
-# systemctl first on PATH (it starts the installed unit's ExecStart under the prefix), and the node
-# joins with the token's labels; a second run changes nothing; --uninstall removes what it
-# installed; injection attempts are refused; every refusal is problem+json.
+# Provisioning, end to end, from the unpacked distribution, over TLS: hubctl provision prints a
+# one-liner that curl runs pinned to the hub's key (the join token in a header, never in the URL),
+# the served script passes shellcheck, runs for real with HUB_PREFIX in a temp folder and a
+# stand-in systemctl first on PATH (it starts the installed unit's ExecStart under the prefix),
+# downloads the agent verifying the hub's CA, and the node joins, pinning that CA, with the token's
+# labels; a second run changes nothing; --uninstall removes what it installed; injection attempts
+# are refused; every refusal is problem+json.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 HUB=$PWD/packaging/target/hub
@@ -25,31 +27,45 @@ free_port() {
   done
 }
 wait_until() { local t=$1; shift; for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-problem() { # url expected-status: the answer is that status and problem+json with an error id
-  local out; out=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "$1")
-  [ "${out%% *}" = "$2" ] || fail "$1 answered ${out%% *}, expected $2"
-  case "$out" in *application/problem+json*) ;; *) fail "$1 answered $out, not problem+json" ;; esac
-  grep -q '"errorId"' "$work/body" || fail "$1: no error id"
-  ! grep -q '#!/bin/sh' "$work/body" || fail "$1 served a script"
+problem() { # expected-status join-token [query]: the script route answers that status, problem+json
+  local out auth=()
+  [ -n "$2" ] && auth=(-H "Authorization: Bearer $2")
+  out=$(curl -s --cacert "$HUB_CA" "${auth[@]}" -o "$work/body" -w '%{http_code} %{content_type}' \
+    "$HUB_URL/api/v1/provisioning/script${3:-}")
+  [ "${out%% *}" = "$1" ] || fail "script${3:-} with '$2' answered ${out%% *}, expected $1"
+  case "$out" in *application/problem+json*) ;; *) fail "script${3:-} answered $out, not problem+json" ;; esac
+  grep -q '"errorId"' "$work/body" || fail "script${3:-}: no error id"
+  ! grep -q '#!/bin/sh' "$work/body" || fail "script${3:-} served a script"
 }
 
 command -v shellcheck >/dev/null || fail "shellcheck is not installed"
+command -v curl >/dev/null || fail "curl is not installed"
 http_port=$(free_port); grpc_port=$(free_port)
-export HUB_URL="http://127.0.0.1:$http_port"
+export HUB_URL="https://127.0.0.1:$http_port" HUB_CA="$work/data/tls/ca.crt"
 "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http_port" --grpc-port "$grpc_port" \
-  >>"$work/hubd.log" 2>&1 &
+  --advertise 127.0.0.1 >>"$work/hubd.log" 2>&1 &
 hubd_pid=$!
-wait_until 60 curl -fsS "$HUB_URL/readyz" || fail "hubd did not become ready"
+wait_until 60 curl -fsS --cacert "$HUB_CA" "$HUB_URL/readyz" || fail "hubd did not become ready"
 export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
 
 echo "provision: link and script"
 "$HUB/bin/hubctl" provision --uses 1 -l role=web -l zone=eu-1 --hub-address "127.0.0.1:$grpc_port" \
   >"$work/link" 2>"$work/link.err" || fail "hubctl provision"
-url=$(sed -n "1s/^curl -fsSL '\([^']*\)' | sudo sh$/\1/p" "$work/link")
-[ -n "$url" ] || fail "no one-liner in: $(cat "$work/link")"
+one=$(head -n 1 "$work/link")
+fetch=${one% | sudo sh}
+[ "$fetch" != "$one" ] || fail "no one-liner in: $(cat "$work/link")"
+case "$fetch" in
+  "printf 'Authorization: Bearer %s\n' 'hjt_"*"' | curl -fsS -k --pinnedpubkey 'sha256//"*"' -H @- '$HUB_URL/"*) ;;
+  *) fail "the one-liner is not a pinned curl with the token on stdin: $one" ;;
+esac
+token=$(printf '%s\n' "$fetch" | sed -n "s/^printf 'Authorization: Bearer %s\\\\n' '\(hjt_[A-Za-z0-9_-]*\)' .*/\1/p")
+[ -n "$token" ] || fail "no token in the one-liner"
+case "${fetch#*| curl}" in *"$token"*) fail "the token is in curl's arguments (ps shows them)" ;; esac
 sha=$(sed -n "s/^echo '\([0-9a-f]*\)  hub-agent-install.sh' | sha256sum -c -$/\1/p" "$work/link")
-curl -fsS -o "$work/install.sh" "$url" || fail "cannot fetch the script"
+sh -c "$fetch -o '$work/install.sh'" || fail "the printed one-liner cannot fetch the script"
 echo "$sha  $work/install.sh" | sha256sum -c - >/dev/null || fail "the script's checksum does not match the printed one"
+pin=$("$HUB/bin/hubd" ca show --data-dir "$work/data" --pin) || fail "hubd ca show"
+grep -q "^HUB_CA_PIN='$pin'$" "$work/install.sh" || fail "the script does not pin the hub's CA ($pin)"
 shellcheck -s sh "$work/install.sh" || fail "shellcheck"
 
 mkdir -p "$work/bin" "$work/root"
@@ -63,6 +79,7 @@ grep -q "dry run: nothing was changed" "$work/install.log" || fail "the dry run 
 [ -z "$(find "$work/root" -type f)" ] || fail "the dry run wrote: $(find "$work/root" -type f)"
 run_script || fail "the script failed"
 [ "$(stat -c %a "$work/root/etc/hub-agent/agent.env")" = 600 ] || fail "agent.env is not 0600"
+grep -q '^HUB_AGENT_CA_PIN=sha256:' "$work/root/etc/hub-agent/agent.env" || fail "agent.env does not pin the CA"
 cmp -s "$work/root/etc/systemd/system/hub-agent.service" "$PWD/packaging/src/systemd/hub-agent.service" \
   || fail "the installed unit is not the one packaging ships"
 wait_until 30 sh -c "'$HUB/bin/hubctl' nodes ls --status online -l role=web | grep -q ' online '" \
@@ -79,16 +96,18 @@ diff "$work/before" "$work/after" >/dev/null || fail "the second run changed fil
 [ "$("$HUB/bin/hubctl" nodes ls -o json | grep -c '"id"')" = 1 ] || fail "the second run made a second node"
 
 echo "provision: refusals are problem+json"
-problem "$HUB_URL/api/v1/provisioning/script?token=hjt_unknownunknownunknown" 401
-problem "$url" 401                                   # its one use is spent: used up
-problem "$HUB_URL/api/v1/provisioning/script" 401    # no token
+problem 401 hjt_unknownunknownunknown
+problem 401 "$token"                                 # its one use is spent: used up
+problem 401 ""                                       # no token
 revoked=$("$HUB/bin/hubctl" tokens create 2>/dev/null)
 "$HUB/bin/hubctl" tokens revoke "$("$HUB/bin/hubctl" tokens ls -o json | sed -n 's/^    "id" : "\([^"]*\)",$/\1/p' | head -1)" >/dev/null
-problem "$HUB_URL/api/v1/provisioning/script?token=$revoked" 401
+problem 401 "$revoked"
 expiring=$("$HUB/bin/hubctl" tokens create --ttl 1s 2>/dev/null); sleep 2
-problem "$HUB_URL/api/v1/provisioning/script?token=$expiring" 401
+problem 401 "$expiring"
 fresh=$("$HUB/bin/hubctl" tokens create 2>/dev/null)
-problem "$HUB_URL/api/v1/provisioning/script?token=$fresh&hub=%24(touch%20$work/pwned):1" 400
+problem 400 "$fresh" "?hub=%24(touch%20$work/pwned):1"
+problem 400 "" "?token=$fresh"                       # never in a URL
+grep -q "$fresh" "$work/body" && fail "the refusal echoed the token"
 set +e
 # shellcheck disable=SC2016 # the label is meant to hold shell code, unexpanded
 "$HUB/bin/hubctl" provision -l 'role=$(touch '"$work"'/pwned)' >/dev/null 2>"$work/inj.err"; rc=$?

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The .debs under a real systemd: a Debian bookworm root (debootstrap, cached in
+# The .deb under a real systemd: a Debian bookworm root (debootstrap, cached in
 # /var/tmp/mesh-hub-bookworm-base; each run works on a fresh copy) booted with systemd-nspawn on a
-# private network. Inside it: dpkg -i both packages, systemd starts hubd as its user with the
-# hardened unit, the hub answers, an agent configured through agent.env joins and runs a command as
-# hub-agent, systemctl stop ends hubd cleanly (Result=success), and it comes back with the node.
+# private network. Inside it: dpkg -i mesh-hub, systemd starts hubd as its user with the hardened
+# unit, serving TLS with the CA it made (postinst prints its pin); the node is provisioned as a user
+# would, with the one-liner 'hubctl provision' prints (curl pinned to the hub's key, the script
+# pinning the CA for the agent); the agent joins and runs a command as hub-agent; systemctl stop
+# ends hubd cleanly (Result=success), and it comes back with the node.
 # Run by .ci/run as root after deb.sh; needs Debian's debootstrap and systemd-container.
 # The commands given to `inside` are expanded in the container, hence in single quotes.
 # shellcheck disable=SC2016
@@ -35,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -a "$BASE/." "$root/"
-cp "$TARGET"/mesh-hub_*_all.deb "$TARGET"/hub-agent_*_all.deb "$root/root/"
+cp "$TARGET"/mesh-hub_*_all.deb "$root/root/"
 
 echo "systemd-boot: boot the container"
 systemd-nspawn -q -D "$root" --boot --register=no --keep-unit --private-network \
@@ -71,7 +73,9 @@ until_inside() {
   done
   return 1
 }
-online='HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl nodes ls --status online | grep -q "^box "'
+hubctl='HUB_URL=https://127.0.0.1:8080 HUB_CA=/var/lib/hubd/tls/ca.crt HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl'
+online="$hubctl"' nodes ls --status online -l role=box | grep -q " online "'
+ready='curl -fsS --cacert /var/lib/hubd/tls/ca.crt https://127.0.0.1:8080/readyz'
 state=""
 for _ in $(seq 1 150); do
   state=$(inside 'systemctl is-system-running 2>/dev/null' || true)
@@ -80,21 +84,32 @@ for _ in $(seq 1 150); do
 done
 case "$state" in running|degraded) ;; *) cat "$root.log" >&2; fail "systemd in the container: '$state'" ;; esac
 
-echo "systemd-boot: dpkg -i, hubd started by systemd"
-inside 'DEBIAN_FRONTEND=noninteractive dpkg -i /root/mesh-hub_*.deb /root/hub-agent_*.deb >/root/install.log 2>&1' \
+echo "systemd-boot: dpkg -i, hubd started by systemd, serving TLS"
+inside 'DEBIAN_FRONTEND=noninteractive dpkg -i /root/mesh-hub_*.deb >/root/install.log 2>&1' \
   || { inside 'cat /root/install.log' >&2; fail "dpkg -i"; }
-until_inside 150 'curl -fsS http://127.0.0.1:8080/readyz' || { inside 'systemctl status hubd --no-pager; journalctl -u hubd --no-pager | tail -30' >&2; fail "hubd not ready"; }
+until_inside 150 "$ready" || { inside 'systemctl status hubd --no-pager; journalctl -u hubd --no-pager | tail -30' >&2; fail "hubd not ready"; }
+pin=$(inside 'hubd ca show --data-dir /var/lib/hubd --pin') || fail "hubd ca show"
+inside 'cat /root/install.log' | grep -q "its CA pin is $pin" || fail "postinst did not print the CA pin"
+[ "$(inside 'stat -c "%U %a" /var/lib/hubd/tls/ca.key')" = "hubd 600" ] || fail "ca.key owner/mode"
+inside 'curl -fsS http://127.0.0.1:8080/readyz' >/dev/null 2>&1 && fail "hubd answered plain HTTP"
+# This machine's private network has only loopback: agents reach the hub there, as --advertise says.
+inside 'echo HUB_ADVERTISE=127.0.0.1 >>/etc/hubd/hubd.env && systemctl restart hubd'
+until_inside 150 "$ready" || fail "hubd not ready after setting HUB_ADVERTISE"
 [ "$(inside 'systemctl show hubd -p User --value')" = hubd ] || fail "hubd does not run as hubd"
 [ "$(inside 'stat -c "%U %a" /var/lib/hubd/admin.token')" = "hubd 600" ] || fail "admin.token owner/mode"
 inside 'journalctl -u hubd --no-pager' | grep -q 'ready: agents on' || fail "no ready line in hubd's journal"
 
-echo "systemd-boot: the agent joins through agent.env and runs a command"
-inside 'export HUB_TOKEN=$(cat /var/lib/hubd/admin.token)
-  t=$(hubctl tokens create --uses 1 2>/dev/null)
-  printf "HUB_AGENT_HUB=127.0.0.1:9090\nHUB_AGENT_JOIN_TOKEN=%s\nHUB_AGENT_NAME=box\n" "$t" >>/etc/hub-agent/agent.env
-  systemctl restart hub-agent'
+echo "systemd-boot: provisioned with the pinned one-liner; the agent joins and runs a command"
+inside "one=\$($hubctl provision -l role=box | head -n 1)"'
+  case "$one" in *"--pinnedpubkey"*"| sudo sh") ;; *) echo "not a pinned one-liner: $one" >&2; exit 1 ;; esac
+  sh -c "${one% | sudo sh} | sh" >/root/provision.log 2>&1' \
+  || { inside 'cat /root/provision.log; journalctl -u hub-agent --no-pager | tail -20' >&2; fail "provisioning"; }
 until_inside 150 "$online" || { inside 'journalctl -u hub-agent --no-pager | tail -20' >&2; fail "agent did not join"; }
-who=$(inside 'HUB_TOKEN=$(cat /var/lib/hubd/admin.token) hubctl exec box -- id -un')
+inside "grep -q '^HUB_AGENT_CA_PIN=$pin\$' /etc/hub-agent/agent.env" || fail "the agent does not pin the hub's CA"
+[ "$(inside 'stat -c "%U %a" /var/lib/hub-agent/node.pem')" = "hub-agent 600" ] || fail "node.pem owner/mode"
+node=$(inside "$hubctl"' nodes ls -l role=box -o json' | sed -n 's/^    "name" : "\([^"]*\)",$/\1/p' | head -n 1)
+[ -n "$node" ] || fail "no provisioned node listed"
+who=$(inside "$hubctl exec $node -- id -un")
 [ "$who" = hub-agent ] || fail "command ran as '$who', not hub-agent"
 
 echo "systemd-boot: systemctl stop and start"

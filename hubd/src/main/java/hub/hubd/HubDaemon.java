@@ -95,11 +95,7 @@ public final class HubDaemon implements AutoCloseable {
             registry.load(nodeRepo.loadAll());
             this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
             this.liveness = new LivenessMonitor(registry, metrics);
-            NodeJoiner.CertificateSigner signer = tls == null ? null : (nodeId, key) -> {
-                var issued = tls.nodeCertificates().issue(nodeId, key);
-                return new NodeJoiner.CertificateSigner.Signed(issued.der(), issued.notAfter());
-            };
-            this.joiner = new NodeJoiner(nodeRepo, registry, signer, clock, metrics);
+            this.joiner = new NodeJoiner(nodeRepo, registry, tls == null, clock, metrics);
             this.redis = config.historyStore() == HubConfig.HistoryStoreKind.REDIS
                     ? new RedisConnection(config.redisUrl()) : null;
             HistoryStore history = redis != null

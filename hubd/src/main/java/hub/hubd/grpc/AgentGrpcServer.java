@@ -8,6 +8,8 @@ import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
+import io.grpc.netty.shaded.io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
@@ -40,7 +42,7 @@ public final class AgentGrpcServer implements AutoCloseable {
         int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         this.callbacks = Executors.newFixedThreadPool(threads, Threads.daemons("grpc-agent", true));
         AgentService service = new AgentService(registry, joiner, ingest, hubId, timers,
-                tls == null ? null : tls.nodeCertificates());
+                tls == null ? null : tls.nodeCertificates(), callbacks);
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
         if (tls != null) {
             b.sslContext(sslContext(tls));
@@ -65,7 +67,10 @@ public final class AgentGrpcServer implements AutoCloseable {
      */
     private static SslContext sslContext(hub.hubd.tls.HubTls tls) {
         try {
-            return GrpcSslContexts.configure(SslContextBuilder.forServer(tls.serverKeys()))
+            // Netty turns a Java key into BoringSSL's form for every handshake unless the material is
+            // cached; the cache is per alias, and the key slot gives every new certificate a new one.
+            var keys = new OpenSslCachingX509KeyManagerFactory(new KeyManagerFactoryWrapper(tls.serverKeys()));
+            return GrpcSslContexts.configure(SslContextBuilder.forServer(keys))
                     .trustManager(tls.clientTrust())
                     .clientAuth(ClientAuth.OPTIONAL)
                     .protocols("TLSv1.3", "TLSv1.2")

@@ -28,10 +28,13 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     private final String hubId;
     private final ScheduledExecutorService timers;
     private final hub.hubd.tls.NodeCertificates certificates;
+    private final java.util.concurrent.Executor callbacks;
 
     AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest, String hubId,
-            ScheduledExecutorService timers, hub.hubd.tls.NodeCertificates certificates) {
+            ScheduledExecutorService timers, hub.hubd.tls.NodeCertificates certificates,
+            java.util.concurrent.Executor callbacks) {
         this.certificates = certificates;
+        this.callbacks = callbacks;
         this.registry = registry;
         this.joiner = joiner;
         this.ingest = ingest;
@@ -44,7 +47,7 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
         SocketAddress remote = REMOTE.get();
         return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest,
                 remote == null ? "unknown" : remote.toString(), hubId, timers, certificates,
-                PeerCertificate.of(TLS_SESSION.get()));
+                PeerCertificate.of(TLS_SESSION.get()), callbacks);
     }
 
     /** Puts the peer address (for logs) and the TLS session (for the client certificate) into the call context. */

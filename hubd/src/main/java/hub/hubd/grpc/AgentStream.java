@@ -54,6 +54,8 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private volatile Set<String> pendingAtHello = Set.of();
     private final ScheduledFuture<?> helloTimeout;
     private final ScheduledExecutorService timers;
+    /** The callback pool, where a joined node's certificate is signed. */
+    private final java.util.concurrent.Executor executor;
     /** Signs node certificates; null on a hub without TLS. */
     private final NodeCertificates certificates;
     /** The client certificate of this connection, or null. */
@@ -69,8 +71,9 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
             TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers,
-            NodeCertificates certificates, PeerCertificate peer) {
+            NodeCertificates certificates, PeerCertificate peer, java.util.concurrent.Executor executor) {
         this.timers = timers;
+        this.executor = executor;
         this.certificates = certificates;
         this.peer = peer;
         this.lastRenewalNanos = System.nanoTime() - RENEWAL_MIN_INTERVAL_NANOS;
@@ -206,21 +209,46 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         switch (hello.getAuthCase()) {
             case NODE_ID -> reconnectByCertificate(hello.getNodeId(), ah);
             case NODE_CREDENTIAL -> reconnectByCredential(hello.getNodeCredential(), ah, csrKey);
-            case JOIN_TOKEN -> joiner.join(hello.getJoinToken(), ah, csrKey, this).whenComplete((w, err) -> {
-                if (err == null) {
-                    welcomed(w);
-                } else {
-                    Throwable cause = err instanceof java.util.concurrent.CompletionException
-                            && err.getCause() != null ? err.getCause() : err;
-                    if (cause instanceof HubException he) {
-                        log.info("rejected join from {}: {}", remote, he.getMessage());
-                    }
-                    fail(GrpcErrors.status(cause));
-                }
-            });
+            case JOIN_TOKEN -> join(hello.getJoinToken(), ah, csrKey);
             default -> fail(Status.UNAUTHENTICATED.withDescription(
                     "hello needs a join token, a node id (with the node's client certificate) or a node credential"));
         }
+    }
+
+    /**
+     * A first join. Over TLS it needs a CSR, and the certificate is signed once the join is stored,
+     * on the callback pool rather than the joiner thread (the joiner only does the database), so
+     * signing spreads over the cores and nothing is signed for a token that was refused.
+     */
+    private void join(String token, AgentHello ah, java.security.PublicKey csrKey) {
+        if (certificates != null && csrKey == null) {
+            fail(Status.INVALID_ARGUMENT.withDescription(
+                    "this hub issues node certificates: send a csr with the join token"));
+            return;
+        }
+        joiner.join(token, ah, this).whenCompleteAsync((w, err) -> {
+            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                    ? err.getCause() : err;
+            if (cause == null) {
+                try {
+                    welcomed(csrKey == null ? w : withCertificate(w, csrKey));
+                    return;
+                } catch (RuntimeException e) {
+                    cause = e;
+                }
+            } else if (cause instanceof HubException he) {
+                log.info("rejected join from {}: {}", remote, he.getMessage());
+            }
+            fail(GrpcErrors.status(cause));
+        }, executor);
+    }
+
+    /** {@code w} with a certificate for the node's key, signed now. */
+    private Welcome withCertificate(Welcome w, java.security.PublicKey key) {
+        NodeCertificates.Issued issued = certificates.issue(w.nodeId(), key);
+        registry.certificateIssued(w.nodeId(), issued.notAfter());
+        expireAt(issued.notAfter());
+        return w.withCertificate(issued.der());
     }
 
     /** A node that presents the client certificate the hub signed for it. */
@@ -265,12 +293,8 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         try {
             Welcome w = registry.reconnect(Ids.hash(credential), ah, this);
             if (csrKey != null) {
-                NodeCertificates.Issued issued = certificates.issue(w.nodeId(), csrKey);
-                registry.certificateIssued(w.nodeId(), issued.notAfter());
-                w = w.withCertificate(issued.der());
-                expireAt(issued.notAfter());
-                log.info("node {} moved from its credential to a certificate valid until {}", w.nodeId(),
-                        issued.notAfter());
+                w = withCertificate(w, csrKey);
+                log.info("node {} moved from its credential to a certificate", w.nodeId());
             }
             welcomed(w);
         } catch (HubException e) {
@@ -296,8 +320,6 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         send(HubMessage.newBuilder().setWelcome(b).build());
         if (!w.joined()) {
             ingest.reconcile(w.nodeId(), this, pendingAtHello); // a known node: settle what it lost
-        } else if (w.certificate() != null) {
-            registry.get(w.nodeId()).map(v -> v.certificateExpiresAt()).ifPresent(this::expireAt);
         }
         log.info("node {} ({}) online from {}{}", w.nodeName(), w.nodeId(), remote,
                 w.joined() ? " (joined)" : "");

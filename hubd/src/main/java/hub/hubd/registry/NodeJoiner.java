@@ -34,23 +34,13 @@ public final class NodeJoiner implements AutoCloseable {
     static final int BATCH = 256;
 
     /** One join waiting for the database. */
-    private record Pending(NodeRepository.JoinRequest request, String credential, java.security.PublicKey key,
-            NodeSession session, CompletableFuture<Welcome> result) {
-    }
-
-    /** Signs a node's certificate once it is stored (the hub's CA; see hub.hubd.tls). */
-    public interface CertificateSigner {
-        /** The signed certificate (DER) and when it expires. */
-        Signed sign(String nodeId, java.security.PublicKey key);
-
-        /** A signed certificate. */
-        record Signed(byte[] der, java.time.Instant notAfter) {
-        }
+    private record Pending(NodeRepository.JoinRequest request, String credential, NodeSession session,
+            CompletableFuture<Welcome> result) {
     }
 
     private final NodeRepository repo;
     private final NodeRegistry registry;
-    private final CertificateSigner signer;
+    private final boolean credentials;
     private final Clock clock;
     private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
@@ -59,14 +49,15 @@ public final class NodeJoiner implements AutoCloseable {
     private volatile boolean running = true;
 
     /**
-     * @param signer signs node certificates (a hub with TLS): joins then need a CSR's key and get a
-     *               certificate instead of a bearer credential; {@code null} without TLS
+     * @param credentials whether joined nodes get a bearer credential (a hub without TLS); with TLS
+     *                    they get a certificate instead, which the caller signs once the join is
+     *                    stored (off this thread: see {@code AgentStream})
      */
-    public NodeJoiner(NodeRepository repo, NodeRegistry registry, CertificateSigner signer, Clock clock,
+    public NodeJoiner(NodeRepository repo, NodeRegistry registry, boolean credentials, Clock clock,
             MeterRegistry metrics) {
         this.repo = repo;
         this.registry = registry;
-        this.signer = signer;
+        this.credentials = credentials;
         this.clock = clock;
         Gauge.builder("hub_join_queue_depth", queue, BlockingQueue::size)
                 .description("First joins waiting for the database").register(metrics);
@@ -85,24 +76,18 @@ public final class NodeJoiner implements AutoCloseable {
     /**
      * Joins a new node with a join token, asynchronously.
      *
-     * @param key the public key of the node's (verified) CSR, on a hub with TLS; else null
-     * @return a future completed with the Welcome, or failed with a {@link HubException}
-     *         (UNAUTHENTICATED for a bad token, INVALID for bad labels or a missing CSR, UNAVAILABLE
-     *         when the queue is full) or a {@link hub.hubd.core.StoreException}
+     * @return a future completed (on the joiner thread) with the Welcome, or failed with a
+     *         {@link HubException} (UNAUTHENTICATED for a bad token, INVALID for bad labels,
+     *         UNAVAILABLE when the queue is full) or a {@link hub.hubd.core.StoreException}
      */
-    public CompletableFuture<Welcome> join(String joinToken, AgentHello hello, java.security.PublicKey key,
-            NodeSession session) {
+    public CompletableFuture<Welcome> join(String joinToken, AgentHello hello, NodeSession session) {
         if (joinToken == null || !joinToken.startsWith(JoinTokens.PREFIX)) {
             return CompletableFuture.failedFuture(HubException.unauthenticated("invalid join token"));
         }
-        if (signer != null && key == null) {
-            return CompletableFuture.failedFuture(
-                    HubException.invalid("this hub issues node certificates: send a csr with the join token"));
-        }
-        String credential = signer == null ? Ids.newSecret(CREDENTIAL_PREFIX) : null;
+        String credential = credentials ? Ids.newSecret(CREDENTIAL_PREFIX) : null;
         Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), Ids.newId(),
-                credential == null ? null : Ids.hash(credential), hello), credential, signer == null ? null : key,
-                session, new CompletableFuture<>());
+                credential == null ? null : Ids.hash(credential), hello), credential, session,
+                new CompletableFuture<>());
         if (!running || !queue.offer(p)) {
             refusedBusy.increment();
             return CompletableFuture.failedFuture(
@@ -148,17 +133,7 @@ public final class NodeJoiner implements AutoCloseable {
             Pending p = batch.get(i);
             NodeRepository.JoinResult r = results.get(i);
             if (r.record() != null) {
-                CertificateSigner.Signed cert = null;
-                if (p.key() != null) {
-                    try {
-                        cert = signer.sign(r.record().id(), p.key());
-                    } catch (RuntimeException e) {
-                        p.result().completeExceptionally(e);
-                        continue;
-                    }
-                }
-                p.result().complete(registry.attachJoined(r.record(), p.credential(),
-                        cert == null ? null : cert.der(), cert == null ? null : cert.notAfter(), p.session()));
+                p.result().complete(registry.attachJoined(r.record(), p.credential(), p.session()));
                 joined.increment();
             } else {
                 p.result().completeExceptionally(r.error());

@@ -117,20 +117,17 @@ public final class NodeRegistry {
     /**
      * Adds a node that just joined (already stored) and attaches its stream.
      *
-     * @param credential  its new bearer credential (a hub without TLS), or null
-     * @param certificate its new client certificate (DER), or null
-     * @param certificateExpiresAt when that certificate expires, or null
+     * @param credential its new bearer credential (a hub without TLS), or null (then the caller
+     *                   signs its certificate and reports it with {@link #certificateIssued})
      */
-    public Welcome attachJoined(NodeRecord record, String credential, byte[] certificate,
-            Instant certificateExpiresAt, NodeSession session) {
+    public Welcome attachJoined(NodeRecord record, String credential, NodeSession session) {
         LiveNode n = new LiveNode(record.view().info(), record.credentialHash());
-        n.certificateExpiresAt = certificateExpiresAt;
         byId.put(record.id(), n);
         if (record.credentialHash() != null) {
             byCredential.put(record.credentialHash(), n);
         }
         attach(n, session);
-        return new Welcome(record.id(), credential, n.info.name(), heartbeatInterval, certificate, true);
+        return new Welcome(record.id(), credential, n.info.name(), heartbeatInterval, null, true);
     }
 
     /**

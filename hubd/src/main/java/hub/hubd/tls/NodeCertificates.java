@@ -65,7 +65,8 @@ public final class NodeCertificates {
             throw HubException.invalid("the CSR is not a DER PKCS#10 request");
         }
         try {
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(CertificateAuthority.BC)
+                    .build(key))) {
                 throw HubException.invalid("the CSR's signature does not verify with its own key");
             }
         } catch (OperatorCreationException | PKCSException | RuntimeException e) {
