@@ -148,4 +148,18 @@ class TrustTest {
         assertThat(moved.code()).as(moved.err()).isZero();
         assertThat(hubctl("status").code()).isZero();
     }
+
+    @Test
+    void aPlainTextHubIsShownAsSuch() {
+        try (HubDaemon plain = HubDaemon.start(HubConfig.defaults(dir.resolve("plain"))
+                .withTls(HubConfig.Tls.insecurePlaintext()))) {
+            Cli.Run status = hubctl("--hub", "http://127.0.0.1:" + plain.httpPort(), "--token", plain.adminToken(),
+                    "status");
+            assertThat(status.code()).as(status.err()).isZero();
+            assertThat(status.out()).contains("TLS:      OFF (--insecure-plaintext)");
+            Cli.Run token = hubctl("--hub", "http://127.0.0.1:" + plain.httpPort(), "--token", plain.adminToken(),
+                    "tokens", "create");
+            assertThat(token.err()).contains("--insecure-plaintext --join-token");
+        }
+    }
 }
