@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load driver for the registry: one hubd (the built distribution) and `hub-agent simulate` in a
 # separate JVM. Measures the time for COUNT agents to join, then holds them for HOLD seconds at
-# the given heartbeat interval and samples hubd's CPU, live heap and RSS.
+# the given heartbeat interval and samples hubd's CPU, live heap and RSS. TLS=off (bench/lib.sh) runs
+# both in plain text, to measure what TLS costs.
 #
 #   bench/registry-load.sh COUNT [HOLD_SECONDS] [HEARTBEAT] [JOIN_RATE_PER_S]
 #
@@ -29,6 +30,7 @@ HUB_AGENT_JAVA_OPTS="-Xms512m -Xmx4g -XX:+UseParallelGC" "$HUB/bin/hub-agent" si
   --rate "$RATE" --hub "127.0.0.1:$grpc" "${agent_trust[@]}" --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 start=$(date +%s%N)
+join_t0=$(cpu_ticks)
 online=0
 for _ in $(seq 1 $((600 * 10))); do
   online=$(metric hub_nodes_online); online=${online%.*}
@@ -37,6 +39,7 @@ for _ in $(seq 1 $((600 * 10))); do
   sleep 0.1
 done
 joined_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+join_cpu_ms=$(( ($(cpu_ticks) - join_t0) * 1000 / $(getconf CLK_TCK) ))
 [ "${online:-0}" -ge "$COUNT" ] || { echo "only $online of $COUNT online after 600 s" >&2; tail "$work/hubd.log" "$work/sim.log" >&2; exit 1; }
 
 # Hub-side registration window: first to last Welcome, from hubd's own log lines.
@@ -57,7 +60,8 @@ depth=$(metric hub_writebehind_depth)
 flush_p99=$(curl -fsS "$HUB_URL/metrics" | awk '/^hub_writebehind_flush_seconds\{quantile="0.99"/ {printf "%.1f", $2*1000}')
 printf 'agents=%s join_rate_limit=%s/s all_online_ms=%s (from simulator launch; simulator own clock %s) ' \
   "$COUNT" "$RATE" "$joined_ms" "${sim_ms:-?}"
-printf 'joins_refused_busy=%s ' "${refused%.*}"
+printf 'joins_refused_busy=%s hubd_cpu_while_joining=%s ms (%s µs/join) ' "${refused%.*}" "$join_cpu_ms" \
+  "$((join_cpu_ms * 1000 / COUNT))"
 printf 'hub_first_to_last_welcome_ms=%s online_after_%ss=%s expired=%s hubd_cpu=%s%% ' \
   "$hub_window_ms" "$HOLD" "${online_after%.*}" "${expired%.*}" "$cpu_pct"
 printf 'live_heap_mb=%s rss_mb=%s writebehind_depth=%s flush_p99_ms=%s\n' \

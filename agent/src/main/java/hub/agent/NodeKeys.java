@@ -2,11 +2,7 @@ package hub.agent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
-import java.security.spec.ECGenParameterSpec;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -20,19 +16,11 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
  * certificate names.
  */
 final class NodeKeys {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private NodeKeys() {
     }
 
     static KeyPair newKeyPair() {
-        try {
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-            g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
-            return g.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this Java cannot make EC P-256 keys", e);
-        }
+        return hub.tls.Keys.newKeyPair();
     }
 
     /** A DER PKCS#10 request for {@code keys}, signed with them (which proves the agent holds the key). */

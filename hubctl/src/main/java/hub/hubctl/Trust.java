@@ -1,6 +1,7 @@
 package hub.hubctl;
 
 import hub.tls.HubTrust;
+import hub.tls.OneWayTrust;
 import hub.tls.Pem;
 import hub.tls.Pins;
 import java.net.Socket;
@@ -56,17 +57,28 @@ final class Trust {
     }
 
     /** Verifies against a context's CA; a different CA gets its own message. */
-    private static final class Remembered extends X509ExtendedTrustManager {
+    private static final class Remembered extends OneWayTrust {
         private final String hub;
         private final String context;
         private final X509Certificate ca;
         private final X509ExtendedTrustManager delegate;
 
         Remembered(String hub, String context, X509Certificate ca) {
+            super(true);
             this.hub = hub;
             this.context = context;
             this.ca = ca;
             this.delegate = HubTrust.anchoredTo(List.of(ca));
+        }
+
+        @Override
+        protected void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)
+                throws CertificateException {
+            try {
+                delegate(delegate, chain, authType, socket, engine);
+            } catch (CertificateException e) {
+                throw explain(chain, e);
+            }
         }
 
         private CertificateException explain(X509Certificate[] chain, CertificateException e) {
@@ -85,52 +97,6 @@ final class Trust {
             }
             return new CertificateException("the hub's certificate does not verify against the CA context '" + context
                     + "' trusts: " + e.getMessage(), e);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            try {
-                delegate.checkServerTrusted(chain, authType, socket);
-            } catch (CertificateException e) {
-                throw explain(chain, e);
-            }
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            try {
-                delegate.checkServerTrusted(chain, authType, engine);
-            } catch (CertificateException e) {
-                throw explain(chain, e);
-            }
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            try {
-                delegate.checkServerTrusted(chain, authType);
-            } catch (CertificateException e) {
-                throw explain(chain, e);
-            }
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("hubctl verifies servers only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("hubctl verifies servers only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("hubctl verifies servers only");
         }
 
         @Override

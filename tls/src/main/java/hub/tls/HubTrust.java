@@ -86,9 +86,9 @@ public final class HubTrust {
      * connection (the agent warns at every connect).
      */
     public static X509ExtendedTrustManager insecure(java.util.function.Consumer<X509Certificate[]> onAccept) {
-        return new ServerOnly() {
+        return new OneWayTrust(true) {
             @Override
-            void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) {
+            protected void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) {
                 onAccept.accept(chain);
             }
         };
@@ -149,11 +149,15 @@ public final class HubTrust {
      * the CA's pin before the user trusts it. Only for that first look: nothing is sent over a
      * connection it accepted.
      */
-    public static final class Recorder extends ServerOnly {
+    public static final class Recorder extends OneWayTrust {
         private final AtomicReference<X509Certificate[]> chain = new AtomicReference<>();
 
+        public Recorder() {
+            super(true);
+        }
+
         @Override
-        void check(X509Certificate[] presented, String authType, Socket socket, SSLEngine engine) {
+        protected void check(X509Certificate[] presented, String authType, Socket socket, SSLEngine engine) {
             chain.set(presented.clone());
         }
 
@@ -164,58 +168,14 @@ public final class HubTrust {
         }
     }
 
-    /** A trust manager for servers only (a client never asks it about clients). */
-    private abstract static class ServerOnly extends X509ExtendedTrustManager {
-        abstract void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)
-                throws CertificateException;
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            check(chain, authType, socket, null);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            check(chain, authType, null, engine);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain, authType, null, null);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("this trust manager verifies servers only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("this trust manager verifies servers only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("this trust manager verifies servers only");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
-    }
-
     /** {@link #pinned}: the anchor is found in the presented chain by its pin. */
-    private static final class Pinned extends ServerOnly {
+    private static final class Pinned extends OneWayTrust {
         private final String pin;
         /** The delegate for the last anchor seen: the same hub presents the same CA every time. */
         private final AtomicReference<Anchored> last = new AtomicReference<>();
 
         Pinned(String pin) {
+            super(true);
             this.pin = pin;
         }
 
@@ -223,7 +183,7 @@ public final class HubTrust {
         }
 
         @Override
-        void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)
+        protected void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)
                 throws CertificateException {
             if (chain == null || chain.length == 0) {
                 throw new CertificateException("the hub presented no certificate");
@@ -255,13 +215,7 @@ public final class HubTrust {
             }
             X509Certificate[] path = upTo.toArray(X509Certificate[]::new);
             try {
-                if (engine != null) {
-                    a.tm().checkServerTrusted(path, authType, engine);
-                } else if (socket != null) {
-                    a.tm().checkServerTrusted(path, authType, socket);
-                } else {
-                    a.tm().checkServerTrusted(path, authType);
-                }
+                delegate(a.tm(), path, authType, socket, engine);
             } catch (CertificateException e) {
                 throw new CertificateException("the hub's certificate does not verify against its pinned CA "
                         + pin + ": " + e.getMessage() + namesHint(chain[0], e), e);

@@ -212,13 +212,7 @@ public final class CertificateAuthority {
 
     /** A new ECDSA P-256 key pair. */
     static KeyPair newKeyPair() {
-        try {
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-            g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
-            return g.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK cannot make EC P-256 keys", e);
-        }
+        return hub.tls.Keys.newKeyPair();
     }
 
     /** A random positive 127-bit serial, as RFC 5280 asks (at most 20 octets, unpredictable). */

@@ -1,6 +1,7 @@
 package hub.hubd.tls;
 
 import hub.tls.HubTrust;
+import hub.tls.OneWayTrust;
 import hub.tls.Pem;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -20,12 +21,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <p>Passing this check does not make a node: {@code AgentStream} then requires that the
  * certificate name a node the registry still has (the registry is the revocation list).
  */
-final class ClientTrust extends X509ExtendedTrustManager {
+final class ClientTrust extends OneWayTrust {
     private final X509Certificate hubCa;
     private volatile X509ExtendedTrustManager delegate;
     private volatile X509Certificate[] accepted;
 
     ClientTrust(X509Certificate hubCa, List<X509Certificate> extraCas) {
+        super(false);
         this.hubCa = hubCa;
         use(extraCas);
     }
@@ -45,37 +47,9 @@ final class ClientTrust extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+    protected void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)
             throws CertificateException {
-        delegate.checkClientTrusted(chain, authType, engine);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        delegate.checkClientTrusted(chain, authType, socket);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        delegate.checkClientTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws CertificateException {
-        throw new CertificateException("hubd does not connect to servers with this trust manager");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        throw new CertificateException("hubd does not connect to servers with this trust manager");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException("hubd does not connect to servers with this trust manager");
+        delegate(delegate, chain, authType, socket, engine);
     }
 
     @Override
