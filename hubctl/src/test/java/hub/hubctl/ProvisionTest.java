@@ -30,6 +30,12 @@ class ProvisionTest {
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
+        // The printed one-liner is run with the real curl. CI installs it; elsewhere, without it, skip.
+        boolean required = "true".equals(System.getenv("CI")) || "required".equals(System.getenv("HUB_TEST_SERVICES"));
+        boolean curl = Files.isExecutable(Path.of("/usr/bin/curl")) || Files.isExecutable(Path.of("/bin/curl"));
+        if (!curl && !required) {
+            org.junit.jupiter.api.Assumptions.abort("curl is not installed (CI installs it)");
+        }
         Path artifact = Files.write(dir.resolve("hub-agent.tar.gz"), new byte[] {1, 2, 3});
         hub = new TestHub(HubConfig.defaults(dir.resolve("data")).withAgentArtifact(artifact));
     }

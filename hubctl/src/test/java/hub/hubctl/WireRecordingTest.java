@@ -177,12 +177,15 @@ class WireRecordingTest {
                 }
 
                 PrivateKey key = Pem.privateKey(Files.readString(state.resolve("node.pem")));
-                byte[] scalar = ((ECPrivateKey) key).getS().toByteArray();
+                byte[] scalar = new byte[32]; // the private scalar, big-endian, 32 bytes whatever its value
+                byte[] s = ((ECPrivateKey) key).getS().toByteArray();
+                int n = Math.min(32, s.length);
+                System.arraycopy(s, s.length - n, scalar, 32 - n, n);
                 List<byte[]> secrets = new ArrayList<>(List.of(admin.getBytes(StandardCharsets.US_ASCII),
                         joinToken.getBytes(StandardCharsets.US_ASCII), marker.getBytes(StandardCharsets.US_ASCII),
                         "hjt_".getBytes(StandardCharsets.US_ASCII), "hat_".getBytes(StandardCharsets.US_ASCII),
                         key.getEncoded(), Base64.getEncoder().encode(key.getEncoded()),
-                        java.util.Arrays.copyOfRange(scalar, scalar.length - 32, scalar.length)));
+                        scalar));
                 byte[] web = http.recorded();
                 byte[] agents = grpc.recorded();
                 assertThat(web.length).as("the relay carried hubctl's traffic").isGreaterThan(5000);
