@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "hubd", mixinStandardHelpOptions = true, versionProvider = HubdCommand.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        description = {"The Mesh Hub daemon: agents connect over gRPC, people and tools over HTTP.",
+        description = {"The Mesh Hub daemon: agents connect over gRPC, people and tools over HTTPS (TLS on both by default).",
             "Runs in the foreground and logs to stdout; SIGTERM drains agents and stops cleanly.",
             "Every option may also be given as HUB_<OPTION> (e.g. HUB_HTTP_PORT) or in the config file."},
         subcommands = {CaCommand.class},
@@ -117,7 +117,7 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "Default: ${DEFAULT-VALUE}")
     String nodeCertTtl;
 
-    @Option(names = "--insecure-plaintext", defaultValue = "false", fallbackValue = "true", arity = "0..1",
+    @Option(names = "--insecure-plaintext", defaultValue = "false",
             description = "No TLS on either listener: tokens, credentials and output cross the network in "
                     + "clear text. For labs only; logged as a warning and shown by 'hubctl status'.")
     boolean insecurePlaintext;

@@ -47,4 +47,26 @@ class HubdDefaultsTest {
         HubConfig c = HubdCommandAccess.parse(new String[0], Map.of("HUB_CONFIG", file.toString()));
         assertThat(c.logFormat()).isEqualTo("json");
     }
+
+    @Test
+    void tlsIsOnUnlessPlainTextIsAskedForAndTheTlsSettingsComeFromAnywhere() throws Exception {
+        HubConfig defaults = HubdCommandAccess.parse(new String[0], Map.of());
+        assertThat(defaults.tls().plaintext()).isFalse();
+        assertThat(defaults.tls().certFile()).isNull();
+        assertThat(defaults.tls().nodeCertTtl()).hasDays(30);
+        assertThat(defaults.advertise()).contains("localhost", "127.0.0.1", "::1");
+
+        Path file = dir.resolve("hubd.conf");
+        Files.writeString(file, "advertise = hub.example, 10.0.0.5\nnode-cert-ttl = 7d\n");
+        HubConfig c = HubdCommandAccess.parse(new String[] {"--config", file.toString()},
+                Map.of("HUB_INSECURE_PLAINTEXT", "true"));
+        assertThat(c.tls().plaintext()).isTrue();
+        assertThat(c.advertise()).containsExactly("hub.example", "10.0.0.5");
+        assertThat(c.tls().nodeCertTtl()).hasDays(7);
+        assertThat(HubdCommandAccess.parse(new String[] {"--insecure-plaintext"}, Map.of()).tls().plaintext()).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
+                new String[] {"--tls-cert", "/x.pem"}, Map.of())).hasMessageContaining("--tls-key");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
+                new String[] {"--node-cert-ttl", "5m"}, Map.of())).hasMessageContaining("between 1h and 366d");
+    }
 }
