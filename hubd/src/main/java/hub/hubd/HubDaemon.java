@@ -107,7 +107,8 @@ public final class HubDaemon implements AutoCloseable {
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
-            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls);
+            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls,
+                    metrics);
             var users = new Users(userRepo, clock, new Users.Revocations() {
                 @Override
                 public void tokensRevoked(java.util.List<String> tokenIds, String reason) {

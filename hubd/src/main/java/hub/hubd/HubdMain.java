@@ -65,6 +65,9 @@ public final class HubdMain {
         System.setProperty("logback.configurationFile",
                 config.logFormat().equals("json") ? "logback-json.xml" : "logback-text.xml");
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HubdMain.class);
+        // grpc-java (and the JDK) log through java.util.logging: into logback, in the chosen format.
+        org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+        org.slf4j.bridge.SLF4JBridgeHandler.install();
 
         HubDaemon daemon;
         try {

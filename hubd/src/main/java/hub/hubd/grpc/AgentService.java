@@ -29,10 +29,12 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     private final ScheduledExecutorService timers;
     private final hub.hubd.tls.NodeCertificates certificates;
     private final java.util.concurrent.Executor callbacks;
+    private final Violations violations;
 
     AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest, String hubId,
             ScheduledExecutorService timers, hub.hubd.tls.NodeCertificates certificates,
-            java.util.concurrent.Executor callbacks) {
+            java.util.concurrent.Executor callbacks, Violations violations) {
+        this.violations = violations;
         this.certificates = certificates;
         this.callbacks = callbacks;
         this.registry = registry;
@@ -47,7 +49,7 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
         SocketAddress remote = REMOTE.get();
         return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest,
                 remote == null ? "unknown" : remote.toString(), hubId, timers, certificates,
-                PeerCertificate.of(TLS_SESSION.get()), callbacks);
+                PeerCertificate.of(TLS_SESSION.get()), callbacks, violations);
     }
 
     /** Puts the peer address (for logs) and the TLS session (for the client certificate) into the call context. */

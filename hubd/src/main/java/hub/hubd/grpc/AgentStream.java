@@ -6,6 +6,7 @@ import hub.hubd.registry.AgentHello;
 import hub.hubd.registry.NodeJoiner;
 import hub.hubd.registry.NodeRegistry;
 import hub.hubd.registry.NodeSession;
+import hub.hubd.registry.NodeSession.Violation;
 import hub.hubd.registry.OfflineReason;
 import hub.hubd.registry.Welcome;
 import hub.hubd.tasks.TaskIngest;
@@ -43,6 +44,12 @@ import org.slf4j.LoggerFactory;
 final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private static final Logger log = LoggerFactory.getLogger(AgentStream.class);
     static final long HELLO_TIMEOUT_MS = 30_000;
+    /** The protocol this hub speaks (Hello.protocol_version). */
+    static final int PROTOCOL_VERSION = 1;
+    /** Largest output chunk taken; the agent sends at most 16 KiB. */
+    static final int MAX_CHUNK_BYTES = 1 << 20;
+    /** Longest task id taken: the hub's ids are 16 characters. */
+    static final int MAX_TASK_ID = 64;
 
     private final ServerCallStreamObserver<HubMessage> out;
     private final NodeRegistry registry;
@@ -54,6 +61,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private volatile Set<String> pendingAtHello = Set.of();
     private final ScheduledFuture<?> helloTimeout;
     private final ScheduledExecutorService timers;
+    private final Violations violations;
     /** The callback pool, where a joined node's certificate is signed. */
     private final java.util.concurrent.Executor executor;
     /** Signs node certificates; null on a hub without TLS. */
@@ -71,7 +79,9 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
             TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers,
-            NodeCertificates certificates, PeerCertificate peer, java.util.concurrent.Executor executor) {
+            NodeCertificates certificates, PeerCertificate peer, java.util.concurrent.Executor executor,
+            Violations violations) {
+        this.violations = violations;
         this.timers = timers;
         this.executor = executor;
         this.certificates = certificates;
@@ -166,6 +176,28 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     }
 
     private void onTaskMessage(String id, AgentMessage msg) {
+        String task = switch (msg.getBodyCase()) {
+            case TASK_STARTED -> msg.getTaskStarted().getTaskId();
+            case TASK_OUTPUT -> msg.getTaskOutput().getTaskId();
+            default -> msg.getTaskResult().getTaskId();
+        };
+        if (task.isEmpty() || task.length() > MAX_TASK_ID) {
+            violated(Violation.INVALID, "task_id must be 1 to " + MAX_TASK_ID + " characters");
+            return;
+        }
+        if (msg.hasTaskOutput()) {
+            var o = msg.getTaskOutput();
+            if (o.getSequence() < 1) {
+                violated(Violation.INVALID, "task " + task + ": output sequence " + Long.toUnsignedString(o.getSequence())
+                        + " (they start at 1 and fit in a signed 64-bit number)");
+                return;
+            }
+            if (o.getData().size() > MAX_CHUNK_BYTES) {
+                violated(Violation.INVALID, "task " + task + ": an output chunk of " + o.getData().size()
+                        + " bytes (at most " + MAX_CHUNK_BYTES + ")");
+                return;
+            }
+        }
         switch (msg.getBodyCase()) {
             case TASK_STARTED -> ingest.started(id, this, msg.getTaskStarted().getTaskId(),
                     msg.getTaskStarted().getStartedAtUnixMillis());
@@ -193,6 +225,15 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     }
 
     private void onHello(Hello hello) {
+        if (hello.getProtocolVersion() != PROTOCOL_VERSION) {
+            fail(Status.FAILED_PRECONDITION.withDescription("this hub speaks protocol_version " + PROTOCOL_VERSION
+                    + " (hub.agent.v1); the agent sent " + hello.getProtocolVersion()));
+            return;
+        }
+        if (hello.getPendingTaskIdsCount() > 4 * hub.hubd.tasks.TaskService.MAX_UNFINISHED) {
+            fail(Status.INVALID_ARGUMENT.withDescription("more pending_task_ids than a node can have tasks"));
+            return;
+        }
         AgentHello ah;
         java.security.PublicKey csrKey = null;
         try {
@@ -237,7 +278,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                     cause = e;
                 }
             } else if (cause instanceof HubException he) {
-                log.info("rejected join from {}: {}", remote, he.getMessage());
+                log.info("rejected join from {}: {}", remote, hub.hubd.core.LogText.safe(he.getMessage()));
             }
             fail(GrpcErrors.status(cause));
         }, executor);
@@ -272,7 +313,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             welcomed(registry.reconnectById(claimed, ah, this));
             expireAt(peer.notAfter());
         } catch (HubException e) {
-            log.info("rejected reconnect from {}: {}", remote, e.getMessage());
+            log.info("rejected reconnect from {}: {}", remote, hub.hubd.core.LogText.safe(e.getMessage()));
             fail(GrpcErrors.status(e));
         }
     }
@@ -298,7 +339,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             }
             welcomed(w);
         } catch (HubException e) {
-            log.info("rejected reconnect from {}: {}", remote, e.getMessage());
+            log.info("rejected reconnect from {}: {}", remote, hub.hubd.core.LogText.safe(e.getMessage()));
             fail(GrpcErrors.status(e));
         }
     }
@@ -401,6 +442,17 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     @Override
     public void close(String reason) {
         fail(Status.UNAVAILABLE.withDescription(reason));
+    }
+
+    @Override
+    public void violated(Violation violation, String reason) {
+        Status status = switch (violation) {
+            case NOT_YOURS -> Status.PERMISSION_DENIED;
+            case INVALID -> Status.INVALID_ARGUMENT;
+            case OVER_LIMIT -> Status.RESOURCE_EXHAUSTED;
+        };
+        violations.seen(violation, nodeId == null ? remote : nodeId, reason);
+        fail(status.withDescription(reason));
     }
 
     @Override

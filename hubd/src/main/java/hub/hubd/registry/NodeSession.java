@@ -12,6 +12,19 @@ public interface NodeSession {
     /** Ends the stream from the hub's side, e.g. after missed heartbeats. */
     void close(String reason);
 
+    /** How an agent broke the protocol; the stream ends with the matching gRPC status. */
+    enum Violation {
+        /** A message about a task that was not issued to this node (PERMISSION_DENIED). */
+        NOT_YOURS,
+        /** A malformed message: a bad sequence, an oversized chunk (INVALID_ARGUMENT). */
+        INVALID,
+        /** More than the node may make the hub hold (RESOURCE_EXHAUSTED). */
+        OVER_LIMIT
+    }
+
+    /** Ends the stream because the agent broke the protocol: told with a status, counted, logged (rate-limited). */
+    void violated(Violation violation, String reason);
+
     /** Peer address, for logs. */
     String remoteAddress();
 

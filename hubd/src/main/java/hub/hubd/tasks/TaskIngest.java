@@ -35,6 +35,16 @@ import org.slf4j.LoggerFactory;
  * so a busy lane pays for one commit per batch, not per chunk. A lane's queue is bounded; when it is
  * full the agent's stream is closed, and the agent reconnects and resends what was not
  * acknowledged: nothing is lost.
+ *
+ * <p>Agents are not trusted. A message about a task is taken only from the node the task was
+ * issued to, while the task is open: anything else ends the stream ({@link NodeSession.Violation})
+ * and is neither stored nor acknowledged (a resend for a task that has ended is acknowledged up to
+ * what was stored, and nothing is kept for it). What one node can make the hub hold is bounded:
+ * its open tasks (at most {@link TaskService#MAX_UNFINISHED}, each with two line buffers of at most
+ * {@value #MAX_LINE_BYTES} bytes), and {@value #NODE_QUEUE} messages waiting in its lane, past
+ * which its stream is closed (it resends), so it cannot fill a lane that other nodes share.
+ * Out-of-order chunks are not buffered: they are dropped and come again with the resend.
+ * Acknowledgements of a task's output only ever grow.
  */
 public final class TaskIngest implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskIngest.class);
@@ -42,6 +52,8 @@ public final class TaskIngest implements AutoCloseable {
     static final int LANE_QUEUE = 8192;
     static final int MAX_BATCH = 256;
     static final int MAX_LINE_BYTES = 64 * 1024;
+    /** Messages one node may have waiting in its lane. */
+    static final int NODE_QUEUE = 1024;
 
     private final HistoryStore history;
     private final TaskRepository tasks;
@@ -50,7 +62,12 @@ public final class TaskIngest implements AutoCloseable {
     private final EventPublisher events;
     private final Lane[] lanes = new Lane[LANES];
     private final Map<String, TaskStreams> open = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> queuedByNode = new ConcurrentHashMap<>();
+    private final hub.hubd.core.WarnLimiter warnings = new hub.hubd.core.WarnLimiter(java.time.Duration.ofMinutes(1),
+            System::nanoTime);
     private final Counter overflows;
+    private final Counter nodeOverflows;
+    private final Counter dropped;
     private final Timer chunkWait;
     private final Timer batchStore;
     private final DistributionSummary batchSize;
@@ -64,6 +81,14 @@ public final class TaskIngest implements AutoCloseable {
         this.clock = clock;
         this.overflows = Counter.builder("hub_ingest_overflows")
                 .description("Agent streams closed because their ingest lane was full").register(metrics);
+        this.nodeOverflows = Counter.builder("hub_ingest_node_overflows")
+                .description("Agent streams closed because the node had " + NODE_QUEUE + " messages waiting")
+                .register(metrics);
+        this.dropped = Counter.builder("hub_ingest_dropped_chunks")
+                .description("Output chunks dropped: out of order (resent later), or after their task ended")
+                .register(metrics);
+        Gauge.builder("hub_ingest_open_tasks", open, Map::size)
+                .description("Tasks whose output is being taken (bounded by the nodes' open tasks)").register(metrics);
         this.chunkWait = Timer.builder("hub_ingest_chunk_queued")
                 .description("Time an output chunk waited in its ingest lane").register(metrics);
         this.batchStore = Timer.builder("hub_ingest_batch_stored")
@@ -136,14 +161,18 @@ public final class TaskIngest implements AutoCloseable {
     /** One running task's strippers and last stored sequence (lane thread only). */
     private static final class TaskStreams {
         final String taskId;
+        final String nodeId;
+        /** The highest sequence known stored (acknowledged); {@link #lastSequence} runs ahead within a batch. */
+        long storedSequence;
         final HistoryBlocks.Builder outLines = new HistoryBlocks.Builder();
         final HistoryBlocks.Builder errLines = new HistoryBlocks.Builder();
         final AnsiStripper out;
         final AnsiStripper err;
         long lastSequence;
 
-        TaskStreams(String taskId, HistoryStore.TaskProgress p) {
+        TaskStreams(String taskId, String nodeId, HistoryStore.TaskProgress p) {
             this.taskId = taskId;
+            this.nodeId = nodeId;
             this.out = new AnsiStripper(MAX_LINE_BYTES, outLines);
             this.err = new AnsiStripper(MAX_LINE_BYTES, errLines);
             if (p.pendingStdout() != null) {
@@ -153,6 +182,7 @@ public final class TaskIngest implements AutoCloseable {
                 err.restore(p.pendingStderr());
             }
             this.lastSequence = p.lastSequence();
+            this.storedSequence = p.lastSequence();
         }
 
         String pending(AnsiStripper s) {
@@ -174,6 +204,10 @@ public final class TaskIngest implements AutoCloseable {
     /** Runs a batch in order: runs of chunks are stored together, anything else on its own. */
     private void handle(List<Work> batch, List<Chunk> chunks) {
         for (Work w : batch) {
+            var q = queuedByNode.get(w.nodeId());
+            if (q != null) {
+                q.decrementAndGet();
+            }
             if (w instanceof Chunk c) {
                 chunks.add(c);
                 continue;
@@ -197,9 +231,54 @@ public final class TaskIngest implements AutoCloseable {
 
     private void submit(Work work) {
         Lane lane = lane(work.nodeId());
+        var q = queuedByNode.computeIfAbsent(work.nodeId(), k -> new java.util.concurrent.atomic.AtomicInteger());
+        if (q.incrementAndGet() > NODE_QUEUE) {
+            q.decrementAndGet();
+            nodeOverflows.increment();
+            work.session().close("more than " + NODE_QUEUE + " task messages of this node wait for the hub; "
+                    + "reconnect and resend");
+            return;
+        }
         if (lane.closed || !lane.queue.offer(work)) {
+            q.decrementAndGet();
             overflows.increment();
             work.session().close("hub is behind on task output; reconnect and resend");
+        }
+    }
+
+    /** A task the lane may take messages about: this node's, and unfinished, or finished. */
+    private enum Standing { OPEN, FINISHED, NOT_YOURS }
+
+    /**
+     * Whether {@code taskId} is {@code nodeId}'s, and open: from the open tasks' table, or the store
+     * (one read per task, not per message). Lane thread only.
+     */
+    private Standing standing(String nodeId, String taskId) {
+        TaskStreams ts = open.get(taskId);
+        if (ts != null) {
+            return ts.nodeId.equals(nodeId) ? Standing.OPEN : Standing.NOT_YOURS;
+        }
+        var t = tasks.find(taskId);
+        if (t.isEmpty() || !t.get().nodeId().equals(nodeId)) {
+            return Standing.NOT_YOURS;
+        }
+        return t.get().state().isFinal() ? Standing.FINISHED : Standing.OPEN;
+    }
+
+    /** The streams of an open task of {@code nodeId} (checked with {@link #standing} first). */
+    private TaskStreams streams(String nodeId, String taskId) {
+        return open.computeIfAbsent(taskId, id -> new TaskStreams(id, nodeId, history.progress(nodeId, id)));
+    }
+
+    private void notYours(Work w, String taskId) {
+        w.session().violated(NodeSession.Violation.NOT_YOURS, "task " + taskId + " was not issued to this node");
+    }
+
+    /** Logs at most one line a minute per node and kind, with how many were held back. */
+    private void warn(String nodeId, String kind, String message, Object... args) {
+        long held = warnings.allow(nodeId + "/" + kind);
+        if (held >= 0) {
+            log.warn(message + (held > 0 ? " (and " + held + " more like it in the last minute)" : ""), args);
         }
     }
 
@@ -243,7 +322,12 @@ public final class TaskIngest implements AutoCloseable {
             for (Task t : tasks.unfinished(nodeId)) {
                 fail(nodeId, t.id(), REMOVED);
             }
-            service.forget(nodeId);
+            open.values().removeIf(ts -> ts.nodeId.equals(nodeId));
+            queuedByNode.remove(nodeId);
+            warnings.forget(nodeId + "/");
+            if (service != null) {
+                service.forget(nodeId);
+            }
         };
         Lane lane = lane(nodeId);
         boolean queued = false;
@@ -284,8 +368,16 @@ public final class TaskIngest implements AutoCloseable {
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {
         submit(nodeId, session, () -> {
-            tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null, null);
-            events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "running", null, null));
+            switch (standing(nodeId, taskId)) {
+                case NOT_YOURS -> session.violated(NodeSession.Violation.NOT_YOURS,
+                        "task " + taskId + " was not issued to this node");
+                case FINISHED -> { } // a resend after the result: nothing to change
+                case OPEN -> {
+                    if (tasks.update(taskId, TaskState.RUNNING, null, null, startedAtMillis, null, null)) {
+                        events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "running", null, null));
+                    }
+                }
+            }
         });
     }
 
@@ -312,19 +404,39 @@ public final class TaskIngest implements AutoCloseable {
             chunkWait.record(startedAt - c.queuedAtNanos(), TimeUnit.NANOSECONDS);
             TaskStreams ts;
             try {
-                ts = open.computeIfAbsent(c.taskId(), id -> new TaskStreams(id, history.progress(c.nodeId(), id)));
+                Standing st = standing(c.nodeId(), c.taskId());
+                if (st == Standing.NOT_YOURS) {
+                    notYours(c, c.taskId());
+                    continue;
+                }
+                if (st == Standing.FINISHED) {
+                    // A resend for a task whose result is stored: acknowledged up to what was stored, kept nowhere.
+                    long kept = history.progress(c.nodeId(), c.taskId()).lastSequence();
+                    if (c.sequence() <= kept) {
+                        c.session().ackOutput(c.taskId(), kept);
+                    } else {
+                        dropped.increment();
+                        warn(c.nodeId(), "after-end", "node {} sent output {} of task {}, which ended after {}; dropped",
+                                c.nodeId(), c.sequence(), c.taskId(), kept);
+                    }
+                    continue;
+                }
+                ts = streams(c.nodeId(), c.taskId());
             } catch (RuntimeException e) {
                 log.error("ingest for node {} failed; closing its stream so the agent resends", c.nodeId(), e);
                 c.session().close("hub could not store task output; reconnect and resend");
                 continue;
             }
             if (c.sequence() <= ts.lastSequence) {
-                c.session().ackOutput(c.taskId(), c.sequence()); // already stored: a resend
-                continue;
+                if (c.sequence() <= ts.storedSequence) {
+                    c.session().ackOutput(c.taskId(), ts.storedSequence); // already stored: a resend
+                }
+                continue; // else it is in this batch already, and acknowledged with it
             }
             if (c.sequence() != ts.lastSequence + 1) {
-                log.warn("task {} output {} arrived after {}; waiting for the resend", c.taskId(), c.sequence(),
-                        ts.lastSequence);
+                dropped.increment();
+                warn(c.nodeId(), "gap", "task {} output {} arrived after {}; dropped, waiting for the resend",
+                        c.taskId(), c.sequence(), ts.lastSequence);
                 continue;
             }
             (c.stderr() ? ts.err : ts.out).feed(c.data());
@@ -354,6 +466,10 @@ public final class TaskIngest implements AutoCloseable {
             if (outcomes.get(i) == HistoryStore.Outcome.OUT_OF_ORDER) {
                 open.remove(c.taskId()); // another hub stored chunks meanwhile: reload from the store
             } else {
+                TaskStreams ts = open.get(c.taskId());
+                if (ts != null && c.sequence() > ts.storedSequence) {
+                    ts.storedSequence = c.sequence();
+                }
                 c.session().ackOutput(c.taskId(), c.sequence());
                 if (outcomes.get(i) == HistoryStore.Outcome.APPENDED) {
                     publishOutput(c.nodeId(), appends.get(i));
@@ -368,14 +484,19 @@ public final class TaskIngest implements AutoCloseable {
     public void result(String nodeId, NodeSession session, String taskId, TaskState state, int exitCode, String error,
             long lastSequence, long startedAtMillis, long finishedAtMillis) {
         submit(nodeId, session, () -> {
-            if (tasks.find(taskId).map(t -> t.state().isFinal()).orElse(true)) {
-                session.ackResult(taskId); // stored before (a resend), or a task this hub never made
+            Standing st = standing(nodeId, taskId);
+            if (st == Standing.NOT_YOURS) {
+                session.violated(NodeSession.Violation.NOT_YOURS, "task " + taskId + " was not issued to this node");
                 return;
             }
-            TaskStreams ts = open.computeIfAbsent(taskId,
-                    id -> new TaskStreams(id, history.progress(nodeId, id)));
-            if (ts.lastSequence < lastSequence) {
-                log.warn("task {} result before its output {}; waiting for the resend", taskId, lastSequence);
+            if (st == Standing.FINISHED) {
+                session.ackResult(taskId); // stored before: a resend
+                return;
+            }
+            TaskStreams ts = streams(nodeId, taskId);
+            if (ts.storedSequence < lastSequence) {
+                warn(nodeId, "early-result", "task {} result before its output {}; waiting for the resend", taskId,
+                        lastSequence);
                 return;
             }
             ts.out.finish();

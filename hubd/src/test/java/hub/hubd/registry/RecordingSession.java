@@ -18,6 +18,11 @@ final class RecordingSession implements NodeSession {
     }
 
     @Override
+    public void violated(Violation violation, String reason) {
+        close(violation + ": " + reason);
+    }
+
+    @Override
     public String remoteAddress() {
         return "test";
     }

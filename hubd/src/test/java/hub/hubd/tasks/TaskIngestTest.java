@@ -52,6 +52,11 @@ class TaskIngestTest {
         }
 
         @Override
+        public void violated(Violation violation, String reason) {
+            close(violation + ": " + reason);
+        }
+
+        @Override
         public String remoteAddress() {
             return "test";
         }
@@ -154,8 +159,13 @@ class TaskIngestTest {
                 return true;
             }
         };
-        ingest = new TaskIngest(store, new JdbcTaskRepository(db), null, Clock.systemUTC(), new SimpleMeterRegistry(),
-                markers);
+        JdbcTaskRepository repo = new JdbcTaskRepository(db);
+        // Ingest takes messages only about open tasks of the sending node: these are n1's.
+        for (int i = 0; i <= 5; i++) {
+            repo.insert(new Task(i == 0 ? "t1" : "marker-" + i, "n1", "admin", "true", null, 0, TaskState.SENT, null,
+                    null, java.time.Instant.now(), null, null, null, null));
+        }
+        ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), markers);
         List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
         byte[] all = (String.join("\n", expected) + "\n").getBytes(StandardCharsets.UTF_8);
         List<byte[]> chunks = new ArrayList<>();
