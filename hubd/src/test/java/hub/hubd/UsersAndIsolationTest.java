@@ -123,4 +123,64 @@ class UsersAndIsolationTest {
         first.close();
         second.close();
     }
+
+    @Test
+    void aNodeNamedLikeAnotherNodesIdGetsNothingOfIt() throws Exception {
+        String bob = createUser("bob", "operator");
+        AgentConnection alice = hub.agent("alice-node", joinTokenAs(hub.adminToken()));
+        await().atMost(Duration.ofSeconds(10)).until(alice::connected);
+        String aliceId = alice.nodeId();
+        TestHub.Answer t = hub.call("POST", "/api/v1/nodes/" + aliceId + "/tasks", "{\"command\": \"sleep 600\"}",
+                hub.adminToken());
+        String task = t.json().get("id").asText();
+
+        // Bob's agent asks for alice's node id as its name: refused at the door.
+        RawAgent raw = new RawAgent(hub.channel()).send(RawAgent.hello("bob-host").setName(aliceId)
+                .setJoinToken(joinTokenAs(bob)));
+        io.grpc.Status s = raw.ended.get(10, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+        assertThat(s.getDescription()).contains("is another node's id");
+
+        // Whatever its name, an id names one node only: bob cannot reach alice's node or task by it.
+        assertThat(hub.call("GET", "/api/v1/nodes/" + aliceId, null, bob).status()).isEqualTo(404);
+        assertThat(hub.call("GET", "/api/v1/tasks/" + task, null, bob).status()).isEqualTo(404);
+        assertThat(hub.call("GET", "/api/v1/tasks/" + task + "/output", null, bob).status()).isEqualTo(404);
+        assertThat(hub.call("POST", "/api/v1/tasks/" + task + "/cancel", null, bob).status()).isEqualTo(404);
+        assertThat(hub.get("/api/v1/tasks/" + task).get("cancelRequestedAt")).isNull();
+
+        // Even a node stored under that name (as by an older hub) is not reached through alice's id.
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + hub.dataDir.resolve("hub.db"))) {
+            c.createStatement().executeUpdate("INSERT INTO nodes (id, name, hostname, os, arch, agent_version, labels, "
+                    + "owner, created_at, status) VALUES ('bobsnode00000000', '" + aliceId + "', 'h', 'Linux', 'amd64', "
+                    + "'t', '{}', 'bob', 0, 'offline')");
+        }
+        assertThat(hub.call("GET", "/api/v1/nodes/" + aliceId, null, bob).status()).isEqualTo(404);
+        assertThat(hub.call("GET", "/api/v1/nodes/bobsnode00000000", null, bob).status()).isEqualTo(200);
+        assertThat(hub.call("GET", "/api/v1/tasks/" + task, null, bob).status()).isEqualTo(404);
+    }
+
+    @Test
+    void aRemovedUsersJoinTokensStopWorkingAndAViewerCountsOnlyItsOwnNodes() throws Exception {
+        String bob = createUser("bob", "operator");
+        String bobsToken = joinTokenAs(bob);
+        AgentConnection admins = hub.agent("admin-node", joinTokenAs(hub.adminToken()));
+        await().atMost(Duration.ofSeconds(10)).until(admins::connected);
+        String viewer = createUser("vera", "viewer");
+        JsonNode status = hub.call("GET", "/api/v1/status", null, viewer).json();
+        assertThat(status.get("nodesTotal").asInt()).isZero();
+        assertThat(status.get("nodesOnline").asInt()).isZero();
+        assertThat(hub.get("/api/v1/status").get("nodesTotal").asInt()).isEqualTo(1);
+
+        assertThat(hub.call("DELETE", "/api/v1/users/bob", null, hub.adminToken()).status()).isEqualTo(204);
+        assertThat(hub.get("/api/v1/join-tokens").get("items")).filteredOn(j -> j.get("owner").asText().equals("bob"))
+                .allMatch(j -> j.get("state").asText().equals("revoked"));
+        RawAgent raw = new RawAgent(hub.channel()).send(RawAgent.hello("orphan").setJoinToken(bobsToken));
+        io.grpc.Status s = raw.ended.get(10, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+        assertThat(s.getDescription()).contains("revoked");
+        // A new user of the same name does not get them back.
+        createUser("bob", "operator");
+        RawAgent again = new RawAgent(hub.channel()).send(RawAgent.hello("orphan").setJoinToken(bobsToken));
+        assertThat(again.ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+    }
 }

@@ -195,8 +195,19 @@ public final class HttpApi implements AutoCloseable {
         HubInfo i = info;
         TlsJson t = tls == null ? new TlsJson("off", null, null)
                 : new TlsJson(tls.mode(), tls.caPin(), tls.servingExpiresAt());
-        ctx.json(new ApiJson.StatusJson(i.version(), i.hubId(), i.startedAt(), registry.size(),
-                registry.onlineCount(), p.user(), p.role().wireName(), i.agentPort(), t, advertise));
+        int total;
+        int online;
+        if (p.seesAllNodes()) {
+            total = registry.size();
+            online = registry.onlineCount();
+        } else {
+            // Only what the caller may see: one query of its nodes, merged with live state.
+            var mine = nodes.list(p, new NodeDirectory.Filter(null, null));
+            total = mine.size();
+            online = (int) mine.stream().filter(v -> v.status() == NodeStatus.ONLINE).count();
+        }
+        ctx.json(new ApiJson.StatusJson(i.version(), i.hubId(), i.startedAt(), total, online, p.user(),
+                p.role().wireName(), i.agentPort(), t, advertise));
     }
 
     /** {@code ?status=} and {@code ?label=} as a directory filter. */

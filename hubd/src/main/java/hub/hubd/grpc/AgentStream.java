@@ -246,6 +246,14 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             fail(GrpcErrors.status(e));
             return;
         }
+        // A name is never another node's id: ids resolve first, but nobody should be able to pose as one.
+        String name = ah.displayName();
+        if (registry.get(name).isPresent() && !(hello.getAuthCase() == Hello.AuthCase.NODE_ID
+                && name.equals(hello.getNodeId()))) {
+            fail(Status.INVALID_ARGUMENT.withDescription("the node name '" + name + "' is another node's id; "
+                    + "give another --name"));
+            return;
+        }
         pendingAtHello = Set.copyOf(hello.getPendingTaskIdsList());
         switch (hello.getAuthCase()) {
             case NODE_ID -> reconnectByCertificate(hello.getNodeId(), ah);

@@ -27,6 +27,7 @@ public record AgentHello(String hostname, String os, String arch, String agentVe
         if (hostname.isEmpty()) {
             throw hub.hubd.core.HubException.invalid("hello without a hostname");
         }
+
     }
 
     /** The display name a new node gets. */

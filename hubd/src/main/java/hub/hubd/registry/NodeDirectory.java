@@ -65,10 +65,11 @@ public final class NodeDirectory {
             throw HubException.invalid("missing node id or name");
         }
         if (ID.matcher(ref).matches()) {
-            Optional<NodeView> byId = registry.get(ref).or(() -> repo.find(ref))
-                    .filter(v -> by.maySee(v.info().owner()));
+            Optional<NodeView> byId = registry.get(ref).or(() -> repo.find(ref));
             if (byId.isPresent()) {
-                return byId.get();
+                // An id names that node only: never another node that happens to be called so.
+                return byId.filter(v -> by.maySee(v.info().owner()))
+                        .orElseThrow(() -> HubException.notFound("no node '" + ref + "'"));
             }
         }
         List<NodeView> named = repo.findByName(ref).stream()
@@ -82,6 +83,17 @@ public final class NodeDirectory {
         }
         NodeView v = named.get(0);
         return registry.get(v.info().id()).orElse(v);
+    }
+
+    /**
+     * The node with id {@code id}, if {@code by} may see it: for objects that name their node by id
+     * (tasks), which must never resolve through a name.
+     *
+     * @throws HubException NOT_FOUND when there is none, or {@code by} may not see it
+     */
+    public NodeView byId(Principal by, String id) {
+        return registry.get(id).or(() -> repo.find(id)).filter(v -> by.maySee(v.info().owner()))
+                .orElseThrow(() -> HubException.notFound("no node '" + id + "'"));
     }
 
     /** Removes a node: deletes it and its terminal history, closes its stream and forgets it. */

@@ -64,6 +64,9 @@ public final class JdbcUserRepository implements UserRepository {
             java.util.List<String> tokens = Jdbc.query(c, "SELECT id FROM api_tokens WHERE user_id = ? "
                     + "AND revoked_at IS NULL", rs -> rs.getString(1), userId);
             Jdbc.update(c, "DELETE FROM api_tokens WHERE user_id = ?", userId);
+            // Its join tokens go with it: no node joins as a removed user, nor as a new user of that name.
+            Jdbc.update(c, "UPDATE join_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND owner = "
+                    + "(SELECT name FROM users WHERE id = ?)", System.currentTimeMillis(), userId);
             Jdbc.update(c, "DELETE FROM users WHERE id = ?", userId);
             return tokens;
         });
