@@ -164,6 +164,13 @@ final class Subscription implements Listener {
                 if (e == null) {
                     break;
                 }
+                if (closed) {
+                    // terminate() is emptying the queue at the same time: what it removed lay before
+                    // this event, so sending it would skip them past the resume point. Not sent.
+                    dropped.incrementAndGet();
+                    bus.countDropped(1);
+                    break;
+                }
                 queued.decrementAndGet();
                 if (e.seq() <= floor) {
                     continue; // already sent in the replay
@@ -222,8 +229,13 @@ final class Subscription implements Listener {
         closeCode = code;
         closeReason = reason;
         closed = true;
-        int left = queued.getAndSet(0) + replay.size();
-        queue.clear();
+        // Emptied by polling, not by the count: a writer may be taking events at this moment, and
+        // everything it takes from now on is dropped by it (see drain), so each event is counted once.
+        int left = replay.size();
+        while (queue.poll() != null) {
+            left++;
+        }
+        queued.set(0);
         if (left > 0) {
             dropped.addAndGet(left);
             bus.countDropped(left);
@@ -281,7 +293,8 @@ final class Subscription implements Listener {
 
     @Override
     public Info info() {
-        return new Info(id, "events", spec.user(), sink.remoteAddress(), spec.describe(), connectedAt, queued.get(),
+        return new Info(id, "events", spec.user(), sink.remoteAddress(), spec.describe(), connectedAt,
+                Math.max(0, queued.get()),
                 delivered.get(), dropped.get(), Math.max(0, bus.lastSeq() - lastDelivered),
                 Instant.ofEpochMilli(lastActivityMillis));
     }
