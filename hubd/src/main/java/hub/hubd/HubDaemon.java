@@ -64,13 +64,24 @@ public final class HubDaemon implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
+    private final DataDirLock lock;
+
     private HubDaemon(HubConfig config) {
         this.config = config;
         Clock clock = Clock.systemUTC();
         createDataDir(config.dataDir());
-        this.tls = config.tls().plaintext() ? null : hub.hubd.tls.HubTls.start(new hub.hubd.tls.HubTls.Settings(
-                config.tlsDir(), config.advertise(), config.tls().certFile(), config.tls().keyFile(),
-                config.tls().clientCaFile(), config.tls().nodeCertTtl(), config.tls().checkInterval()), clock);
+        this.lock = DataDirLock.take(config.dataDir());
+        if (config.dbUrl() == null || config.dbUrl().isBlank()) {
+            DataDirLock.privateDatabase(config.dataDir().resolve("hub.db"));
+        }
+        try {
+            this.tls = config.tls().plaintext() ? null : hub.hubd.tls.HubTls.start(new hub.hubd.tls.HubTls.Settings(
+                    config.tlsDir(), config.advertise(), config.tls().certFile(), config.tls().keyFile(),
+                    config.tls().clientCaFile(), config.tls().nodeCertTtl(), config.tls().checkInterval()), clock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
         if (tls == null) {
             log.warn("TLS is OFF (--insecure-plaintext): API tokens, join tokens, node credentials and task output "
                     + "cross the network in clear text. Use this in a lab only.");
@@ -79,6 +90,7 @@ public final class HubDaemon implements AutoCloseable {
             this.db = Database.open(config.effectiveDbUrl());
         } catch (RuntimeException e) {
             closeTls();
+            lock.close();
             throw e;
         }
         try {
@@ -130,6 +142,7 @@ public final class HubDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             db.close();
             closeTls();
+            lock.close();
             throw e;
         }
     }
@@ -247,6 +260,7 @@ public final class HubDaemon implements AutoCloseable {
         db.close();
         closeTls();
         metrics.close();
+        lock.close();
         log.info("stopped");
     }
 

@@ -21,6 +21,17 @@ public final class HubdMain {
     private HubdMain() {
     }
 
+    /** A start failure whose message is the whole story (no stack trace wanted). */
+    static boolean expected(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || t instanceof java.nio.file.AccessDeniedException) {
+                return true;
+            }
+        }
+        return e instanceof IllegalStateException || e instanceof IllegalArgumentException
+                || e instanceof java.io.UncheckedIOException;
+    }
+
     private static int runUsage(CommandLine.ParseResult leaf) {
         ((Runnable) leaf.commandSpec().userObject()).run();
         return 0;
@@ -73,7 +84,12 @@ public final class HubdMain {
         try {
             daemon = HubDaemon.start(config);
         } catch (RuntimeException e) {
-            log.error("hubd could not start: {}", e.getMessage(), e);
+            if (expected(e)) {
+                // A port in use, a locked data dir, unusable certificate files: one line says it all.
+                log.error("hubd could not start: {}", e.getMessage());
+            } else {
+                log.error("hubd could not start: {}", e.getMessage(), e);
+            }
             System.exit(EXIT_START_FAILED);
             return;
         }

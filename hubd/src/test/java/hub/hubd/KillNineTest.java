@@ -87,6 +87,9 @@ class KillNineTest {
         if (admin != null) {
             b.header("Authorization", "Bearer " + admin);
         }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 

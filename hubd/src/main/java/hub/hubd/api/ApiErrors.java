@@ -47,8 +47,13 @@ final class ApiErrors {
                 }
             } else if (e instanceof HttpResponseException hre) {
                 int status = hre.getStatus();
+                String allowed = status == 405 ? hre.getDetails().get("availableMethods") : null;
+                if (allowed != null) {
+                    ctx.header("Allow", allowed.replace(" ", ""));
+                }
                 String detail = status == 404 ? "no such route: " + ctx.method() + " " + ctx.path()
                         : status == 405 ? "method " + ctx.method() + " not allowed on " + ctx.path()
+                                + (allowed == null ? "" : " (allowed: " + allowed + ")")
                         : hre.getMessage();
                 p = problem(status == 404 ? "not-found" : "http-" + status, status, detail, errorId);
                 log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status, detail, errorId);

@@ -20,27 +20,79 @@ final class ApiJson {
     private ApiJson() {
     }
 
+    @SuppressWarnings("deprecation") // ALLOW_COERCION_OF_SCALARS: still the one switch for all scalar coercion
     static ObjectMapper mapper() {
-        return new ObjectMapper()
+        ObjectMapper m = new ObjectMapper()
                 .registerModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .configure(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS, false);
+        // Strict types: "5" is not a number, 5 is not a string, "true" is not a boolean.
+        for (var shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer,
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
+            m.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
+                    .setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+        }
+        return m;
     }
 
-    /** Reads the request body as {@code type}; malformed JSON or unknown fields are a 400. */
+    /**
+     * Reads the request body as {@code type}; malformed JSON, a body that is not an object, unknown
+     * fields and values of the wrong type are a 400 whose detail names the field, never a Java type.
+     */
     static <T> T body(Context ctx, ObjectMapper mapper, Class<T> type) {
         String body = ctx.body();
         if (body == null || body.isBlank()) {
             throw HubException.invalid("request body must be a JSON object");
         }
+        T value;
         try {
-            return mapper.readValue(body, type);
+            value = mapper.readValue(body, type);
         } catch (JsonMappingException e) {
-            throw HubException.invalid("invalid request body: " + e.getOriginalMessage());
+            throw HubException.invalid(describe(e));
         } catch (IOException e) {
             throw HubException.invalid("request body is not valid JSON");
         }
+        if (value == null) {
+            throw HubException.invalid("request body must be a JSON object, not null");
+        }
+        return value;
+    }
+
+    /** What is wrong with a body, in the API's words: the field's path and what it must be. */
+    static String describe(JsonMappingException e) {
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                path.append(path.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                path.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u) {
+            return "unknown field '" + u.getPropertyName() + "'";
+        }
+        String expected = "a value of another type";
+        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getTargetType() != null) {
+            Class<?> t = m.getTargetType();
+            if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+                expected = "a whole number";
+            } else if (t == String.class) {
+                expected = "a string";
+            } else if (t == Boolean.class || t == boolean.class) {
+                expected = "true or false";
+            } else if (Map.class.isAssignableFrom(t) || t.isRecord()) {
+                expected = "an object";
+            } else if (List.class.isAssignableFrom(t) || t.isArray()) {
+                expected = "an array";
+            }
+        }
+        return path.length() == 0 ? "request body must be a JSON object"
+                : "field '" + path + "' must be " + expected;
     }
 
     /** A list answer: {@code items}, and {@code next} when {@code ?limit=} cut it short. */

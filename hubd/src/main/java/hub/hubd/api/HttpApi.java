@@ -74,6 +74,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.jsonMapper(new JavalinJackson(mapper, false));
             cfg.http.maxRequestSize = 1024 * 1024;
+            cfg.http.prefer405over404 = true;
             // On stop, requests in flight get up to 5 s; idle keep-alive connections (hubctl, scripts)
             // are closed after 200 ms instead of Jetty's 1 s per connector, which made every SIGTERM
             // wait about 2 s for clients that had nothing more to say.
@@ -101,6 +102,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(this.metrics.scrape()));
             cfg.routes.before("/api/*", this::authenticate);
+            cfg.routes.before("/api/*", HttpApi::requireJsonBody);
             cfg.routes.get("/api/v1/status", this::status);
             cfg.routes.get("/api/v1/nodes", nodeRoutes::list);
             cfg.routes.get("/api/v1/nodes/{node}", nodeRoutes::show);
@@ -172,6 +174,24 @@ public final class HttpApi implements AutoCloseable {
 
     static Principal principal(Context ctx) {
         return ctx.attribute(PRINCIPAL);
+    }
+
+    /** A request with a body must say it is JSON: 415 otherwise, before anything reads it. */
+    private static void requireJsonBody(Context ctx) {
+        String method = ctx.method().name();
+        if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
+            return;
+        }
+        String type = ctx.contentType();
+        long length = ctx.contentLength();
+        if (length == 0 && (type == null || type.isBlank())) {
+            return; // no body at all (cancel, rotate-token)
+        }
+        String base = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (!base.equals("application/json")) {
+            throw new io.javalin.http.HttpResponseException(415, "send the body as application/json, not "
+                    + (type == null || type.isBlank() ? "without a Content-Type" : "'" + type + "'"));
+        }
     }
 
     private void authenticate(Context ctx) {

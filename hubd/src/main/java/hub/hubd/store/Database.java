@@ -94,14 +94,16 @@ public final class Database implements AutoCloseable {
 
     private static void migrate(DataSource ds, Vendor vendor) {
         String vendorDir = vendor == Vendor.SQLITE ? "sqlite" : "postgresql";
-        var result = Flyway.configure()
+        Flyway flyway = Flyway.configure()
                 .dataSource(ds)
                 .locations(List.of("classpath:db/migration/common", "classpath:db/migration/" + vendorDir)
                         .toArray(String[]::new))
-                .load()
-                .migrate();
-        log.info("database schema at version {} ({} migrations applied)",
-                result.targetSchemaVersion, result.migrationsExecuted);
+                .load();
+        var result = flyway.migrate();
+        // targetSchemaVersion is null when nothing was applied: ask for the current one.
+        var current = flyway.info().current();
+        log.info("database schema at version {} ({} migrations applied now)",
+                current == null ? "none" : current.getVersion(), result.migrationsExecuted);
     }
 
     static Vendor vendorOf(String jdbcUrl) {
