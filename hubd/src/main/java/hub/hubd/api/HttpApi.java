@@ -38,6 +38,11 @@ public final class HttpApi implements AutoCloseable {
     private final NodeDirectory nodes;
     private final NodeRegistry registry;
     private final PrometheusMeterRegistry metrics;
+    /** How long a client may take to send a request line and headers (or a TLS handshake). */
+    static final java.time.Duration HEADER_DEADLINE = java.time.Duration.ofSeconds(10);
+    private HeaderDeadline headerDeadline;
+    /** How long a keep-alive connection may sit with no request. */
+    static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final BooleanSupplier ready;
     private final EventRoutes eventRoutes;
     private final hub.hubd.tls.HubTls tls;
@@ -80,12 +85,15 @@ public final class HttpApi implements AutoCloseable {
             // wait about 2 s for clients that had nothing more to say.
             cfg.jetty.modifyServer(server -> {
                 server.setStopTimeout(5000);
+                server.setErrorHandler(new ProblemErrorHandler(mapper));
+                this.headerDeadline = new HeaderDeadline(server, HEADER_DEADLINE, metrics);
                 server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
                     @Override
                     public void lifeCycleStarted(org.eclipse.jetty.util.component.LifeCycle event) {
                         for (var c : server.getConnectors()) {
                             if (c instanceof org.eclipse.jetty.server.AbstractConnector ac) {
                                 ac.setShutdownIdleTimeout(200);
+                                ac.setIdleTimeout(IDLE_TIMEOUT.toMillis());
                             }
                         }
                     }
@@ -242,5 +250,8 @@ public final class HttpApi implements AutoCloseable {
     public void close() {
         eventRoutes.close();
         app.stop();
+        if (headerDeadline != null) {
+            headerDeadline.close();
+        }
     }
 }

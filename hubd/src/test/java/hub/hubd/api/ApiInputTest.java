@@ -7,11 +7,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import hub.hubd.HubDaemon;
 import hub.hubd.TestTls;
 import hub.hubd.config.HubConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,5 +105,90 @@ class ApiInputTest {
         assertThat(send("POST", "/api/v1/join-tokens", "application/json; charset=utf-8", "{}").statusCode())
                 .isEqualTo(201);
         problem(send("GET", "/api/v1/no/such/route", null, null), 404);
+    }
+
+    /** Sends raw bytes on a fresh TLS connection; what came back within a second and a half. */
+    String raw(String request) throws Exception {
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestTls.https(hub).getSocketFactory()
+                .createSocket("127.0.0.1", hub.httpPort())) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.setSoTimeout(1500);
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) > 0;) {
+                    got.write(buf, 0, n);
+                }
+            } catch (SocketTimeoutException e) {
+                // keep-alive: the answer is complete
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void requestsTheHttpParserRefusesGetProblemJsonNotHtml() throws Exception {
+        String host = "Host: 127.0.0.1\r\n";
+        Map<String, Integer> cases = new LinkedHashMap<>();
+        cases.put("GET /%00 HTTP/1.1\r\n" + host + "\r\n", 400);
+        cases.put("GET /api/v1/..;/status HTTP/1.1\r\n" + host + "\r\n", 400);
+        cases.put("GET /api/v1/nodes/%C0%AF HTTP/1.1\r\n" + host + "\r\n", 400);
+        cases.put("GET /" + "a".repeat(20_000) + " HTTP/1.1\r\n" + host + "\r\n", 414);
+        cases.put("GET /api/v1/status HTTP/1.1\r\n" + host + "X-Big: " + "b".repeat(20_000) + "\r\n\r\n", 431);
+        cases.put("GARBAGE\r\n\r\n", 400);
+        cases.put("GET /api/v1/status HTTP/1.1\r\n\r\n", 400); // no Host
+        cases.put("GET /api/v1/status HTTP/1.1\r\n" + host + "Content-Length: -5\r\n\r\n", 400);
+        for (Map.Entry<String, Integer> c : cases.entrySet()) {
+            String answer = raw(c.getKey());
+            String what = c.getKey().substring(0, Math.min(40, c.getKey().length()));
+            assertThat(answer).as(what).startsWith("HTTP/1.1 " + c.getValue() + " ");
+            String head = answer.substring(0, answer.indexOf("\r\n\r\n"));
+            String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+            assertThat(head.toLowerCase(java.util.Locale.ROOT)).as(what)
+                    .contains("content-type: application/problem+json");
+            JsonNode p = new ObjectMapper().readTree(body);
+            assertThat(p.get("status").asInt()).as(what).isEqualTo(c.getValue());
+            assertThat(p.get("errorId").asText()).as(what).isNotEmpty();
+            assertThat(p.get("detail").asText()).as(what).isNotEmpty();
+            assertThat(body).as(what).doesNotContain("<html").doesNotContain("java.").doesNotContain("jetty");
+        }
+    }
+
+    @Test
+    void aClientDrippingItsHeadersIsCutOffAtTheHeaderDeadline() throws Exception {
+        double before = timeouts();
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestTls.https(hub).getSocketFactory()
+                .createSocket("127.0.0.1", hub.httpPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long start = System.nanoTime();
+            long limit = HttpApi.HEADER_DEADLINE.toMillis() + 5_000;
+            boolean cut = false;
+            while (!cut && (System.nanoTime() - start) / 1_000_000 < limit) {
+                try {
+                    out.write("X-Slow: a\r\n".getBytes(StandardCharsets.US_ASCII)); // a byte-trickle: the idle timeout never fires
+                    out.flush();
+                    Thread.sleep(300);
+                } catch (java.io.IOException e) {
+                    cut = true;
+                }
+            }
+            assertThat(cut).as("the connection was closed while it was still sending headers").isTrue();
+            assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(
+                    HttpApi.HEADER_DEADLINE.toMillis() - 1_000);
+        }
+        assertThat(timeouts()).isEqualTo(before + 1);
+        // a client that sends its request at once is not affected
+        assertThat(raw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    }
+
+    double timeouts() throws Exception {
+        for (String line : send("GET", "/metrics", null, null).body().split("\n")) {
+            if (line.startsWith("hub_http_header_timeouts_total ")) {
+                return Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no hub_http_header_timeouts_total in /metrics");
     }
 }
