@@ -66,9 +66,15 @@ final class EventsCommand implements Callable<Integer> {
                         stop.complete(null);
                     }
                 } else if (type.equals("gap")) {
-                    err.printf("hubctl: events %d-%d are not available from the hub (it restarted, or they are "
-                            + "older than it keeps); any among them were missed%n", o.path("from").asLong(),
-                            o.path("to").asLong());
+                    long from = o.path("from").asLong();
+                    long to = o.path("to").asLong();
+                    if (o.path("restart").asBoolean()) {
+                        err.printf("hubctl: the hub restarted without a clean stop; events it published after %d "
+                                + "before that, if any, were missed%n", from - 1);
+                    } else {
+                        err.printf("hubctl: missed %d event%s (%d-%d): the hub no longer keeps them%n",
+                                to - from + 1, to == from ? "" : "s", from, to);
+                    }
                     err.flush();
                 } else if (o.has("seq")) {
                     position.set(o.get("seq").asLong());

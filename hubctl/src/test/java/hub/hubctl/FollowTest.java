@@ -98,6 +98,8 @@ class FollowTest {
         restartHub();
         await().atMost(Duration.ofSeconds(15)).until(() -> events.out().contains("node.online"));
         assertThat(events.out()).contains("node.offline").contains("offline: hub restart");
+        assertThat(events.err()).as("a clean restart loses nothing, and is not reported as a gap")
+                .contains("reconnected").doesNotContain("missed");
         await().atMost(Duration.ofSeconds(15)).until(() -> watch.out().lines()
                 .filter(l -> l.startsWith("box-1")).count() >= 3); // listed, offline, online again
         List<String> rows = watch.out().lines().filter(l -> l.startsWith("box-1")).toList();

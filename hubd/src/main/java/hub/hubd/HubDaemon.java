@@ -100,7 +100,7 @@ public final class HubDaemon implements AutoCloseable {
             this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
             HubConfig.Events ev = config.events();
             this.events = new EventBus(new EventBus.Options(ev.ringSize(), ev.ringAge(), ev.queue()), clock,
-                    new EventJson(), registry::ownerOf, metrics);
+                    new EventJson(), registry::ownerOf, metrics, previousLastSeq(config.dataDir()));
             registry.publishTo(events);
             var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock, events);
             apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
@@ -250,6 +250,7 @@ public final class HubDaemon implements AutoCloseable {
         grpc.shutdown(grace);
         joiner.close();
         events.close();
+        recordLastSeq(config.dataDir(), events.lastSeq());
         http.close();
         ingest.close();
         closeRedis();
@@ -262,6 +263,36 @@ public final class HubDaemon implements AutoCloseable {
         metrics.close();
         lock.close();
         log.info("stopped");
+    }
+
+    /** Where a clean stop records the last event sequence, so listeners resuming across it are told the truth. */
+    private static final String LAST_SEQ_FILE = "events.last-seq";
+
+    /**
+     * The last event sequence of the previous run, if it stopped cleanly (-1 otherwise). The record
+     * is removed once read: after a crash of this run, the next one must not trust it.
+     */
+    private static long previousLastSeq(Path dataDir) {
+        Path f = dataDir.resolve(LAST_SEQ_FILE);
+        try {
+            if (!Files.exists(f)) {
+                return -1;
+            }
+            String text = Files.readString(f).trim();
+            Files.delete(f);
+            return Long.parseLong(text);
+        } catch (IOException | NumberFormatException e) {
+            log.warn("ignoring {}: {}", f, e.getMessage());
+            return -1;
+        }
+    }
+
+    private static void recordLastSeq(Path dataDir, long seq) {
+        try {
+            Files.writeString(dataDir.resolve(LAST_SEQ_FILE), seq + "\n");
+        } catch (IOException e) {
+            log.warn("cannot record the last event sequence: {}", e.getMessage());
+        }
     }
 
     private static void createDataDir(Path dir) {

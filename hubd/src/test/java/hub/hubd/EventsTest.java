@@ -147,6 +147,43 @@ class EventsTest {
     }
 
     @Test
+    void aResumeAcrossARestartIsToldExactlyWhatItMissed() throws Exception {
+        hub(1000, 1024, Duration.ofSeconds(15));
+        long last = publish(10);
+        clients.forEach(WsClient::close);
+        clients.clear();
+        hub.close();
+
+        hub(1000, 1024, Duration.ofSeconds(15)); // same data dir, after a clean stop
+        assertThat(bus().lastSeq()).isGreaterThan(last);
+        WsClient upToDate = open("/api/v1/events?after=" + last);
+        await().atMost(Duration.ofSeconds(5)).until(() -> upToDate.count() == 1);
+        assertThat(upToDate.all().get(0).get("type").asText()).as("it had everything: no gap").isEqualTo("sync");
+
+        WsClient behind = open("/api/v1/events?after=" + (last - 4));
+        await().atMost(Duration.ofSeconds(5)).until(() -> behind.count() == 2);
+        JsonNode gap = behind.all().get(0);
+        assertThat(gap.get("type").asText()).isEqualTo("gap");
+        assertThat(gap.get("from").asLong()).isEqualTo(last - 3);
+        assertThat(gap.get("to").asLong()).as("the previous run's own last event").isEqualTo(last);
+        assertThat(gap.has("restart")).isFalse();
+
+        // a run that did not stop cleanly (its record is gone): the gap says so, without a count
+        long second = publish(3);
+        clients.forEach(WsClient::close);
+        clients.clear();
+        hub.close();
+        java.nio.file.Files.delete(dir.resolve("data").resolve("events.last-seq"));
+        hub(1000, 1024, Duration.ofSeconds(15));
+        WsClient afterCrash = open("/api/v1/events?after=" + second);
+        await().atMost(Duration.ofSeconds(5)).until(() -> afterCrash.count() == 2);
+        JsonNode unknown = afterCrash.all().get(0);
+        assertThat(unknown.get("type").asText()).isEqualTo("gap");
+        assertThat(unknown.get("restart").asBoolean()).isTrue();
+        assertThat(unknown.get("from").asLong()).isEqualTo(second + 1);
+    }
+
+    @Test
     void badRequestsAreRefusedBeforeTheUpgradeWithProblemJson() throws Exception {
         hub(100, 16, Duration.ofSeconds(15));
         assertThat(upgradeAnswer("/api/v1/events", "hat_nope")).startsWith("HTTP/1.1 401");

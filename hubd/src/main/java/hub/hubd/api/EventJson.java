@@ -49,6 +49,16 @@ public final class EventJson implements EventCodec {
     }
 
     @Override
+    public String restartGap(long from, long to) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("type", "gap");
+        n.put("from", from);
+        n.put("to", to);
+        n.put("restart", true);
+        return write(n);
+    }
+
+    @Override
     public String sync(long seq) {
         ObjectNode n = mapper.createObjectNode();
         n.put("type", "sync");

@@ -75,6 +75,10 @@ public final class EventBus implements EventPublisher, AutoCloseable {
 
     private final Options options;
     private final Clock clock;
+    /** The sequence before this run's first event. */
+    private final long startSeq;
+    /** The previous run's last sequence, or -1 when it was not recorded (a crash). */
+    private final long previousLastSeq;
     private final EventCodec codec;
     private final Function<String, String> ownerOfNode;
     private final ThreadPoolExecutor writers;
@@ -106,12 +110,25 @@ public final class EventBus implements EventPublisher, AutoCloseable {
      */
     public EventBus(Options options, Clock clock, EventCodec codec, Function<String, String> ownerOfNode,
             MeterRegistry metrics) {
+        this(options, clock, codec, ownerOfNode, metrics, -1);
+    }
+
+    /**
+     * @param previousLastSeq the last sequence of the hub's previous run, if it stopped cleanly and
+     *                        recorded it; -1 when unknown. A client resuming at it missed nothing.
+     */
+    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, String> ownerOfNode,
+            MeterRegistry metrics, long previousLastSeq) {
         this.options = options;
         this.clock = clock;
         this.codec = codec;
         this.ownerOfNode = ownerOfNode;
         this.ring = new Envelope[options.ringSize()];
-        this.lastSeq = clock.millis() * 1000;
+        // Past the previous run's last sequence even if the clock went back or it published more
+        // than a thousand events per millisecond on average.
+        this.lastSeq = Math.max(clock.millis() * 1000, previousLastSeq + 1);
+        this.startSeq = lastSeq;
+        this.previousLastSeq = previousLastSeq;
         this.lastSeqVisible = lastSeq;
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         // At most one task per subscription is queued (its scheduled flag), so the queue is bounded
@@ -298,9 +315,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                         replay.add(e);
                     }
                 }
-                if (after + 1 < oldestKept && after < lastSeq) {
-                    gap = codec.gap(after + 1, oldestKept - 1);
-                }
+                gap = gapNotice(after, oldestKept);
             }
             s.prepare(gap, replay, codec.sync(lastSeq), lastSeq, lastSeq);
             listeners.put(s.id, s); // listed before it can be ended, so its end always unlists it
@@ -313,6 +328,29 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         }
         s.schedule();
         return s;
+    }
+
+    /**
+     * What a resume after {@code after} cannot get, as gap notices (one per line), or null. Sequences
+     * are contiguous within a run and jump at a restart, so a resume from an earlier run is told
+     * exactly what that run published after it (when the run recorded its last sequence at a clean
+     * stop; nothing when the client had it all), and what this run no longer keeps. Lock held.
+     */
+    private String gapNotice(long after, long oldestKept) {
+        List<String> notices = new ArrayList<>(2);
+        long from = after;
+        if (after < startSeq) {
+            if (previousLastSeq < 0) {
+                notices.add(codec.restartGap(after + 1, startSeq));
+            } else if (after < previousLastSeq) {
+                notices.add(codec.gap(after + 1, previousLastSeq));
+            }
+            from = startSeq;
+        }
+        if (from + 1 < oldestKept && from < lastSeq) {
+            notices.add(codec.gap(from + 1, oldestKept - 1));
+        }
+        return notices.isEmpty() ? null : String.join("\n", notices);
     }
 
     private boolean visible(Subscription.Spec spec, Envelope e) {
@@ -478,10 +516,39 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         return n;
     }
 
-    /** Closes every listener ("hub is stopping") and stops the writers. */
+    /** How long a stop waits for listeners to be sent what they have queued (a stalled one is not waited for longer). */
+    static final Duration CLOSE_FLUSH = Duration.ofSeconds(1);
+
+    /** Waits until no subscription has events queued or a frame in flight, at most {@code max}. */
+    private void awaitWritten(Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        try {
+            while (System.nanoTime() < deadline) {
+                boolean busy = false;
+                for (Listener l : listeners.values()) {
+                    if (l instanceof Subscription s && s.busy()) {
+                        busy = true;
+                        break;
+                    }
+                }
+                if (!busy) {
+                    return;
+                }
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Closes every listener ("hub is stopping", with its resume point) once what they have queued
+     * is written, and stops the writers.
+     */
     @Override
     public void close() {
         stopping = true;
+        awaitWritten(CLOSE_FLUSH);
         for (Listener l : List.copyOf(listeners.values())) {
             l.end(CloseCodes.GOING_AWAY, "hub is stopping");
         }

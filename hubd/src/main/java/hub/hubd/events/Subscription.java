@@ -283,6 +283,11 @@ final class Subscription implements Listener {
         bus.countDropped(1);
     }
 
+    /** Whether events are waiting or a frame is in flight. */
+    boolean busy() {
+        return !closed && (queued.get() > 0 || sending.get() || prefix != null || syncNotice != null);
+    }
+
     int closeCode() {
         return closeCode;
     }
