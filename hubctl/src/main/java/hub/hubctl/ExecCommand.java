@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a command on a node and stream its output; exit with its exit code.",
             "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does).",
-            "If the node goes offline meanwhile, exec says so and waits for it; 'hubctl tasks' lists and "
+            "If the node goes offline meanwhile, exec says so and waits for it; if the hub restarts or "
+                + "its storage stalls, exec says so and retries until it answers; 'hubctl tasks' lists and "
                 + "cancels tasks later."},
         footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled;",
             "1 if it could not run or the hub answered an error; 2 usage error."})
@@ -72,23 +73,32 @@ final class ExecCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             HistoryFollower follower = new HistoryFollower(client, nodePath, offset, id, out, err);
             NodeWatch watch = new NodeWatch(client, nodePath, err);
+            RideThrough outage = new RideThrough(err);
             while (true) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedException();
                 }
-                boolean more = follower.poll();
-                task = client.get("api/v1/tasks/" + HubClient.enc(id));
-                String state = task.get("state").asText();
-                watch.check(more || !state.equals(watch.lastState), state);
-                if (TasksCommand.FINAL.contains(state)) {
-                    while (follower.poll()) {
-                        // drain what arrived with the result
+                try {
+                    boolean more = follower.poll();
+                    task = client.get("api/v1/tasks/" + HubClient.enc(id));
+                    outage.recovered();
+                    String state = task.get("state").asText();
+                    watch.check(more || !state.equals(watch.lastState), state);
+                    if (TasksCommand.FINAL.contains(state)) {
+                        while (follower.poll()) {
+                            // drain what arrived with the result
+                        }
+                        finished.set(true);
+                        return exitCode(task, err);
                     }
-                    finished.set(true);
-                    return exitCode(task, err);
-                }
-                if (!more) {
-                    Thread.sleep(200);
+                    if (!more) {
+                        Thread.sleep(200);
+                    }
+                } catch (HubctlException e) {
+                    if (!e.isTransient()) {
+                        throw e;
+                    }
+                    outage.failed(e); // the task runs on; its output waits in the history
                 }
             }
         } catch (InterruptedException e) {
@@ -155,6 +165,41 @@ final class ExecCommand implements Callable<Integer> {
                 err.flush();
             }
             offline = isOffline;
+        }
+    }
+
+    /**
+     * Rides through a hub that is restarting, unreachable or answering 5xx (its storage stalled):
+     * says so once, retries with backoff up to {@value Streams#MAX_RETRY_MS} ms, and says once
+     * when it is back. The follower's offset only moves on a page it printed, so no line is lost
+     * or printed twice.
+     */
+    static final class RideThrough {
+        private final PrintWriter err;
+        private long retryMs;
+        private boolean down;
+
+        RideThrough(PrintWriter err) {
+            this.err = err;
+        }
+
+        void failed(HubctlException e) throws InterruptedException {
+            if (!down) {
+                err.println("hubctl: " + e.getMessage() + "; retrying");
+                err.flush();
+                down = true;
+            }
+            retryMs = Math.min(Streams.MAX_RETRY_MS, Math.max(250, retryMs * 2));
+            Thread.sleep(retryMs);
+        }
+
+        void recovered() {
+            if (down) {
+                err.println("hubctl: reconnected");
+                err.flush();
+                down = false;
+            }
+            retryMs = 0;
         }
     }
 

@@ -3,7 +3,9 @@ package hub.hubd.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
+import hub.hubd.core.LogText;
 import hub.hubd.core.StoreException;
+import hub.hubd.core.StoreFaults;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import org.slf4j.Logger;
@@ -57,10 +59,13 @@ final class ApiErrors {
                         : hre.getMessage();
                 p = problem(status == 404 ? "not-found" : "http-" + status, status, detail, errorId);
                 log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status, detail, errorId);
-            } else if (e instanceof StoreException) {
-                p = problem("database-unavailable", 503,
-                        "the database did not answer in time; retry later", errorId);
-                log.error("{} {} failed: database (error id {})", ctx.method(), ctx.path(), errorId, e);
+            } else if (e instanceof StoreException se) {
+                p = se.kind() == StoreException.Kind.FULL
+                        ? problem("storage-full", 507, "the hub's storage is full: nothing was written; "
+                                + "reads still work (error id " + errorId + ")", errorId)
+                        : problem("storage-unavailable", 503, "the hub's storage did not answer in time; "
+                                + "retry later", errorId);
+                StoreFaults.report(log, ctx.method() + " " + LogText.safe(ctx.path()), se, errorId);
             } else {
                 p = problem("internal", 500, "internal error; see the hub's log for error id " + errorId,
                         errorId);

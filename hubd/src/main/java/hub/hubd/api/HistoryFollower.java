@@ -1,5 +1,6 @@
 package hub.hubd.api;
 
+import hub.hubd.core.StoreFaults;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import hub.hubd.events.CloseCodes;
@@ -92,7 +93,7 @@ final class HistoryFollower implements Listener {
         try {
             page = store.after(nodeId, next, PAGE);
         } catch (RuntimeException e) {
-            log.warn("history follow of node {} could not read the store; retrying", nodeId, e);
+            StoreFaults.failed(log, "history follow of node " + nodeId + " (retrying)", e);
             sending.set(false);
             more.set(true); // the backstop tries again
             return;

@@ -3,6 +3,7 @@ package hub.hubd.grpc;
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
 import hub.hubd.core.StoreException;
+import hub.hubd.core.StoreFaults;
 import io.grpc.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +31,13 @@ final class GrpcErrors {
         String errorId = Ids.newId();
         MDC.put("errorId", errorId);
         try {
-            if (t instanceof StoreException) {
-                log.error("database unavailable during agent call (error id {})", errorId, t);
-                return Status.UNAVAILABLE.withDescription("database unavailable; retry (error id "
-                        + errorId + ")");
+            if (t instanceof StoreException se) {
+                StoreFaults.report(log, "an agent call", se, errorId);
+                return se.kind() == StoreException.Kind.FULL
+                        ? Status.RESOURCE_EXHAUSTED.withDescription("hub storage is full; retry later (error id "
+                                + errorId + ")")
+                        : Status.UNAVAILABLE.withDescription("hub storage unavailable; retry (error id "
+                                + errorId + ")");
             }
             log.error("agent call failed (error id {})", errorId, t);
             return Status.INTERNAL.withDescription("internal error (error id " + errorId + ")");

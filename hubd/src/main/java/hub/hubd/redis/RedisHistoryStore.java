@@ -118,6 +118,10 @@ public final class RedisHistoryStore implements HistoryStore {
 
     @Override
     public TaskProgress progress(String nodeId, String taskId) {
+        return redisCall(() -> progressNow(nodeId, taskId));
+    }
+
+    private TaskProgress progressNow(String nodeId, String taskId) {
         Map<String, String> h = map(taskKey(nodeId, taskId)).readAllMap();
         if (h.isEmpty()) {
             return new TaskProgress(0, null, null);
@@ -128,6 +132,10 @@ public final class RedisHistoryStore implements HistoryStore {
 
     @Override
     public HistoryPage tail(String nodeId, int n) {
+        return redisCall(() -> tailNow(nodeId, n));
+    }
+
+    private HistoryPage tailNow(String nodeId, int n) {
         if (n < 0) {
             throw new IllegalArgumentException("tail must not be negative");
         }
@@ -157,6 +165,10 @@ public final class RedisHistoryStore implements HistoryStore {
 
     @Override
     public HistoryPage after(String nodeId, long after, int limit) {
+        return redisCall(() -> afterNow(nodeId, after, limit));
+    }
+
+    private HistoryPage afterNow(String nodeId, long after, int limit) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive");
         }
@@ -187,11 +199,27 @@ public final class RedisHistoryStore implements HistoryStore {
         return new HistoryPage(lines, next, gap);
     }
 
+    /** Runs a Redis call; a Redis failure (a timeout, a lost connection) is a {@link StoreException}. */
+    private static <T> T redisCall(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (RedisException e) {
+            throw new StoreException("redis error: " + e.getMessage(), e);
+        }
+    }
+
     /** Stream entries read per round trip. */
     private static final int PAGE = 64;
 
     @Override
     public void delete(String nodeId) {
+        redisCall(() -> {
+            deleteNow(nodeId);
+            return null;
+        });
+    }
+
+    private void deleteNow(String nodeId) {
         List<String> keys = new ArrayList<>(List.of(key(nodeId, "lines"), key(nodeId, "meta"), key(nodeId, "tasks")));
         for (String task : redis.<String>getSet(key(nodeId, "tasks"), StringCodec.INSTANCE).readAll()) {
             keys.add(taskKey(nodeId, task));

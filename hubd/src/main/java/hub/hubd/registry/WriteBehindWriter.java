@@ -1,5 +1,6 @@
 package hub.hubd.registry;
 
+import hub.hubd.core.StoreFaults;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -93,8 +94,7 @@ public final class WriteBehindWriter implements AutoCloseable {
             } catch (RuntimeException e) {
                 registry.requeue(batch);
                 failures.increment();
-                log.warn("writing {} node states failed; requeued, will retry: {}", batch.size(),
-                        e.toString(), e);
+                StoreFaults.failed(log, "writing " + batch.size() + " node states (requeued, will retry)", e);
                 return false;
             }
         }

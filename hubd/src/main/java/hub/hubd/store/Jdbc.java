@@ -49,10 +49,20 @@ public final class Jdbc {
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                // SQLite may have rolled back already (SQLITE_FULL does): a failing rollback must
+                // not replace the cause, which is what the caller and the log need to see.
+                try {
+                    c.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                }
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException ignored) {
+                    // the connection is broken; the pool notices and replaces it
+                }
             }
         } catch (SQLException e) {
             throw new StoreException("database error: " + e.getMessage(), e);

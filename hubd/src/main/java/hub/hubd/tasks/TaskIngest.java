@@ -1,5 +1,6 @@
 package hub.hubd.tasks;
 
+import hub.hubd.core.StoreFaults;
 import hub.hubd.events.Event;
 import hub.hubd.events.EventPublisher;
 import hub.hubd.history.AnsiStripper;
@@ -149,7 +150,7 @@ public final class TaskIngest implements AutoCloseable {
                 try {
                     handle(batch, chunks);
                 } catch (RuntimeException e) {
-                    log.error("ingest lane {} failed on a batch; continuing", thread.getName(), e);
+                    StoreFaults.failed(log, "ingest lane " + thread.getName() + " (a batch; continuing)", e);
                 } finally {
                     chunks.clear();
                     batch.clear();
@@ -219,9 +220,9 @@ public final class TaskIngest implements AutoCloseable {
                 o.run().run();
             } catch (RuntimeException e) {
                 if (o.session() == null) {
-                    log.error("ingest for node {} failed", o.nodeId(), e);
+                    StoreFaults.failed(log, "ingest for node " + o.nodeId(), e);
                 } else {
-                    log.error("ingest for node {} failed; closing its stream so the agent resends", o.nodeId(), e);
+                    StoreFaults.failed(log, "ingest for node " + o.nodeId() + " (closing its stream so the agent resends)", e);
                     o.session().close("hub could not store task output; reconnect and resend");
                 }
             }
@@ -423,7 +424,7 @@ public final class TaskIngest implements AutoCloseable {
                 }
                 ts = streams(c.nodeId(), c.taskId());
             } catch (RuntimeException e) {
-                log.error("ingest for node {} failed; closing its stream so the agent resends", c.nodeId(), e);
+                StoreFaults.failed(log, "ingest for node " + c.nodeId() + " (closing its stream so the agent resends)", e);
                 c.session().close("hub could not store task output; reconnect and resend");
                 continue;
             }
@@ -452,7 +453,7 @@ public final class TaskIngest implements AutoCloseable {
         try {
             outcomes = history.appendAll(appends);
         } catch (RuntimeException e) {
-            log.error("storing {} output chunks failed; closing their streams so the agents resend", stored.size(), e);
+            StoreFaults.failed(log, "storing " + stored.size() + " output chunks (closing their streams so the agents resend)", e);
             Set<NodeSession> sessions = Collections.newSetFromMap(new IdentityHashMap<>());
             for (Chunk c : stored) {
                 open.remove(c.taskId()); // the strippers saw bytes that were not stored

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Failures inside the hub: the client gets problem+json with an error id and no stack trace; the
- * log gets exactly one line with that id and the stack trace. Stores are fakes that throw.
+ * log gets exactly one line with that id and the stack trace (a store that is down: one line per
+ * minute, with the database's own message instead). Stores are fakes that throw.
  */
 class ApiFaultTest {
     private static final String TOKEN = ApiTokens.PREFIX + "test";
@@ -173,13 +174,27 @@ class ApiFaultTest {
     }
 
     @Test
-    void databaseFailureIs503WithAnErrorIdThatIsInTheLog() throws Exception {
+    void databaseFailureIs503AndOneLineNamesTheCauseWithoutAStack() throws Exception {
+        hub.hubd.core.StoreFaults.resetWindow();
         HttpResponse<String> r = get("/api/v1/nodes");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
         JsonNode p = new ObjectMapper().readTree(r.body());
+        assertThat(p.get("type").asText()).endsWith("/storage-unavailable");
         assertThat(r.body()).doesNotContain("SQLException").doesNotContain("\tat ");
-        assertLoggedOnceWithStackTrace(p.get("errorId").asText());
+        String errorId = p.get("errorId").asText();
+        List<ILoggingEvent> lines = logs.list.stream()
+                .filter(e -> errorId.equals(e.getMDCPropertyMap().get("errorId"))).toList();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0).getThrowableProxy()).isNull(); // the database's message is the cause
+        assertThat(lines.get(0).getFormattedMessage()).contains(errorId).contains("refused");
+
+        // the same stall a moment later: answered the same way, not logged again
+        for (int i = 0; i < 5; i++) {
+            assertThat(get("/api/v1/nodes").statusCode()).isEqualTo(503);
+        }
+        assertThat(logs.list.stream().filter(e -> e.getFormattedMessage().contains("storage")).count())
+                .isEqualTo(1);
     }
 
     @Test
