@@ -37,6 +37,7 @@ public final class HubctlMain {
         m.put("events", EventsCommand.class);
         m.put("listeners", ListenersCommand.class);
         m.put("users", UsersCommand.class);
+        m.put("audit", AuditCommand.class);
         m.put("provision", ProvisionCommand.class);
         m.put("login", LoginCommand.class);
         m.put("context", ContextCommand.class);

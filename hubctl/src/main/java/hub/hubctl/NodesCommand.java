@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,9 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code hubctl nodes ls|show|rm}. */
-@Command(name = "nodes", mixinStandardHelpOptions = true, description = "List, show and remove nodes.",
-        subcommands = {NodesCommand.Ls.class, NodesCommand.Show.class, NodesCommand.Rm.class})
+/** {@code hubctl nodes ls|show|rm|assign}. */
+@Command(name = "nodes", mixinStandardHelpOptions = true, description = "List, show, remove and assign nodes.",
+        subcommands = {NodesCommand.Ls.class, NodesCommand.Show.class, NodesCommand.Rm.class,
+            NodesCommand.Assign.class})
 final class NodesCommand extends GroupCommand {
 
     /** {@code hubctl nodes ls}. */
@@ -27,7 +29,9 @@ final class NodesCommand extends GroupCommand {
         @Option(names = "--status", paramLabel = "online|offline", description = "Only nodes in this state.")
         String status;
 
-        @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", description = "Only nodes with this label.")
+        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
+                description = "Only nodes whose labels match: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k; "
+                        + "commas join requirements (kubectl's grammar). With --watch: KEY=VALUE.")
         String label;
 
         @Option(names = {"-w", "--watch"},
@@ -39,8 +43,9 @@ final class NodesCommand extends GroupCommand {
             if (status != null && !status.equals("online") && !status.equals("offline")) {
                 throw HubctlException.usage("--status must be online or offline, not '" + status + "'");
             }
-            if (label != null && label.indexOf('=') <= 0) {
-                throw HubctlException.usage("--label must be KEY=VALUE, not '" + label + "'");
+            if (watch && label != null && !label.matches("[^=!,() ]+=[^=!,() ]*")) {
+                // --watch matches the rows that change here, as KEY=VALUE; the hub parses the rest
+                throw HubctlException.usage("with --watch, --label must be KEY=VALUE, not '" + label + "'");
             }
             HubctlCommand root = HubctlCommand.root(spec);
             List<String> q = new ArrayList<>();
@@ -211,6 +216,34 @@ final class NodesCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             root.client().delete("api/v1/nodes/" + HubClient.enc(node));
             root.done(spec, "removed node " + node);
+            return 0;
+        }
+    }
+
+    /** {@code hubctl nodes assign NODE --owner USER} (admins). */
+    @Command(name = "assign", mixinStandardHelpOptions = true,
+            description = {"Give a node to another user (admins only): it owns it from now on, as if it had "
+                + "joined with that user's join token."})
+    static final class Assign implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class, description = "Node id or unique name.")
+        String node;
+
+        @Option(names = "--owner", paramLabel = "USER", required = true, completionCandidates = LiveValues.Users.class,
+                description = "The user who will own it (an operator or admin).")
+        String owner;
+
+        @Override
+        public Integer call() {
+            HubctlCommand root = HubctlCommand.root(spec);
+            JsonNode n = root.client().post("api/v1/nodes/" + HubClient.enc(node) + "/owner", Map.of("owner", owner));
+            if (root.output() == HubctlCommand.Output.json) {
+                root.printJson(spec.commandLine().getOut(), n);
+                return 0;
+            }
+            root.done(spec, "node " + Format.text(n, "name") + " is now owned by " + Format.text(n, "owner"));
             return 0;
         }
     }

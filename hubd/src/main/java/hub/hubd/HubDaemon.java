@@ -59,6 +59,7 @@ public final class HubDaemon implements AutoCloseable {
     private final TaskIngest ingest;
     private final AgentGrpcServer grpc;
     private final HttpApi http;
+    private final hub.hubd.audit.AuditLog audit;
     private final EventBus events;
     private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
@@ -96,7 +97,8 @@ public final class HubDaemon implements AutoCloseable {
         try {
             var userRepo = new JdbcUserRepository(db);
             var nodeRepo = new JdbcNodeRepository(db);
-            var apiTokens = new ApiTokens(userRepo, clock);
+            var grants = hub.hubd.auth.Grants.of(userRepo.grants());
+            var apiTokens = new ApiTokens(userRepo, clock, grants);
             this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
             HubConfig.Events ev = config.events();
             this.events = new EventBus(new EventBus.Options(ev.ringSize(), ev.ringAge(), ev.queue()), clock,
@@ -128,13 +130,25 @@ public final class HubDaemon implements AutoCloseable {
                 }
 
                 @Override
-                public void userRemoved(String user, String reason) {
-                    events.endForUser(user, reason);
+                public void userRemoved(String userId, String reason) {
+                    events.endForUser(userId, reason);
                 }
-            });
+
+                @Override
+                public void nodesReassigned(java.util.List<String> nodeIds, String ownerId) {
+                    directory.reassigned(nodeIds, ownerId);
+                }
+
+                @Override
+                public void grantsChanged(String userId, String reason) {
+                    events.endForUser(userId, hub.hubd.events.CloseCodes.ACCESS_CHANGED, reason);
+                }
+            }, grants);
+            this.audit = new hub.hubd.audit.AuditLog(new hub.hubd.store.JdbcAuditRepository(db), clock,
+                    config.auditRetention(), metrics);
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready, tls, config.advertise());
+                    () -> ready, tls, config.advertise(), audit);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -252,6 +266,7 @@ public final class HubDaemon implements AutoCloseable {
         events.close();
         recordLastSeq(config.dataDir(), events.lastSeq());
         http.close();
+        audit.close();
         ingest.close();
         closeRedis();
         writer.close();

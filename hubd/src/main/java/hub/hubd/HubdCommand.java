@@ -60,6 +60,10 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "Default: ${DEFAULT-VALUE}")
     String shutdownGrace;
 
+    @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "90d",
+            description = "How long audit entries are kept; 0 keeps them for ever. Default: ${DEFAULT-VALUE}")
+    String auditRetention;
+
     @Option(names = "--history-store", paramLabel = "sqlite|redis", defaultValue = "sqlite",
             description = "Where terminal history lives: the database (sqlite, also with --db-url "
                     + "postgresql) or Redis (several hubs). Default: ${DEFAULT-VALUE}")
@@ -142,7 +146,19 @@ public final class HubdCommand implements Callable<HubConfig> {
                         eventsQueue, Durations.parse(wsPingInterval)), agentArtifact != null ? agentArtifact
                         : defaultAgentArtifact(), hub.hubd.config.Advertise.parse(advertise),
                 new HubConfig.Tls(insecurePlaintext, tlsCert, tlsKey, tlsClientCa, Durations.parse(nodeCertTtl),
-                        java.time.Duration.ofSeconds(10)));
+                        java.time.Duration.ofSeconds(10)), auditRetention());
+    }
+
+    private java.time.Duration auditRetention() {
+        if (auditRetention.equals("0")) {
+            return java.time.Duration.ZERO;
+        }
+        java.time.Duration d = Durations.parse(auditRetention);
+        if (d.compareTo(java.time.Duration.ofHours(1)) < 0) {
+            throw new IllegalArgumentException("audit-retention must be 0 (for ever) or at least 1h, not '"
+                    + auditRetention + "'");
+        }
+        return d;
     }
 
     /** {@code lib/hub-agent.tar.gz} of the installation the launcher names ({@code -Dhub.home}), if there. */

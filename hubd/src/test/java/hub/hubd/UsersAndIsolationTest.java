@@ -42,6 +42,11 @@ class UsersAndIsolationTest {
         return a.json().get("token").asText();
     }
 
+    /** A user's immutable id, which is what owns its nodes and tokens. */
+    String userId(String name) {
+        return hub.get("/api/v1/users/" + name).get("id").asText();
+    }
+
     String joinTokenAs(String apiToken) {
         TestHub.Answer a = hub.call("POST", "/api/v1/join-tokens", "{}", apiToken);
         assertThat(a.status()).as(a.body()).isEqualTo(201);
@@ -86,7 +91,7 @@ class UsersAndIsolationTest {
 
             assertThat(bobs.all()).filteredOn(e -> e.has("node"))
                     .allMatch(e -> e.get("node").asText().equals(bobNode.nodeId()));
-            assertThat(bobs.ofType("token.created")).hasSize(1).allMatch(e -> e.get("owner").asText().equals("bob"));
+            assertThat(bobs.ofType("token.created")).hasSize(1).allMatch(e -> e.get("owner").asText().equals(userId("bob")));
             assertThat(bobs.ofType("node.online")).hasSize(1);
             assertThat(bobs.ofType("task.output")).hasSize(1);
             assertThat(admins.ofType("node.online")).hasSize(2);
@@ -152,7 +157,7 @@ class UsersAndIsolationTest {
         try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + hub.dataDir.resolve("hub.db"))) {
             c.createStatement().executeUpdate("INSERT INTO nodes (id, name, hostname, os, arch, agent_version, labels, "
                     + "owner, created_at, status) VALUES ('bobsnode00000000', '" + aliceId + "', 'h', 'Linux', 'amd64', "
-                    + "'t', '{}', 'bob', 0, 'offline')");
+                    + "'t', '{}', '" + userId("bob") + "', 0, 'offline')");
         }
         assertThat(hub.call("GET", "/api/v1/nodes/" + aliceId, null, bob).status()).isEqualTo(404);
         assertThat(hub.call("GET", "/api/v1/nodes/bobsnode00000000", null, bob).status()).isEqualTo(200);
@@ -171,9 +176,10 @@ class UsersAndIsolationTest {
         assertThat(status.get("nodesOnline").asInt()).isZero();
         assertThat(hub.get("/api/v1/status").get("nodesTotal").asInt()).isEqualTo(1);
 
+        String bobId = userId("bob");
         assertThat(hub.call("DELETE", "/api/v1/users/bob", null, hub.adminToken()).status()).isEqualTo(204);
-        assertThat(hub.get("/api/v1/join-tokens").get("items")).filteredOn(j -> j.get("owner").asText().equals("bob"))
-                .allMatch(j -> j.get("state").asText().equals("revoked"));
+        assertThat(hub.get("/api/v1/join-tokens").get("items")).filteredOn(j -> j.get("ownerId").asText().equals(bobId))
+                .hasSize(1).allMatch(j -> j.get("state").asText().equals("revoked"));
         RawAgent raw = new RawAgent(hub.channel()).send(RawAgent.hello("orphan").setJoinToken(bobsToken));
         io.grpc.Status s = raw.ended.get(10, TimeUnit.SECONDS);
         assertThat(s.getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);

@@ -103,11 +103,12 @@ final class ApiJson {
     /** Node JSON. */
     record NodeJson(String id, String name, String hostname, String status, Instant lastSeen,
             Instant connectedAt, Map<String, String> labels, String os, String arch, String agentVersion,
-            String owner, Instant createdAt, String offlineReason, Instant certificateExpiresAt) {
-        static NodeJson of(NodeView v) {
+            String owner, String ownerId, Instant createdAt, String offlineReason, Instant certificateExpiresAt) {
+        /** @param names user names by id, for {@code owner} */
+        static NodeJson of(NodeView v, java.util.function.UnaryOperator<String> names) {
             var i = v.info();
             return new NodeJson(i.id(), i.name(), i.hostname(), v.status().wireName(), v.lastSeen(),
-                    v.connectedAt(), i.labels(), i.os(), i.arch(), i.agentVersion(), i.owner(),
+                    v.connectedAt(), i.labels(), i.os(), i.arch(), i.agentVersion(), names.apply(i.owner()), i.owner(),
                     i.createdAt(), v.offlineReason(), v.certificateExpiresAt());
         }
     }
@@ -115,17 +116,17 @@ final class ApiJson {
     /** Join token JSON; {@code token} only in the answer to its creation. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record JoinTokenJson(String id, String token, Instant expiresAt, int usesLeft,
-            Map<String, String> labels, String owner, Instant createdAt, Instant revokedAt, String state,
-            String caPin, String agentAddress) {
-        static JoinTokenJson of(JoinToken t, String secret, Instant now) {
-            return new JoinTokenJson(t.id(), secret, t.expiresAt(), t.usesLeft(), t.labels(), t.owner(),
-                    t.createdAt(), t.revokedAt(), t.state(now), null, null);
+            Map<String, String> labels, String owner, String ownerId, Instant createdAt, Instant revokedAt,
+            String state, String caPin, String agentAddress) {
+        static JoinTokenJson of(JoinToken t, String secret, Instant now, java.util.function.UnaryOperator<String> names) {
+            return new JoinTokenJson(t.id(), secret, t.expiresAt(), t.usesLeft(), t.labels(), names.apply(t.owner()),
+                    t.owner(), t.createdAt(), t.revokedAt(), t.state(now), null, null);
         }
 
         /** The answer to a creation: the secret, and what an agent needs to join with it. */
         JoinTokenJson withJoinFacts(String pin, String address) {
-            return new JoinTokenJson(id, token, expiresAt, usesLeft, labels, owner, createdAt, revokedAt, state,
-                    pin, address);
+            return new JoinTokenJson(id, token, expiresAt, usesLeft, labels, owner, ownerId, createdAt, revokedAt,
+                    state, pin, address);
         }
     }
 

@@ -39,16 +39,25 @@ final class EventRoutes implements AutoCloseable {
 
     private final EventBus bus;
     private final NodeDirectory nodes;
+    private final hub.hubd.registry.NodeRegistry registry;
+    private final java.util.function.UnaryOperator<String> names;
     private final HistoryStore history;
     private final ObjectMapper mapper;
     private final WsPeers peers;
     private final ScheduledExecutorService followPool;
     private final Map<String, Listener> bySession = new ConcurrentHashMap<>();
 
-    EventRoutes(EventBus bus, NodeDirectory nodes, HistoryStore history, ObjectMapper mapper,
+    /**
+     * @param registry for which nodes a user with grants sees (from memory, per event)
+     * @param names    user names by id, for the listener table
+     */
+    EventRoutes(EventBus bus, NodeDirectory nodes, hub.hubd.registry.NodeRegistry registry,
+            java.util.function.UnaryOperator<String> names, HistoryStore history, ObjectMapper mapper,
             java.time.Duration pingInterval) {
         this.bus = bus;
         this.nodes = nodes;
+        this.registry = registry;
+        this.names = names;
         this.history = history;
         this.mapper = mapper;
         this.peers = new WsPeers(pingInterval);
@@ -122,7 +131,12 @@ final class EventRoutes implements AutoCloseable {
     void events(WsConfig ws) {
         ws.onConnect(ctx -> {
             EventsSpec s = ctx.attribute(SPEC);
-            Listener l = bus.subscribe(s.by().user(), s.by().tokenId(), s.by().seesAllNodes(), s.nodeId(),
+            Principal by = s.by();
+            java.util.function.Predicate<String> granted = by.hasGrants() ? nodeId -> {
+                hub.hubd.registry.NodeInfo i = registry.info(nodeId);
+                return i != null && by.roleOn(i.owner(), i.labels()) != null;
+            } : null;
+            Listener l = bus.subscribe(by.userId(), by.tokenId(), by.seesAllNodes(), granted, s.nodeId(),
                     s.types(), s.after(), s.last(), peers.sink(ctx));
             connected(ctx, l);
         });
@@ -133,7 +147,7 @@ final class EventRoutes implements AutoCloseable {
     void follow(WsConfig ws) {
         ws.onConnect(ctx -> {
             FollowSpec s = ctx.attribute(SPEC);
-            HistoryFollower f = new HistoryFollower(Ids.newId(), s.by().user(), s.by().tokenId(),
+            HistoryFollower f = new HistoryFollower(Ids.newId(), s.by().userId(), s.by().tokenId(),
                     s.node().info().id(), s.node().info().name(), s.after(), peers.sink(ctx), history, bus,
                     followPool, mapper);
             connected(ctx, f);
@@ -160,10 +174,11 @@ final class EventRoutes implements AutoCloseable {
 
     /** A row of {@code GET /api/v1/listeners}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record ListenerJson(String id, String kind, String user, String remoteAddress, String filter,
+    record ListenerJson(String id, String kind, String user, String userId, String remoteAddress, String filter,
             Instant connectedAt, int queueDepth, long delivered, long dropped, long lag, Instant lastActivity) {
-        static ListenerJson of(Listener.Info i) {
-            return new ListenerJson(i.id(), i.kind(), i.user(), i.remoteAddress(), i.filter(), i.connectedAt(),
+        static ListenerJson of(Listener.Info i, java.util.function.UnaryOperator<String> names) {
+            return new ListenerJson(i.id(), i.kind(), names.apply(i.user()), i.user(), i.remoteAddress(), i.filter(),
+                    i.connectedAt(),
                     i.queueDepth(), i.delivered(), i.dropped(), i.lag(), i.lastActivity());
         }
     }
@@ -172,8 +187,8 @@ final class EventRoutes implements AutoCloseable {
     void list(Context ctx) {
         Principal by = HttpApi.principal(ctx);
         List<ListenerJson> items = bus.listeners().stream()
-                .filter(i -> by.seesAllNodes() || by.user().equals(i.user()))
-                .map(ListenerJson::of).toList();
+                .filter(i -> by.seesAllNodes() || by.userId().equals(i.user()))
+                .map(i -> ListenerJson.of(i, names)).toList();
         ctx.json(Map.of("items", items));
     }
 
@@ -182,7 +197,7 @@ final class EventRoutes implements AutoCloseable {
         Principal by = HttpApi.principal(ctx);
         by.require(Role.VIEWER);
         String id = ctx.pathParam("id");
-        Listener l = bus.listener(id).filter(x -> by.seesAllNodes() || by.user().equals(x.user()))
+        Listener l = bus.listener(id).filter(x -> by.seesAllNodes() || by.userId().equals(x.user()))
                 .orElseThrow(() -> HubException.notFound("no listener " + id));
         l.end(CloseCodes.KILLED, "closed by " + by.user());
         ctx.status(204);

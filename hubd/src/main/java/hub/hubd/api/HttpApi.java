@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import hub.hubd.auth.ApiTokens;
 import hub.hubd.auth.JoinTokens;
 import hub.hubd.auth.Principal;
-import hub.hubd.core.Labels;
 import hub.hubd.events.EventBus;
 import hub.hubd.registry.NodeDirectory;
 import hub.hubd.registry.NodeRegistry;
@@ -21,7 +20,7 @@ import java.util.function.BooleanSupplier;
  * small and call the core; failures are mapped once, in {@link ApiErrors}.
  */
 public final class HttpApi implements AutoCloseable {
-    private static final String PRINCIPAL = "hub.principal";
+    static final String PRINCIPAL = "hub.principal";
 
     /** Facts about this hub for {@code /api/v1/status}. */
     public record HubInfo(String version, String hubId, Instant startedAt, int agentPort) {
@@ -56,7 +55,7 @@ public final class HttpApi implements AutoCloseable {
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
             java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
             PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
-            java.util.List<String> advertise) {
+            java.util.List<String> advertise, hub.hubd.audit.AuditLog audit) {
         this.tls = tls;
         this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
@@ -66,14 +65,15 @@ public final class HttpApi implements AutoCloseable {
         this.metrics = metrics;
         this.ready = ready;
         ApiErrors errors = new ApiErrors(mapper);
-        NodeRoutes nodeRoutes = new NodeRoutes(nodes);
+        NodeRoutes nodeRoutes = new NodeRoutes(nodes, users, mapper);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper, tls == null ? null : tls::caPin,
-                () -> this.advertise.get(0) + ":" + (this.info == null ? 0 : this.info.agentPort()));
+                () -> this.advertise.get(0) + ":" + (this.info == null ? 0 : this.info.agentPort()), users::nameOf);
         UserRoutes userRoutes = new UserRoutes(users, mapper);
         ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact, tls, this.advertise,
                 () -> this.info == null ? 0 : this.info.agentPort(), this::port);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
-        this.eventRoutes = new EventRoutes(events, nodes, history, mapper, wsPingInterval);
+        AuditRoutes auditRoutes = new AuditRoutes(audit, nodes);
+        this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -115,6 +115,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/nodes", nodeRoutes::list);
             cfg.routes.get("/api/v1/nodes/{node}", nodeRoutes::show);
             cfg.routes.delete("/api/v1/nodes/{node}", nodeRoutes::remove);
+            cfg.routes.post("/api/v1/nodes/{node}/owner", nodeRoutes::assign);
             cfg.routes.post("/api/v1/join-tokens", tokenRoutes::create);
             cfg.routes.get("/api/v1/join-tokens", tokenRoutes::list);
             cfg.routes.delete("/api/v1/join-tokens/{id}", tokenRoutes::revoke);
@@ -129,8 +130,13 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get(ProvisioningRoutes.PREFIX + "agent", provisioning::agent);
             cfg.routes.post("/api/v1/users", userRoutes::create);
             cfg.routes.get("/api/v1/users", userRoutes::list);
+            cfg.routes.get("/api/v1/users/{name}", userRoutes::get);
             cfg.routes.delete("/api/v1/users/{name}", userRoutes::remove);
+            cfg.routes.post("/api/v1/users/{name}/grants", userRoutes::grant);
+            cfg.routes.delete("/api/v1/users/{name}/grants", userRoutes::revoke);
             cfg.routes.post("/api/v1/users/{name}/token", userRoutes::rotateToken);
+            cfg.routes.get("/api/v1/audit", auditRoutes::list);
+            cfg.routes.after("/api/*", auditRoutes::after);
             cfg.routes.get("/api/v1/listeners", eventRoutes::list);
             cfg.routes.delete("/api/v1/listeners/{id}", eventRoutes::kill);
             // WebSockets: authenticated and checked before the upgrade (a bad request gets problem+json)
@@ -243,7 +249,7 @@ public final class HttpApi implements AutoCloseable {
         String status = ctx.queryParam("status");
         String label = ctx.queryParam("label");
         return new NodeDirectory.Filter(status == null ? null : NodeStatus.parse(status),
-                label == null ? null : Labels.parseSelector(label));
+                label == null ? null : hub.hubd.core.Selector.parse(label));
     }
 
     @Override

@@ -14,13 +14,16 @@ final class JoinTokenRoutes {
     private final ObjectMapper mapper;
     private final java.util.function.Supplier<String> caPin;
     private final java.util.function.Supplier<String> agentAddress;
+    private final java.util.function.UnaryOperator<String> names;
 
     /**
      * @param caPin        the pin agents verify the hub with; null on a hub without TLS
      * @param agentAddress where agents connect ({@code HOST:PORT})
+     * @param names        user names by id, for {@code owner}
      */
     JoinTokenRoutes(JoinTokens tokens, ObjectMapper mapper, java.util.function.Supplier<String> caPin,
-            java.util.function.Supplier<String> agentAddress) {
+            java.util.function.Supplier<String> agentAddress, java.util.function.UnaryOperator<String> names) {
+        this.names = names;
         this.tokens = tokens;
         this.mapper = mapper;
         this.caPin = caPin;
@@ -40,19 +43,19 @@ final class JoinTokenRoutes {
         }
         var created = tokens.create(HttpApi.principal(ctx), ttl, req.uses() == null ? 1 : req.uses(),
                 req.labels() == null ? Map.of() : req.labels());
-        ctx.status(201).json(ApiJson.JoinTokenJson.of(created.token(), created.secret(), tokens.now())
+        ctx.status(201).json(ApiJson.JoinTokenJson.of(created.token(), created.secret(), tokens.now(), names)
                 .withJoinFacts(caPin == null ? null : caPin.get(), agentAddress.get()));
     }
 
     void list(Context ctx) {
         var now = tokens.now();
         var all = tokens.list(HttpApi.principal(ctx)).stream()
-                .map(t -> ApiJson.JoinTokenJson.of(t, null, now)).toList();
+                .map(t -> ApiJson.JoinTokenJson.of(t, null, now, names)).toList();
         ctx.json(Paging.page(ctx, all));
     }
 
     void revoke(Context ctx) {
         var t = tokens.revoke(HttpApi.principal(ctx), ctx.pathParam("id"));
-        ctx.json(ApiJson.JoinTokenJson.of(t, null, tokens.now()));
+        ctx.json(ApiJson.JoinTokenJson.of(t, null, tokens.now(), names));
     }
 }

@@ -33,6 +33,15 @@ final class ProblemErrorHandler extends ErrorHandler {
         setShowCauses(false);
     }
 
+    /**
+     * Every method gets the body: Jetty writes one only for GET, POST and HEAD by default, so a PUT
+     * or OPTIONS it refused (bad UTF-8, a bad Expect) got an empty answer with no type.
+     */
+    @Override
+    public boolean errorPageForMethod(String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
             Callback callback) {

@@ -74,7 +74,13 @@ final class TaskRoutes {
         } catch (IllegalArgumentException e) {
             throw HubException.invalid("timeout: " + e.getMessage());
         }
+        ctx.attribute(AuditRoutes.DETAIL, req.command() != null ? req.command()
+                : req.argv() == null ? null : "argv " + req.argv());
+        // the node of a refused attempt is recorded too (one it cannot see is a 404 here)
+        ctx.attribute(AuditRoutes.NODE, nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id());
         Task t = tasks.create(HttpApi.principal(ctx), ctx.pathParam("node"), req.command(), req.argv(), timeout);
+        ctx.attribute(AuditRoutes.NODE, t.nodeId());
+        ctx.attribute(AuditRoutes.DETAIL, "task " + t.id() + ": " + ctx.attribute(AuditRoutes.DETAIL));
         ctx.status(201).json(TaskJson.of(t));
     }
 
@@ -182,7 +188,9 @@ final class TaskRoutes {
     }
 
     void cancel(Context ctx) {
-        ctx.status(202).json(TaskJson.of(tasks.cancel(HttpApi.principal(ctx), ctx.pathParam("id"))));
+        Task t = tasks.cancel(HttpApi.principal(ctx), ctx.pathParam("id"));
+        ctx.attribute(AuditRoutes.NODE, t.nodeId());
+        ctx.status(202).json(TaskJson.of(t));
     }
 
     /** {@code GET …/history}: {@code ?tail=N}, {@code ?after=OFFSET&limit=N} or {@code ?maxBytes=N}. */

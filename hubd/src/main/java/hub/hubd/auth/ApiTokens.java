@@ -24,10 +24,17 @@ public final class ApiTokens {
 
     private final UserRepository users;
     private final Clock clock;
+    private final Grants grants;
 
     public ApiTokens(UserRepository users, Clock clock) {
+        this(users, clock, new Grants());
+    }
+
+    /** @param grants every user's grants, attached to the principal of each request */
+    public ApiTokens(UserRepository users, Clock clock, Grants grants) {
         this.users = users;
         this.clock = clock;
+        this.grants = grants;
     }
 
     /**
@@ -65,7 +72,8 @@ public final class ApiTokens {
         Optional<Principal> p = token.startsWith(PREFIX)
                 ? users.findByTokenHash(Ids.hash(token))
                 : Optional.empty();
-        return p.orElseThrow(() -> HubException.unauthenticated("unknown or revoked API token"));
+        Principal found = p.orElseThrow(() -> HubException.unauthenticated("unknown or revoked API token"));
+        return found.withGrants(grants.of(found.userId()));
     }
 
     private static void writeSecretFile(Path file, String content) {

@@ -56,7 +56,7 @@ public final class JoinTokens {
         }
         Instant now = clock.instant();
         String secret = Ids.newSecret(PREFIX);
-        JoinToken token = new JoinToken(Ids.newId(), by.user(), Labels.validated(labels), uses,
+        JoinToken token = new JoinToken(Ids.newId(), by.userId(), Labels.validated(labels), uses,
                 now.plus(t), now, null);
         repo.insert(token, Ids.hash(secret));
         events.publish(new Event.TokenCreated(token.id(), token.owner(), uses, token.labels()));
@@ -65,7 +65,7 @@ public final class JoinTokens {
 
     /** Tokens {@code by} may see: all for admins, their own for others. */
     public List<JoinToken> list(Principal by) {
-        return repo.list(by.seesAllNodes() ? null : by.user());
+        return repo.list(by.seesAllNodes() ? null : by.userId());
     }
 
     /**

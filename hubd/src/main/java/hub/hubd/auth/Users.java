@@ -2,9 +2,12 @@ package hub.hubd.auth;
 
 import hub.hubd.core.HubException;
 import hub.hubd.core.Ids;
+import hub.hubd.core.Selector;
 import hub.hubd.core.StoreException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -16,11 +19,20 @@ import java.util.regex.Pattern;
 public final class Users {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
-    /** Told when credentials stop being valid, to end what they opened. */
+    /** Told when credentials stop being valid or access changes, to end or update what depends on them. */
     public interface Revocations {
         void tokensRevoked(List<String> tokenIds, String reason);
 
-        void userRemoved(String user, String reason);
+        /** The user (by id) was removed: end everything it has open. */
+        void userRemoved(String userId, String reason);
+
+        /** The nodes now belong to the user {@code ownerId}. */
+        default void nodesReassigned(List<String> nodeIds, String ownerId) {
+        }
+
+        /** The user's grants changed: its open streams must be reopened to see the new set. */
+        default void grantsChanged(String userId, String reason) {
+        }
     }
 
     /** A user just created or whose token was just replaced, with the token (never shown again). */
@@ -30,11 +42,42 @@ public final class Users {
     private final UserRepository repo;
     private final Clock clock;
     private final Revocations revocations;
+    private final Grants grants;
+    /** User names by id, for display; {@link #GONE} marks an id whose user no longer exists. */
+    private final Map<String, String> names = new ConcurrentHashMap<>();
+    private static final String GONE = "";
 
     public Users(UserRepository repo, Clock clock, Revocations revocations) {
+        this(repo, clock, revocations, new Grants());
+    }
+
+    public Users(UserRepository repo, Clock clock, Revocations revocations, Grants grants) {
         this.repo = repo;
         this.clock = clock;
         this.revocations = revocations;
+        this.grants = grants;
+    }
+
+    /**
+     * The name of the user with id {@code userId}, for display: the id itself when the user is gone
+     * (what a node owned by a user removed before ownership was by id shows). Cached: one query per
+     * user id ever, not per node listed.
+     */
+    public String nameOf(String userId) {
+        if (userId == null) {
+            return null;
+        }
+        String n = names.get(userId);
+        if (n == null) {
+            n = repo.findById(userId).map(UserRepository.User::name).orElse(GONE);
+            names.put(userId, n);
+        }
+        return n.equals(GONE) ? userId : n;
+    }
+
+    /** The user named {@code name}'s id, for a request that names a user (assign, reassign). */
+    public String idOf(Principal by, String name) {
+        return get(by, name).id();
     }
 
     /**
@@ -58,7 +101,9 @@ public final class Users {
             }
             throw e;
         }
-        return new WithToken(get(by, name), token);
+        UserRepository.User created = get(by, name);
+        names.put(created.id(), created.name());
+        return new WithToken(created, token);
     }
 
     public List<UserRepository.User> list(Principal by) {
@@ -81,17 +126,75 @@ public final class Users {
     }
 
     /**
-     * Removes a user and its tokens; ends its streams. Nodes it owns stay (admins see them).
+     * Removes a user, its API tokens and grants, and revokes its join tokens; ends its streams. The
+     * nodes it owns go to {@code reassignTo}, which is required when it owns any.
      *
-     * @throws HubException CONFLICT when removing oneself
+     * @throws HubException CONFLICT when removing oneself, or when it owns nodes and no
+     *         {@code reassignTo} is given (nothing changes); NOT_FOUND for an unknown user
      */
-    public void remove(Principal by, String name) {
+    public UserRepository.Removal remove(Principal by, String name, String reassignTo) {
         UserRepository.User u = get(by, name);
-        if (u.name().equals(by.user())) {
+        if (u.id().equals(by.userId())) {
             throw HubException.conflict("you cannot remove yourself; another admin can");
         }
-        List<String> revoked = repo.delete(u.id());
-        revocations.tokensRevoked(revoked, "user " + name + " removed by " + by.user());
-        revocations.userRemoved(name, "user " + name + " removed by " + by.user());
+        String to = null;
+        if (reassignTo != null && !reassignTo.isBlank()) {
+            UserRepository.User target = get(by, reassignTo);
+            if (target.id().equals(u.id())) {
+                throw HubException.invalid("cannot reassign a user's nodes to the user being removed");
+            }
+            if (target.role() == Role.VIEWER) {
+                throw HubException.invalid("nodes go to an operator or admin; " + reassignTo + " is a viewer");
+            }
+            to = target.id();
+        }
+        UserRepository.Removal r = repo.delete(u.id(), to);
+        names.put(u.id(), GONE);
+        grants.forget(u.id());
+        String reason = "user " + name + " removed by " + by.user();
+        revocations.tokensRevoked(r.revokedTokens(), reason);
+        revocations.userRemoved(u.id(), reason);
+        if (!r.reassignedNodes().isEmpty()) {
+            revocations.nodesReassigned(r.reassignedNodes(), to);
+        }
+        return r;
+    }
+
+    /** The user's grants. */
+    public List<Grant> grants(Principal by, String name) {
+        return grants.of(get(by, name).id());
+    }
+
+    /**
+     * Grants {@code role} (viewer or operator) on nodes matching {@code selector}; a grant for the same
+     * selector gets the new role. Ends the user's streams so they reopen with it.
+     */
+    public Grant grant(Principal by, String name, String selector, String role) {
+        UserRepository.User u = get(by, name);
+        Role r = Role.parse(role == null ? "" : role);
+        if (r == Role.ADMIN) {
+            throw HubException.invalid("a grant is viewer or operator: admins see every node already");
+        }
+        Selector sel = Selector.parse(selector);
+        Grant stored = repo.putGrant(new Grant(Ids.newId(), u.id(), sel, r, clock.instant()));
+        grants.put(stored);
+        revocations.grantsChanged(u.id(), "grants of " + name + " changed by " + by.user() + "; reconnect");
+        return stored;
+    }
+
+    /**
+     * Revokes the user's grant for {@code selector} (as given to {@link #grant}).
+     *
+     * @throws HubException NOT_FOUND when it has none for that selector
+     */
+    public Grant revoke(Principal by, String name, String selector) {
+        UserRepository.User u = get(by, name);
+        Selector sel = Selector.parse(selector);
+        Grant g = grants.of(u.id()).stream().filter(x -> x.selector().equals(sel)).findFirst()
+                .orElseThrow(() -> HubException.notFound("user " + name + " has no grant for '" + sel + "'"));
+        repo.deleteGrant(u.id(), g.id());
+        grants.remove(u.id(), g.id());
+        revocations.grantsChanged(u.id(), "grants of " + name + " changed by " + by.user() + "; reconnect");
+        return g;
     }
 }

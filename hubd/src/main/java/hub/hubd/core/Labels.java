@@ -43,16 +43,4 @@ public final class Labels {
         });
         return Collections.unmodifiableMap(out);
     }
-
-    /** Parses a {@code key=value} selector as used by {@code ?label=} and {@code -l}. */
-    public static Map.Entry<String, String> parseSelector(String selector) {
-        int eq = selector == null ? -1 : selector.indexOf('=');
-        if (eq <= 0) {
-            throw HubException.invalid("label selector must be key=value, not '" + selector + "'");
-        }
-        String k = selector.substring(0, eq);
-        String v = selector.substring(eq + 1);
-        validated(Map.of(k, v));
-        return Map.entry(k, v);
-    }
 }

@@ -15,6 +15,8 @@ public final class CloseCodes {
     public static final int KILLED = 4002;
     /** Its credentials were revoked or its user removed. */
     public static final int REVOKED = 4003;
+    /** Its user's access changed (grants, nodes): reconnect and resume with {@code after=}. */
+    public static final int ACCESS_CHANGED = 4005;
     /** It answered no ping within the timeout. */
     public static final int SILENT = 4004;
     /** Sending to it failed. */

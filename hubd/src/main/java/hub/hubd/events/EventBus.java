@@ -93,6 +93,8 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     private final Map<String, Set<Subscription>> byNode = new HashMap<>();
     private final Map<String, Set<Subscription>> byUser = new HashMap<>();
     private final Set<Subscription> admins = new LinkedHashSet<>();
+    /** Non-admin subscriptions whose user has grants: asked per node event (grants are few). */
+    private final Set<Subscription> granted = new LinkedHashSet<>();
     private final Map<String, List<Runnable>> watchers = new HashMap<>();
     // not guarded:
     private volatile long lastSeqVisible;
@@ -190,6 +192,9 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                     lagged = offer(byUser.get(owner), env, lagged);
                 }
                 lagged = offer(admins, env, lagged);
+                if (event.nodeId() != null && !granted.isEmpty()) {
+                    lagged = offerGranted(event.nodeId(), owner, env, lagged);
+                }
                 if (event instanceof Event.TaskOutput) {
                     List<Runnable> w = watchers.get(event.nodeId());
                     if (w != null) {
@@ -249,6 +254,19 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         return 0;
     }
 
+    /** Lock held: to subscriptions that see the node through a grant (not its owner's: offered already). */
+    private List<Subscription> offerGranted(String nodeId, String owner, Envelope env, List<Subscription> lagged) {
+        for (Subscription s : granted) {
+            if (!s.spec.user().equals(owner) && s.wants(env) && s.spec.granted().test(nodeId) && !s.offer(env)) {
+                if (lagged == null) {
+                    lagged = new ArrayList<>(2);
+                }
+                lagged.add(s);
+            }
+        }
+        return lagged;
+    }
+
     private static List<Subscription> offer(Collection<Subscription> subs, Envelope env, List<Subscription> lagged) {
         if (subs == null) {
             return lagged;
@@ -268,18 +286,21 @@ public final class EventBus implements EventPublisher, AutoCloseable {
      * Subscribes. With {@code after}, first replays the kept events after it (a gap notice first
      * when some were no longer kept), then live ones; none twice, none missing.
      *
-     * @param user    the subscriber's user
+     * @param user    the subscriber's user id: it sees what that id owns
      * @param tokenId the API token it used (a revoked token ends the subscription)
      * @param admin   whether it may see every node
+     * @param granted which other nodes (by id) it may see through grants, or {@code null} for none;
+     *                called under the bus's lock, so it must answer from memory
      * @param nodeId  only this node (the caller checked the user may see it), or {@code null}
      * @param types   event types, or {@code null} for {@link #DEFAULT_TYPES}
      * @param after   resume after this sequence, or {@code null}
      * @param last    without {@code after}: first replay up to this many of the latest kept events
      */
-    public Listener subscribe(String user, String tokenId, boolean admin, String nodeId, Set<String> types,
-            Long after, int last, Sink sink) {
+    public Listener subscribe(String user, String tokenId, boolean admin, java.util.function.Predicate<String> granted,
+            String nodeId, Set<String> types, Long after, int last, Sink sink) {
         Set<String> wanted = types == null || types.isEmpty() ? DEFAULT_TYPES : Set.copyOf(types);
-        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, nodeId, wanted, after, last);
+        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, admin ? null : granted, nodeId, wanted,
+                after, last);
         Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, timers,
                 clock);
         if (stopping) {
@@ -362,7 +383,8 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             return true;
         }
         String owner = ev.owner() != null ? ev.owner() : ev.nodeId() != null ? ownerOfNode.apply(ev.nodeId()) : null;
-        return spec.user().equals(owner);
+        return spec.user().equals(owner)
+                || (spec.granted() != null && ev.nodeId() != null && spec.granted().test(ev.nodeId()));
     }
 
     private void index(Subscription s) {
@@ -373,6 +395,9 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             admins.add(s);
         } else {
             byUser.computeIfAbsent(spec.user(), k -> new LinkedHashSet<>()).add(s);
+            if (spec.granted() != null) {
+                granted.add(s);
+            }
         }
     }
 
@@ -384,6 +409,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         } else if (spec.admin()) {
             return admins.remove(s);
         }
+        granted.remove(s);
         return removeFrom(byUser, spec.user(), s);
     }
 
@@ -504,12 +530,17 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         return n;
     }
 
-    /** Ends every listener of {@code user}. */
+    /** Ends every listener of the user with id {@code user}, for good (it was removed). */
     public int endForUser(String user, String reason) {
+        return endForUser(user, CloseCodes.REVOKED, reason);
+    }
+
+    /** Ends every listener of the user with id {@code user} with {@code code}. */
+    public int endForUser(String user, int code, String reason) {
         int n = 0;
         for (Listener l : List.copyOf(listeners.values())) {
             if (user.equals(l.user())) {
-                l.end(CloseCodes.REVOKED, reason);
+                l.end(code, reason);
                 n++;
             }
         }

@@ -54,19 +54,21 @@ final class Subscription implements Listener {
     /**
      * What a subscriber asked for.
      *
-     * @param user    who subscribed
+     * @param user    the id of the user who subscribed
      * @param tokenId the API token it used
      * @param admin   whether it sees every node
+     * @param granted the other nodes (by id) it sees through grants, or {@code null}
      * @param nodeId  only this node's events, or {@code null}
      * @param types   the event types it wants
      * @param after   resume after this sequence, or {@code null}
      * @param last    without {@code after}: replay this many of the most recent kept events first
      */
-    record Spec(String user, String tokenId, boolean admin, String nodeId, Set<String> types, Long after,
-            int last) {
+    record Spec(String user, String tokenId, boolean admin, java.util.function.Predicate<String> granted,
+            String nodeId, Set<String> types, Long after, int last) {
         String describe() {
             StringBuilder sb = new StringBuilder();
-            sb.append(nodeId != null ? "node=" + nodeId : admin ? "all nodes" : "nodes of " + user);
+            sb.append(nodeId != null ? "node=" + nodeId : admin ? "all nodes"
+                    : granted != null ? "own and granted nodes" : "own nodes");
             if (!types.equals(EventBus.DEFAULT_TYPES)) {
                 sb.append(" types=").append(String.join(",", types));
             }

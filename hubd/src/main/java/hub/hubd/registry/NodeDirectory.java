@@ -3,6 +3,7 @@ package hub.hubd.registry;
 import hub.hubd.auth.Principal;
 import hub.hubd.auth.Role;
 import hub.hubd.core.HubException;
+import hub.hubd.core.Selector;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,21 +34,44 @@ public final class NodeDirectory {
     }
 
     /** A filter on the node list; {@code null} fields match everything. */
-    public record Filter(NodeStatus status, Map.Entry<String, String> label) {
+    public record Filter(NodeStatus status, Selector selector) {
         boolean matches(NodeView v) {
             return (status == null || v.status() == status)
-                    && (label == null || label.getValue().equals(v.info().labels().get(label.getKey())));
+                    && (selector == null || selector.matches(v.info().labels()));
+        }
+    }
+
+    /** What {@code by} may do on {@code v}; {@code null} when it may not see it. */
+    public static Role roleOn(Principal by, NodeView v) {
+        return by.roleOn(v.info().owner(), v.info().labels());
+    }
+
+    private static boolean visible(Principal by, NodeView v) {
+        return roleOn(by, v) != null;
+    }
+
+    /**
+     * @throws HubException FORBIDDEN unless {@code by} has at least {@code needed} on {@code v}
+     *         (which it can see: callers resolve first, so an invisible node is NOT_FOUND)
+     */
+    public static void require(Principal by, NodeView v, Role needed) {
+        Role r = roleOn(by, v);
+        if (r == null || !r.atLeast(needed)) {
+            throw HubException.forbidden("this needs the " + needed.wireName() + " role on node "
+                    + v.info().name() + "; " + by.user() + " has " + (r == null ? "none" : r.wireName()));
         }
     }
 
     /** The nodes {@code by} may see that match {@code filter}, sorted by name then id. */
     public List<NodeView> list(Principal by, Filter filter) {
-        List<NodeView> stored = repo.list(by.seesAllNodes() ? null : by.user());
+        // Owners read their own rows; with grants (or as admin) every row, filtered here.
+        boolean all = by.seesAllNodes() || by.hasGrants();
+        List<NodeView> stored = repo.list(all ? null : by.userId());
         Map<String, NodeView> live = registry.snapshot();
         List<NodeView> out = new ArrayList<>(stored.size());
         for (NodeView s : stored) {
             NodeView v = live.getOrDefault(s.info().id(), s);
-            if (filter.matches(v)) {
+            if (filter.matches(v) && (!all || visible(by, v))) {
                 out.add(v);
             }
         }
@@ -68,12 +92,12 @@ public final class NodeDirectory {
             Optional<NodeView> byId = registry.get(ref).or(() -> repo.find(ref));
             if (byId.isPresent()) {
                 // An id names that node only: never another node that happens to be called so.
-                return byId.filter(v -> by.maySee(v.info().owner()))
+                return byId.filter(v -> visible(by, v))
                         .orElseThrow(() -> HubException.notFound("no node '" + ref + "'"));
             }
         }
         List<NodeView> named = repo.findByName(ref).stream()
-                .filter(v -> by.maySee(v.info().owner())).toList();
+                .filter(v -> visible(by, v)).toList();
         if (named.isEmpty()) {
             throw HubException.notFound("no node '" + ref + "'");
         }
@@ -92,17 +116,38 @@ public final class NodeDirectory {
      * @throws HubException NOT_FOUND when there is none, or {@code by} may not see it
      */
     public NodeView byId(Principal by, String id) {
-        return registry.get(id).or(() -> repo.find(id)).filter(v -> by.maySee(v.info().owner()))
+        return registry.get(id).or(() -> repo.find(id)).filter(v -> visible(by, v))
                 .orElseThrow(() -> HubException.notFound("no node '" + id + "'"));
     }
 
     /** Removes a node: deletes it and its terminal history, closes its stream and forgets it. */
     public NodeView remove(Principal by, String ref) {
-        by.require(Role.OPERATOR);
         NodeView v = resolve(by, ref);
+        require(by, v, Role.OPERATOR);
         repo.delete(v.info().id());
         registry.remove(v.info().id());
         onRemoved.accept(v.info().id());
         return v;
+    }
+
+    /**
+     * Gives a node to the user with id {@code ownerId} (admins only): its stored owner and the
+     * registry's copy change together, so access follows at once.
+     */
+    public NodeView assign(Principal by, String ref, String ownerId) {
+        by.require(Role.ADMIN);
+        NodeView v = resolve(by, ref);
+        if (!repo.setOwner(v.info().id(), ownerId)) {
+            throw HubException.notFound("no node '" + ref + "'");
+        }
+        registry.setOwner(v.info().id(), ownerId);
+        return byId(by, v.info().id());
+    }
+
+    /** The nodes were given to {@code ownerId} in the database (a removed user's): follow in memory. */
+    public void reassigned(List<String> nodeIds, String ownerId) {
+        for (String id : nodeIds) {
+            registry.setOwner(id, ownerId);
+        }
     }
 }

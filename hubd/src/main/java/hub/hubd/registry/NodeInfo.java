@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param arch         CPU architecture, e.g. {@code amd64}
  * @param agentVersion hub-agent version
  * @param labels       validated labels, sorted
- * @param owner        user who created the join token the node joined with
+ * @param owner        id of the user who owns it: who created its join token, or whom an admin assigned it to
  * @param createdAt    when it first joined
  */
 public record NodeInfo(String id, String name, String hostname, String os, String arch,

@@ -108,7 +108,26 @@ public final class NodeRegistry {
         this.events = publisher;
     }
 
-    /** The owner of a node, from memory; {@code null} if unknown. For the event bus's routing. */
+    /** Gives the node to another owner (stored already); events about it follow the new owner. */
+    public void setOwner(String nodeId, String ownerId) {
+        LiveNode n = byId.get(nodeId);
+        if (n == null) {
+            return;
+        }
+        synchronized (n) {
+            NodeInfo i = n.info;
+            n.info = new NodeInfo(i.id(), i.name(), i.hostname(), i.os(), i.arch(), i.agentVersion(), i.labels(),
+                    ownerId, i.createdAt());
+        }
+    }
+
+    /** The node's description, from memory (never blocks); {@code null} for an unknown node. */
+    public NodeInfo info(String nodeId) {
+        LiveNode n = byId.get(nodeId);
+        return n == null ? null : n.info;
+    }
+
+    /** The owner (user id) of a node, from memory; {@code null} if unknown. For the event bus's routing. */
     public String ownerOf(String nodeId) {
         LiveNode n = byId.get(nodeId);
         return n == null ? null : n.info.owner();

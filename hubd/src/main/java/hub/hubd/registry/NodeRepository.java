@@ -42,7 +42,7 @@ public interface NodeRepository {
     /** Writes the liveness and description of these nodes; rows that no longer exist are skipped. */
     void updateLive(Collection<NodeView> nodes);
 
-    /** Every stored node, with its last persisted liveness: one query. */
+    /** Every stored node (owned by the user id {@code ownerOrNull}), with its last persisted liveness: one query. */
     List<NodeView> list(String ownerOrNull);
 
     /** The stored node with this id. */
@@ -53,4 +53,9 @@ public interface NodeRepository {
 
     /** Deletes the node; false when there was none. */
     boolean delete(String id);
+
+    /** Gives the node to the user with id {@code ownerId}; false when there is no such node. */
+    default boolean setOwner(String id, String ownerId) {
+        throw new UnsupportedOperationException("assigning nodes");
+    }
 }

@@ -138,6 +138,11 @@ public final class JdbcNodeRepository implements NodeRepository {
         return jdbc.update("DELETE FROM nodes WHERE id = ?", id) > 0;
     }
 
+    @Override
+    public boolean setOwner(String id, String ownerId) {
+        return jdbc.update("UPDATE nodes SET owner = ? WHERE id = ?", ownerId, id) > 0;
+    }
+
     private static NodeView view(ResultSet rs) throws SQLException {
         NodeInfo info = new NodeInfo(rs.getString("id"), rs.getString("name"), rs.getString("hostname"),
                 rs.getString("os"), rs.getString("arch"), rs.getString("agent_version"),

@@ -56,7 +56,6 @@ public final class TaskService {
      *                      CONFLICT (node offline), UNAVAILABLE (node's queue full), FORBIDDEN
      */
     public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout) {
-        by.require(Role.OPERATOR);
         boolean hasCommand = command != null && !command.isBlank();
         boolean hasArgv = argv != null && !argv.isEmpty();
         if (hasCommand == hasArgv) {
@@ -73,6 +72,7 @@ public final class TaskService {
             throw HubException.invalid("timeout must be between 1ms and 7d");
         }
         NodeView node = nodes.resolve(by, nodeRef);
+        NodeDirectory.require(by, node, Role.OPERATOR);
         String nodeId = node.info().id();
         NodeSession session = registry.session(nodeId).orElseThrow(() -> HubException.conflict(
                 "node " + node.info().name() + " is offline; tasks are only sent to online nodes"));
@@ -146,8 +146,15 @@ public final class TaskService {
      * is sent again when the agent reconnects still holding the task.
      */
     public Task cancel(Principal by, String id) {
-        by.require(Role.OPERATOR);
         Task t = get(by, id);
+        try {
+            NodeDirectory.require(by, nodes.byId(by, t.nodeId()), Role.OPERATOR);
+        } catch (HubException e) {
+            if (e.kind() != HubException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            by.require(Role.ADMIN); // its node was removed: get() let an admin see the task
+        }
         if (t.state().isFinal()) {
             return t;
         }

@@ -62,7 +62,7 @@ class ApiFaultTest {
         @Override
         public Optional<Principal> findByTokenHash(String tokenHash) {
             return tokenHash.equals(hub.hubd.core.Ids.hash(TOKEN))
-                    ? Optional.of(new Principal("admin", Role.ADMIN, "t1")) : Optional.empty();
+                    ? Optional.of(new Principal("u-admin", "admin", Role.ADMIN, "t1")) : Optional.empty();
         }
     }
 
@@ -108,6 +108,28 @@ class ApiFaultTest {
         }
     }
 
+    /** An audit table that keeps nothing (these tests are about the answers). */
+    static final class NoAudit implements hub.hubd.audit.AuditRepository {
+        @Override
+        public long lastSeq() {
+            return 0;
+        }
+
+        @Override
+        public void append(hub.hubd.audit.AuditEntry e) {
+        }
+
+        @Override
+        public List<hub.hubd.audit.AuditEntry> find(Query q) {
+            return List.of();
+        }
+
+        @Override
+        public int deleteBefore(long beforeMillis) {
+            return 0;
+        }
+    }
+
     /** A bug: every token call throws something unexpected. */
     static final class BuggyTokens implements JoinTokenRepository {
         @Override
@@ -146,7 +168,8 @@ class ApiFaultTest {
                 new hub.hubd.auth.Users(new OneAdmin(), Clock.systemUTC(), null),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
                 registry, null, null, bus, Duration.ofSeconds(15), hub.hubd.provisioning.AgentArtifact.of(null), metrics,
-                () -> true, null, List.of("127.0.0.1"));
+                () -> true, null, List.of("127.0.0.1"),
+                new hub.hubd.audit.AuditLog(new NoAudit(), Clock.systemUTC(), Duration.ZERO, metrics));
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);

@@ -111,7 +111,11 @@ class ApiInputTest {
     String raw(String request) throws Exception {
         try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestTls.https(hub).getSocketFactory()
                 .createSocket("127.0.0.1", hub.httpPort())) {
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            try {
+                s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            } catch (java.net.SocketException e) {
+                // the hub answered (414, 431) and closed before all of an oversized request was written
+            }
             s.setSoTimeout(1500);
             ByteArrayOutputStream got = new ByteArrayOutputStream();
             byte[] buf = new byte[8192];
@@ -121,6 +125,8 @@ class ApiInputTest {
                 }
             } catch (SocketTimeoutException e) {
                 // keep-alive: the answer is complete
+            } catch (java.io.IOException e) {
+                // closed after the answer (a reset after an unread oversized request)
             }
             return got.toString(StandardCharsets.ISO_8859_1);
         }
