@@ -60,7 +60,8 @@ java -Xshare:on -XX:SharedArchiveFile=/opt/hub/lib/hubctl.jsa -cp '/opt/hub/lib/
   hub.hubctl.HubctlMain --version >/dev/null || fail "the installed hubctl CDS archive does not map"
 
 getent passwd hubd >/dev/null || fail "no hubd user"
-getent passwd hub-agent >/dev/null || fail "no hub-agent user"
+[ "$(stat -c '%U %a' /var/lib/hub-agent)" = "root 700" ] || fail "/var/lib/hub-agent: $(stat -c '%U %a' /var/lib/hub-agent)"
+[ -z "$(systemctl show hub-agent -p User --value 2>/dev/null)" ] || fail "hub-agent.service names a User= (it runs as root)"
 [ "$(stat -c '%U %a' /var/lib/hubd)" = "hubd 750" ] || fail "/var/lib/hubd: $(stat -c '%U %a' /var/lib/hubd)"
 [ "$(stat -c '%U %G %a' /etc/hubd/hubd.conf)" = "root hubd 640" ] || fail "/etc/hubd/hubd.conf mode"
 [ "$(stat -c '%U %a' /etc/hub-agent/agent.env)" = "root 600" ] || fail "/etc/hub-agent/agent.env mode"

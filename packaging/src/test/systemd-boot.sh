@@ -4,7 +4,9 @@
 # private network. Inside it: dpkg -i mesh-hub, systemd starts hubd as its user with the hardened
 # unit, serving TLS with the CA it made (postinst prints its pin); the node is provisioned as a user
 # would, with the one-liner 'hubctl provision' prints (curl pinned to the hub's key, the script
-# pinning the CA for the agent); the agent joins and runs a command as hub-agent; systemctl stop
+# pinning the CA for the agent); the agent joins and, as root, does an administrator's work through
+# hubctl exec (dpkg -i, systemctl restart, a file in /etc), and runs --user tasks within the node's
+# allowlist (agent.conf) and no others; systemctl stop
 # ends hubd cleanly (Result=success), and it comes back with the node.
 # Run by .ci/run as root after deb.sh; needs Debian's debootstrap and systemd-container.
 # The commands given to `inside` are expanded in the container, hence in single quotes.
@@ -106,11 +108,41 @@ inside "one=\$($hubctl provision -l role=box | head -n 1)"'
   || { inside 'cat /root/provision.log; journalctl -u hub-agent --no-pager | tail -20' >&2; fail "provisioning"; }
 until_inside 150 "$online" || { inside 'journalctl -u hub-agent --no-pager | tail -20' >&2; fail "agent did not join"; }
 inside "grep -q '^HUB_AGENT_CA_PIN=$pin\$' /etc/hub-agent/agent.env" || fail "the agent does not pin the hub's CA"
-[ "$(inside 'stat -c "%U %a" /var/lib/hub-agent/node.pem')" = "hub-agent 600" ] || fail "node.pem owner/mode"
+[ "$(inside 'stat -c "%U %a" /var/lib/hub-agent/node.pem')" = "root 600" ] || fail "node.pem owner/mode"
 node=$(inside "$hubctl"' nodes ls -l role=box -o json' | sed -n 's/^    "name" : "\([^"]*\)",$/\1/p' | head -n 1)
 [ -n "$node" ] || fail "no provisioned node listed"
 who=$(inside "$hubctl exec $node -- id -un")
-[ "$who" = hub-agent ] || fail "command ran as '$who', not hub-agent"
+[ "$who" = root ] || fail "command ran as '$who', not root"
+
+echo "systemd-boot: an administrator's work through hubctl exec: dpkg -i, systemctl restart, /etc"
+# A local package with a service, built here (dpkg-deb is in every Debian), installed by the hub.
+inside 'set -e; d=/root/hub-demo; mkdir -p $d/DEBIAN $d/lib/systemd/system
+  printf "Package: hub-demo\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: demo\n" >$d/DEBIAN/control
+  printf "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n" \
+    >$d/lib/systemd/system/hub-demo.service
+  dpkg-deb --build $d /root/hub-demo.deb >/dev/null'
+inside "$hubctl exec $node -- dpkg -i /root/hub-demo.deb" >/dev/null || fail "dpkg -i through hubctl exec"
+inside 'dpkg-query -W -f="\${Status}" hub-demo' | grep -q "install ok installed" || fail "hub-demo not installed"
+inside "$hubctl exec $node -- 'systemctl daemon-reload && systemctl restart hub-demo'" \
+  || fail "systemctl restart through hubctl exec"
+[ "$(inside 'systemctl is-active hub-demo')" = active ] || fail "hub-demo is not active after its restart"
+inside "$hubctl exec $node -- 'echo managed-by-hub > /etc/hub-demo.conf'" || fail "writing /etc through hubctl exec"
+[ "$(inside 'cat /etc/hub-demo.conf; stat -c %a /etc/hub-demo.conf' | tr '\n' ' ')" = "managed-by-hub 644 " ] \
+  || fail "/etc/hub-demo.conf: $(inside 'ls -l /etc/hub-demo.conf')"
+inside "$hubctl audit --node $node" | grep -q "task.create" || fail "the tasks are not in the audit log"
+
+echo "systemd-boot: --user within the node's allowlist (/etc/hub-agent/agent.conf)"
+inside 'printf "allow-users=nobody\n" >/etc/hub-agent/agent.conf'
+[ "$(inside "$hubctl exec --user nobody $node -- id -un")" = nobody ] || fail "exec --user nobody"
+out=$(inside "$hubctl exec --user daemon $node -- id -un 2>&1" || true)
+case "$out" in *"does not allow tasks as daemon"*) ;; *) fail "--user daemon was not refused: $out" ;; esac
+out=$(inside "$hubctl exec $node -- id -un 2>&1" || true)
+case "$out" in *"does not allow tasks as root"*) ;; *) fail "root was not refused by allow-users: $out" ;; esac
+inside 'printf "deny-root=true\n" >/etc/hub-agent/agent.conf'
+out=$(inside "$hubctl exec $node -- touch /etc/should-not-exist 2>&1" || true)
+case "$out" in *"deny-root"*) ;; *) fail "deny-root did not refuse: $out" ;; esac
+inside 'test ! -e /etc/should-not-exist' || fail "a refused task ran"
+inside 'rm /etc/hub-agent/agent.conf'
 
 echo "systemd-boot: systemctl stop and start"
 inside 'systemctl stop hubd'

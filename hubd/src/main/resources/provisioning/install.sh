@@ -110,10 +110,6 @@ if ! diff -r "$tmp/agent" "$OPT_DIR" >/dev/null 2>&1; then
   changed=1
 fi
 
-if [ -z "$PREFIX" ] && ! id hub-agent >/dev/null 2>&1; then
-  run useradd --system --home-dir /var/lib/hub-agent --shell /usr/sbin/nologin hub-agent
-fi
-
 joined() { [ -f "$STATE_DIR/node.pem" ] || [ -f "$STATE_DIR/credential" ]; }
 if joined; then
   say "this machine has joined already; keeping its configuration"

@@ -198,6 +198,12 @@ public final class AgentConnection implements AutoCloseable {
         return node == null ? null : node.certificate();
     }
 
+    /** Which users this agent runs tasks as and allows (before {@link #start()}). */
+    public AgentConnection runAs(RunAs policy) {
+        runner.runAs(policy);
+        return this;
+    }
+
     /** Opens the first stream. */
     public synchronized void start() {
         connect();

@@ -47,6 +47,17 @@ public final class AgentMain implements Callable<Integer> {
             description = "Display name; default the hostname. Env: HUB_AGENT_NAME")
     String name;
 
+    @Option(names = "--run-as", paramLabel = "USER", defaultValue = "${env:HUB_AGENT_RUN_AS}",
+            description = "Run tasks as this local user when the hub names none (hubctl exec --user names one). "
+                    + "Default: the user the agent runs as (root for the packaged agent). Env: HUB_AGENT_RUN_AS")
+    String runAs;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:HUB_AGENT_CONFIG:-/etc/hub-agent/agent.conf}",
+            description = "This node's cap on what the hub may do: allow-users=U1,U2 and deny-root=true|false, "
+                    + "read at each task (a missing file allows any user). Env: HUB_AGENT_CONFIG. "
+                    + "Default: ${DEFAULT-VALUE}")
+    Path config;
+
     @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", scope = ScopeType.INHERIT,
             description = "A label for this node; repeatable.")
     Map<String, String> labels = new LinkedHashMap<>();
@@ -136,6 +147,7 @@ public final class AgentMain implements Callable<Integer> {
         AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), link,
                 IdentityStore.file(stateDir), CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
                 new AgentConnection.Listener() { });
+        conn.runAs(new RunAs(runAs, config, System.getProperty("user.name")));
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());

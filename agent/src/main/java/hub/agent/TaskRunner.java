@@ -51,6 +51,7 @@ public final class TaskRunner implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Semaphore budget;
     private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+    private volatile RunAs runAs = RunAs.ownUser();
 
     /**
      * @param maxUnackedBytes output kept for resending, over all tasks; at least 2 chunks (32 KiB)
@@ -62,6 +63,11 @@ public final class TaskRunner implements AutoCloseable {
         this.outbox = outbox;
         this.timers = timers;
         this.budget = new Semaphore(maxUnackedBytes);
+    }
+
+    /** Which users tasks run as, and which this node allows (default: the agent's own user only). */
+    public void runAs(RunAs policy) {
+        this.runAs = policy;
     }
 
     /** Ids of tasks still running or holding unacknowledged output or results (for Hello). */
@@ -139,6 +145,13 @@ public final class TaskRunner implements AutoCloseable {
         void launch() {
             List<String> argv = cmd.getArgvCount() > 0 ? cmd.getArgvList()
                     : List.of("/bin/sh", "-c", cmd.getShellCommand());
+            try {
+                argv = runAs.command(cmd.getRunAs(), argv);
+            } catch (RunAs.Refused e) {
+                log.info("task {} refused: {}", id, e.getMessage());
+                finish(TaskOutcome.TASK_OUTCOME_FAILED, -1, "refused: " + e.getMessage());
+                return;
+            }
             ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(argv));
             pb.environment().putAll(cmd.getEnvMap());
             if (!cmd.getWorkingDir().isEmpty()) {

@@ -166,4 +166,48 @@ class TaskRunnerTest {
         runner.ackResult("t7");
         assertThat(runner.pendingTaskIds()).doesNotContain("t7");
     }
+
+    private static RunCommand as(String id, String user, String command) {
+        return RunCommand.newBuilder().setTaskId(id).setShellCommand(command).setRunAs(user).build();
+    }
+
+    @Test
+    void tasksRunAsTheUserAskedForWithinTheNodesPolicy(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path conf = dir.resolve("agent.conf");
+        String me = System.getProperty("user.name");
+        TaskRunner r = runner(1 << 20, true);
+        r.runAs(new RunAs(null, conf, me));
+
+        // no policy file: the agent's own user by default
+        r.start(shell("own", "id -un", 0));
+        assertThat(awaitResult("own").getExitCode()).isZero();
+        assertThat(text("own", OutputStream.OUTPUT_STREAM_STDOUT)).isEqualTo(me + "\n");
+
+        java.nio.file.Files.writeString(conf, "# this node's cap\nallow-users=nobody, " + me + "\n");
+        r.start(as("other", "daemon", "id -un"));
+        TaskResult refused = awaitResult("other");
+        assertThat(refused.getOutcome()).isEqualTo(TaskOutcome.TASK_OUTCOME_FAILED);
+        assertThat(refused.getError()).contains("does not allow tasks as daemon").contains("allow-users");
+        assertThat(sent).noneMatch(m -> m.hasTaskStarted() && m.getTaskStarted().getTaskId().equals("other"));
+
+        r.start(as("nobody", "nobody", "id -un; echo $HOME $USER"));
+        TaskResult asNobody = awaitResult("nobody");
+        if (me.equals("root")) {
+            assertThat(asNobody.getExitCode()).as(asNobody.getError()).isZero();
+            assertThat(text("nobody", OutputStream.OUTPUT_STREAM_STDOUT)).startsWith("nobody\n").contains(" nobody");
+        } else {
+            assertThat(asNobody.getError()).contains("the agent runs as " + me + " and cannot run tasks as nobody");
+        }
+
+        java.nio.file.Files.writeString(conf, "deny-root=true\n");
+        r.runAs(new RunAs("root", conf, me));
+        r.start(shell("root", "true", 0));
+        assertThat(awaitResult("root").getError()).contains("does not allow tasks as root");
+
+        java.nio.file.Files.writeString(conf, "allow_users=" + me + "\n"); // a misspelt cap
+        r.runAs(new RunAs(null, conf, me));
+        r.start(shell("typo", "true", 0));
+        assertThat(awaitResult("typo").getError()).contains("unknown key 'allow_users'").contains("no task runs");
+    }
 }

@@ -37,6 +37,11 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION", description = "Kill the remote command after this long.")
     String timeout;
 
+    @Option(names = {"-u", "--user"}, paramLabel = "USER",
+            description = "Run it as this local user on the node (default: the agent's, root for the packaged "
+                    + "agent); the node's /etc/hub-agent/agent.conf may refuse it.")
+    String user;
+
     @Parameters(index = "0", paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class,
             description = "Node id or unique name.")
     String node;
@@ -54,6 +59,9 @@ final class ExecCommand implements Callable<Integer> {
         body.put("command", String.join(" ", command));
         if (timeout != null) {
             body.put("timeout", timeout);
+        }
+        if (user != null) {
+            body.put("user", user);
         }
         JsonNode task = client.post(nodePath + "/tasks", body);
         String id = task.get("id").asText();

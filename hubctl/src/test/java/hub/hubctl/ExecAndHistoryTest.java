@@ -63,6 +63,21 @@ class ExecAndHistoryTest {
     }
 
     @Test
+    void execRunsAsTheUserAskedForOrSaysWhyNot() {
+        Cli.Run r = hubctl("exec", "--user", "nobody", "box-1", "--", "id", "-un");
+        if (System.getProperty("user.name").equals("root")) { // the test agent runs as this JVM's user
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("nobody\n");
+        } else {
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err()).contains("cannot run tasks as nobody");
+        }
+        Cli.Run bad = hubctl("exec", "--user", "no body", "box-1", "--", "true");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("user must be a local user name");
+    }
+
+    @Test
     void execTimeoutIs124() {
         Cli.Run r = hubctl("exec", "--timeout", "300ms", "box-1", "--", "sleep", "30");
         assertThat(r.code()).isEqualTo(ExecCommand.EXIT_TIMED_OUT);

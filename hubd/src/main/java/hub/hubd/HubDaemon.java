@@ -146,6 +146,11 @@ public final class HubDaemon implements AutoCloseable {
             }, grants);
             this.audit = new hub.hubd.audit.AuditLog(new hub.hubd.store.JdbcAuditRepository(db), clock,
                     config.auditRetention(), metrics);
+            var auditLog = this.audit;
+            joiner.onJoined((node, from) -> auditLog.recordLater(new hub.hubd.audit.AuditLog.Actor(
+                    node.view().info().owner(), users.nameOf(node.view().info().owner()), null, from),
+                    "node.join", node.view().info().name(), node.id(),
+                    "labels " + node.view().info().labels(), 200));
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
                     () -> ready, tls, config.advertise(), audit);

@@ -109,7 +109,7 @@ class AuditTest {
 
         // by node, also after the node is gone; reads are not recorded
         assertThat(audit("?node=web-1")).extracting(e -> e.get("action").asText())
-                .containsExactly("task.create", "task.cancel", "task.create", "node.assign");
+                .containsExactly("node.join", "task.create", "task.cancel", "task.create", "node.assign");
         assertThat(hub.call("DELETE", "/api/v1/nodes/web-1", null, hub.adminToken()).status()).isEqualTo(204);
         assertThat(audit("?node=" + web.nodeId())).extracting(e -> e.get("action").asText()).last()
                 .isEqualTo("node.remove");
@@ -127,6 +127,39 @@ class AuditTest {
         assertThat(hub.call("GET", "/api/v1/audit", null, vera).status()).isEqualTo(403);
         assertThat(hub.call("GET", "/api/v1/audit?since=yesterday", null, hub.adminToken()).status()).isEqualTo(400);
         assertThat(hub.call("GET", "/api/v1/audit?limit=0", null, hub.adminToken()).status()).isEqualTo(400);
+    }
+
+    @Test
+    void tokensUsersListenersProvisioningAndJoinsAreRecordedToo() throws Exception {
+        TestHub.Answer token = hub.call("POST", "/api/v1/join-tokens", "{\"uses\":2}", hub.adminToken());
+        String secret = token.json().get("token").asText();
+        AgentConnection joined = hub.agent("joiner-1", secret);
+        await().atMost(Duration.ofSeconds(10)).until(joined::connected);
+        hub.call("DELETE", "/api/v1/join-tokens/" + token.json().get("id").asText(), null, hub.adminToken());
+        hub.call("POST", "/api/v1/users", "{\"name\":\"bob\",\"role\":\"operator\"}", hub.adminToken());
+        hub.call("POST", "/api/v1/users/bob/token", null, hub.adminToken());
+        hub.call("DELETE", "/api/v1/users/bob", null, hub.adminToken());
+        try (WsClient events = WsClient.open(hub, "/api/v1/events", hub.adminToken())) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.get("/api/v1/listeners").get("items").size() == 1);
+            String id = hub.get("/api/v1/listeners").get("items").get(0).get("id").asText();
+            hub.call("DELETE", "/api/v1/listeners/" + id, null, hub.adminToken());
+        }
+        String script = hub.joinToken(1, "1h", Map.of());
+        int scriptStatus = hub.call("GET", "/api/v1/provisioning/script", null, script).status();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> audit("?limit=1000").stream()
+                .anyMatch(e -> e.get("action").asText().equals("node.join")));
+        JsonNode join = last("node.join");
+        assertThat(join.get("nodeId").asText()).isEqualTo(joined.nodeId());
+        assertThat(join.get("target").asText()).isEqualTo("joiner-1");
+        assertThat(join.get("userName").asText()).as("joined with the admin's token").isEqualTo("admin");
+        assertThat(join.get("remoteAddr").asText()).contains("127.0.0.1");
+        assertThat(last("provisioning.script").get("status").asInt()).isEqualTo(scriptStatus);
+        for (String action : List.of("token.revoke", "user.rotate-token", "user.remove", "listener.kill")) {
+            JsonNode e = last(action);
+            assertThat(e.get("result").asText()).as(action + ": " + e).isEqualTo("ok");
+        }
+        assertThat(last("provisioning.script").has("userId")).as("its caller is a join token, not a user").isFalse();
     }
 
     @Test

@@ -37,18 +37,18 @@ final class TaskRoutes {
     }
 
     /** Body of {@code POST …/tasks}. */
-    record CreateTask(String command, List<String> argv, String timeout) {
+    record CreateTask(String command, List<String> argv, String timeout, String user) {
     }
 
     /** Task JSON. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record TaskJson(String id, String node, String state, Integer exitCode, String error, String command,
-            List<String> argv, String timeout, String owner, Instant createdAt, Instant startedAt,
+            List<String> argv, String timeout, String user, String owner, Instant createdAt, Instant startedAt,
             Instant finishedAt, Instant cancelRequestedAt, String cancelRequestedBy) {
         static TaskJson of(Task t) {
             return new TaskJson(t.id(), t.nodeId(), t.state().wireName(), t.exitCode(), t.error(), t.command(),
                     t.argv(), t.timeoutMs() > 0 ? Durations.format(Duration.ofMillis(t.timeoutMs())) : null,
-                    t.owner(), t.createdAt(), t.startedAt(), t.finishedAt(),
+                    t.runAs(), t.owner(), t.createdAt(), t.startedAt(), t.finishedAt(),
                     t.cancel() == null ? null : t.cancel().at(), t.cancel() == null ? null : t.cancel().by());
         }
     }
@@ -74,11 +74,12 @@ final class TaskRoutes {
         } catch (IllegalArgumentException e) {
             throw HubException.invalid("timeout: " + e.getMessage());
         }
-        ctx.attribute(AuditRoutes.DETAIL, req.command() != null ? req.command()
-                : req.argv() == null ? null : "argv " + req.argv());
+        ctx.attribute(AuditRoutes.DETAIL, (req.user() == null ? "" : "as " + req.user() + ": ")
+                + (req.command() != null ? req.command() : req.argv() == null ? "" : "argv " + req.argv()));
         // the node of a refused attempt is recorded too (one it cannot see is a 404 here)
         ctx.attribute(AuditRoutes.NODE, nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id());
-        Task t = tasks.create(HttpApi.principal(ctx), ctx.pathParam("node"), req.command(), req.argv(), timeout);
+        Task t = tasks.create(HttpApi.principal(ctx), ctx.pathParam("node"), req.command(), req.argv(), timeout,
+                req.user());
         ctx.attribute(AuditRoutes.NODE, t.nodeId());
         ctx.attribute(AuditRoutes.DETAIL, "task " + t.id() + ": " + ctx.attribute(AuditRoutes.DETAIL));
         ctx.status(201).json(TaskJson.of(t));

@@ -93,6 +93,32 @@ public final class AuditLog implements AutoCloseable {
         return e;
     }
 
+    /** Entries recorded off the caller's thread, at most this many waiting (a join storm). */
+    static final int MAX_QUEUED = 10_000;
+    private final java.util.concurrent.ThreadPoolExecutor later = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+            0, TimeUnit.MILLISECONDS, new java.util.concurrent.LinkedBlockingQueue<>(MAX_QUEUED),
+            Threads.daemons("audit-writer", false));
+    private final hub.hubd.core.WarnLimiter dropWarnings = new hub.hubd.core.WarnLimiter(Duration.ofMinutes(1),
+            System::nanoTime);
+
+    /**
+     * Records an entry on the audit writer's thread, for callers that must not wait on the database
+     * (the joiner). Past {@value #MAX_QUEUED} waiting the entry is dropped, counted in
+     * {@code hub_audit_write_failures_total} and logged once a minute.
+     */
+    public void recordLater(Actor who, String action, String target, String nodeId, String detail, int status) {
+        try {
+            later.execute(() -> record(who, action, target, nodeId, detail, status));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            failures.increment();
+            long held = dropWarnings.allow("dropped");
+            if (held >= 0) {
+                ops.error("audit writer is {} entries behind; dropped {} {}{}", MAX_QUEUED, action, target,
+                        held > 0 ? " (and " + held + " more in the last minute)" : "");
+            }
+        }
+    }
+
     /** Entries matching {@code q}, oldest first. */
     public List<AuditEntry> find(AuditRepository.Query q) {
         return repo.find(q);
@@ -118,5 +144,11 @@ public final class AuditLog implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        later.shutdown();
+        try {
+            later.awaitTermination(5, TimeUnit.SECONDS); // what is queued is written before the pool closes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

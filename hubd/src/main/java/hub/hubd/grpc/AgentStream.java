@@ -469,8 +469,12 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     }
 
     @Override
-    public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis) {
+    public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
+            String runAs) {
         var b = RunCommand.newBuilder().setTaskId(taskId).setTimeoutMillis(timeoutMillis);
+        if (runAs != null) {
+            b.setRunAs(runAs);
+        }
         if (shellCommand != null) {
             b.setShellCommand(shellCommand);
         } else {

@@ -120,6 +120,18 @@ public final class NodeJoiner implements AutoCloseable {
         }
     }
 
+    /** Told of each node that joined, with the address it joined from (the audit log). */
+    public interface JoinListener {
+        void joined(NodeRecord node, String remoteAddress);
+    }
+
+    private volatile JoinListener onJoined = (n, a) -> { };
+
+    /** Where to report joins; called on the joiner thread, so it must not block. */
+    public void onJoined(JoinListener listener) {
+        this.onJoined = listener;
+    }
+
     private void commit(List<Pending> batch) {
         List<NodeRepository.JoinResult> results;
         try {
@@ -135,6 +147,7 @@ public final class NodeJoiner implements AutoCloseable {
             if (r.record() != null) {
                 p.result().complete(registry.attachJoined(r.record(), p.credential(), p.session()));
                 joined.increment();
+                onJoined.joined(r.record(), p.session().remoteAddress());
             } else {
                 p.result().completeExceptionally(r.error());
             }

@@ -31,9 +31,11 @@ public interface NodeSession {
     /**
      * Sends a command to run. Exactly one of {@code shellCommand} and {@code argv} is non-null.
      *
+     * @param runAs the local user to run it as, or null for the agent's default
      * @return false when the stream is already closed
      */
-    boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis);
+    boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
+            String runAs);
 
     /** Asks the agent to kill a task. */
     void cancelTask(String taskId, String reason);

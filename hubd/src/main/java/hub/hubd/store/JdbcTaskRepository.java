@@ -20,7 +20,7 @@ import java.util.Set;
 public final class JdbcTaskRepository implements TaskRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, node_id, owner, command, argv, timeout_ms, state, exit_code, error, "
-            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by, output_after, output_until";
+            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by, output_after, output_until, run_as";
     private static final String FINAL_STATES = "('exited', 'failed', 'timed_out', 'cancelled')";
     private final Jdbc jdbc;
 
@@ -37,9 +37,9 @@ public final class JdbcTaskRepository implements TaskRepository {
             throw new StoreException("cannot encode argv", e);
         }
         jdbc.update("INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, created_at, "
-                + "output_after, output_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(), t.owner(),
-                t.command(), argv, t.timeoutMs(), t.state().wireName(), t.createdAt().toEpochMilli(),
-                t.output().after(), t.output().until());
+                + "output_after, output_until, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(),
+                t.owner(), t.command(), argv, t.timeoutMs(), t.state().wireName(), t.createdAt().toEpochMilli(),
+                t.output().after(), t.output().until(), t.runAs());
     }
 
     @Override
@@ -110,7 +110,8 @@ public final class JdbcTaskRepository implements TaskRepository {
         return new Task(rs.getString("id"), rs.getString("node_id"), rs.getString("owner"), rs.getString("command"),
                 list, rs.getLong("timeout_ms"), TaskState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                 exitCode, rs.getString("error"), Instant.ofEpochMilli(rs.getLong("created_at")),
-                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs), output(rs));
+                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs), output(rs),
+                rs.getString("run_as"));
     }
 
     private static Task.OutputRange output(ResultSet rs) throws SQLException {

@@ -21,10 +21,11 @@ import java.util.Objects;
  * @param finishedAt when it ended, or null
  * @param cancel     the first cancel asked for while it was unfinished, or null
  * @param output     where its output lies in the node's history
+ * @param runAs      the local user it runs as on the node, or null for the agent's default
  */
 public record Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
         TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt,
-        CancelRequest cancel, OutputRange output) {
+        CancelRequest cancel, OutputRange output, String runAs) {
 
     /**
      * Every line of the task's output has a history offset above {@code after} and, once the task

@@ -56,6 +56,22 @@ public final class TaskService {
      *                      CONFLICT (node offline), UNAVAILABLE (node's queue full), FORBIDDEN
      */
     public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout) {
+        return create(by, nodeRef, command, argv, timeout, null);
+    }
+
+    /** A local user name as POSIX systems allow it (useradd's default rule). */
+    private static final java.util.regex.Pattern USER = java.util.regex.Pattern.compile("[a-z_][a-z0-9_.-]{0,31}");
+
+    /**
+     * The same, run as the local user {@code runAs} on the node (null: the agent's default); the
+     * node's agent decides whether it allows that user.
+     */
+    public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout,
+            String runAs) {
+        if (runAs != null && !USER.matcher(runAs).matches()) {
+            throw HubException.invalid("user must be a local user name (a-z, 0-9, _ . -, at most 32, not "
+                    + "starting with a digit), not '" + hub.hubd.core.LogText.safe(runAs) + "'");
+        }
         boolean hasCommand = command != null && !command.isBlank();
         boolean hasArgv = argv != null && !argv.isEmpty();
         if (hasCommand == hasArgv) {
@@ -93,14 +109,14 @@ public final class TaskService {
         }
         Task t = new Task(Ids.newId(), nodeId, by.user(), hasCommand ? command : null, hasArgv ? argv : null,
                 timeoutMs, TaskState.QUEUED, null, null, now, null, null, null,
-                new Task.OutputRange(outputAfter, null));
+                new Task.OutputRange(outputAfter, null), runAs);
         try {
             repo.insert(t);
         } catch (RuntimeException e) {
             count.decrementAndGet();
             throw e;
         }
-        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs)) {
+        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs, t.runAs())) {
             repo.update(t.id(), TaskState.SENT, null, null, null, null, null);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
         } else {

@@ -28,7 +28,8 @@ final class RecordingSession implements NodeSession {
     }
 
     @Override
-    public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis) {
+    public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis,
+            String runAs) {
         events.add("run:" + taskId);
         return true;
     }

@@ -62,7 +62,8 @@ class TaskIngestTest {
         }
 
         @Override
-        public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis) {
+        public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis,
+                String runAs) {
             return true;
         }
 
@@ -163,7 +164,7 @@ class TaskIngestTest {
         // Ingest takes messages only about open tasks of the sending node: these are n1's.
         for (int i = 0; i <= 5; i++) {
             repo.insert(new Task(i == 0 ? "t1" : "marker-" + i, "n1", "admin", "true", null, 0, TaskState.SENT, null,
-                    null, java.time.Instant.now(), null, null, null, null));
+                    null, java.time.Instant.now(), null, null, null, null, null));
         }
         ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), markers);
         List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
