@@ -165,6 +165,30 @@ class UsersAndIsolationTest {
     }
 
     @Test
+    void aJoinWithATakenNameGetsASuffixOfItsIdAndARenameToATakenNameIsNotMade() throws Exception {
+        AgentConnection first = hub.agent("web", joinTokenAs(hub.adminToken()));
+        await().atMost(Duration.ofSeconds(10)).until(first::connected);
+        AgentConnection second = hub.agent("web", joinTokenAs(hub.adminToken()));
+        await().atMost(Duration.ofSeconds(10)).until(second::connected);
+        assertThat(hub.node("web").get("id").asText()).isEqualTo(first.nodeId());
+        String suffixed = "web-" + second.nodeId().substring(0, 4);
+        assertThat(hub.node(second.nodeId()).get("name").asText()).isEqualTo(suffixed);
+        assertThat(hub.node(suffixed).get("id").asText()).isEqualTo(second.nodeId());
+
+        // a raw agent, as a third party would write it, is told the name it got
+        hub.agent("other", joinTokenAs(hub.adminToken()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> hub.get("/api/v1/nodes").get("items").size() == 3);
+        RawAgent raw = new RawAgent(hub.channel()).send(RawAgent.hello("h").setName("other")
+                .setJoinToken(joinTokenAs(hub.adminToken())));
+        await().atMost(Duration.ofSeconds(10)).until(() -> raw.received.stream().anyMatch(m -> m.hasWelcome()));
+        String rawName = raw.received.stream().filter(m -> m.hasWelcome()).findFirst().orElseThrow().getWelcome()
+                .getNodeName();
+        assertThat(rawName).as("the Welcome says the name it got").startsWith("other-");
+        assertThat(hub.get("/api/v1/nodes").get("items")).extracting(n -> n.get("name").asText())
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
     void aRemovedUsersJoinTokensStopWorkingAndAViewerCountsOnlyItsOwnNodes() throws Exception {
         String bob = createUser("bob", "operator");
         String bobsToken = joinTokenAs(bob);

@@ -30,6 +30,11 @@ public record AgentHello(String hostname, String os, String arch, String agentVe
 
     }
 
+    /** The same hello asking for another name. */
+    public AgentHello withName(String newName) {
+        return new AgentHello(hostname, os, arch, agentVersion, newName, labels);
+    }
+
     /** The display name a new node gets. */
     public String displayName() {
         return name.isEmpty() ? hostname : name;

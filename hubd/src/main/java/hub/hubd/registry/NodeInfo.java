@@ -33,6 +33,11 @@ public record NodeInfo(String id, String name, String hostname, String os, Strin
         Objects.requireNonNull(createdAt, "createdAt");
     }
 
+    /** The same node under another name. */
+    public NodeInfo withName(String newName) {
+        return new NodeInfo(id, newName, hostname, os, arch, agentVersion, labels, owner, createdAt);
+    }
+
     /** This node as re-described by a reconnecting agent; id, labels, owner and creation stay. */
     public NodeInfo updatedBy(AgentHello hello) {
         String newName = hello.name().isEmpty() ? name : hello.name();

@@ -85,8 +85,13 @@ public final class NodeJoiner implements AutoCloseable {
             return CompletableFuture.failedFuture(HubException.unauthenticated("invalid join token"));
         }
         String credential = credentials ? Ids.newSecret(CREDENTIAL_PREFIX) : null;
-        Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), Ids.newId(),
-                credential == null ? null : Ids.hash(credential), hello), credential, session,
+        String nodeId = Ids.newId();
+        // Names are unique: a taken one gets a suffix of the new id (the database checks again, for
+        // joins in the same batch and nodes the registry has not seen yet).
+        String name = NodeNames.unique(hello.displayName(), nodeId, n -> registry.nameTaken(n, null));
+        AgentHello named = name.equals(hello.displayName()) ? hello : hello.withName(name);
+        Pending p = new Pending(new NodeRepository.JoinRequest(Ids.hash(joinToken), nodeId,
+                credential == null ? null : Ids.hash(credential), named), credential, session,
                 new CompletableFuture<>());
         if (!running || !queue.offer(p)) {
             refusedBusy.increment();

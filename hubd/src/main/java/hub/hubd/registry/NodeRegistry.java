@@ -33,6 +33,8 @@ public final class NodeRegistry {
     private final ConcurrentHashMap<String, LiveNode> byId = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LiveNode> byCredential = new ConcurrentHashMap<>();
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+    /** Node ids by name (names are unique for new nodes; older data may hold duplicates). */
+    private final ConcurrentHashMap<String, Set<String>> byName = new ConcurrentHashMap<>();
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final Duration heartbeatInterval;
@@ -94,6 +96,7 @@ public final class NodeRegistry {
                 markDirty(r.id());
             }
             byId.put(r.id(), n);
+            named(r.view().info().name(), r.id());
             if (r.credentialHash() != null) {
                 byCredential.put(r.credentialHash(), n);
             }
@@ -121,6 +124,23 @@ public final class NodeRegistry {
         }
     }
 
+    /** Whether a node other than {@code exceptId} (null: any) is called {@code name}. */
+    public boolean nameTaken(String name, String exceptId) {
+        Set<String> ids = byName.get(name);
+        return ids != null && ids.stream().anyMatch(id -> !id.equals(exceptId));
+    }
+
+    private void named(String name, String id) {
+        byName.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet()).add(id);
+    }
+
+    private void unnamed(String name, String id) {
+        byName.computeIfPresent(name, (k, ids) -> {
+            ids.remove(id);
+            return ids.isEmpty() ? null : ids;
+        });
+    }
+
     /** The node's description, from memory (never blocks); {@code null} for an unknown node. */
     public NodeInfo info(String nodeId) {
         LiveNode n = byId.get(nodeId);
@@ -142,6 +162,7 @@ public final class NodeRegistry {
     public Welcome attachJoined(NodeRecord record, String credential, NodeSession session) {
         LiveNode n = new LiveNode(record.view().info(), record.credentialHash());
         byId.put(record.id(), n);
+        named(record.view().info().name(), record.id());
         if (record.credentialHash() != null) {
             byCredential.put(record.credentialHash(), n);
         }
@@ -205,7 +226,16 @@ public final class NodeRegistry {
         NodeInfo after;
         synchronized (n) {
             before = n.info;
-            n.info = n.info.updatedBy(hello);
+            NodeInfo next = n.info.updatedBy(hello);
+            if (!next.name().equals(before.name())) {
+                if (nameTaken(next.name(), before.id())) {
+                    next = next.withName(before.name()); // names are unique: a rename to a taken one is not made
+                } else {
+                    unnamed(before.name(), before.id());
+                    named(next.name(), before.id());
+                }
+            }
+            n.info = next;
             after = n.info;
         }
         attach(n, session);
@@ -315,6 +345,9 @@ public final class NodeRegistry {
     /** Forgets a removed node and closes its stream. */
     public void remove(String nodeId) {
         LiveNode n = byId.remove(nodeId);
+        if (n != null) {
+            unnamed(n.info.name(), nodeId);
+        }
         if (n == null) {
             return;
         }

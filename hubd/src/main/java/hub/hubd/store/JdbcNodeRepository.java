@@ -67,7 +67,14 @@ public final class JdbcNodeRepository implements NodeRepository {
         AgentHello hello = r.hello();
         Map<String, String> labels = new HashMap<>(hello.labels());
         labels.putAll(LabelsJson.read(token[2]));
-        NodeInfo info = new NodeInfo(r.nodeId(), hello.displayName(), hello.hostname(), hello.os(),
+        String name = hub.hubd.registry.NodeNames.unique(hello.displayName(), r.nodeId(), n -> {
+            try {
+                return !Jdbc.query(c, "SELECT 1 FROM nodes WHERE name = ?", rs -> 1, n).isEmpty();
+            } catch (SQLException e) {
+                throw new hub.hubd.core.StoreException("database error: " + e.getMessage(), e);
+            }
+        });
+        NodeInfo info = new NodeInfo(r.nodeId(), name, hello.hostname(), hello.os(),
                 hello.arch(), hello.agentVersion(), labels, token[1], Instant.ofEpochMilli(nowMillis));
         Jdbc.update(c, "INSERT INTO nodes (id, name, hostname, os, arch, agent_version, labels, "
                 + "owner, credential_hash, join_token_id, created_at, status) "

@@ -82,4 +82,19 @@ class NodeRegistryTest {
         assertThat(s.events).containsExactly("close:node removed");
         assertThatThrownBy(() -> registry.reconnect("c-a", hello, new RecordingSession())).isInstanceOf(HubException.class);
     }
+
+    @Test
+    void aRenameToATakenNameIsNotMadeAndAFreeOneIs() {
+        load("a");
+        load("b");
+        registry.reconnect("c-a", hello.withName("b"), new RecordingSession());
+        assertThat(registry.get("a").orElseThrow().info().name()).as("b is taken").isEqualTo("a");
+        registry.reconnect("c-a", hello.withName("web"), new RecordingSession());
+        assertThat(registry.get("a").orElseThrow().info().name()).isEqualTo("web");
+        assertThat(registry.nameTaken("web", null)).isTrue();
+        assertThat(registry.nameTaken("a", null)).as("its old name is free again").isFalse();
+        registry.remove("a");
+        assertThat(registry.nameTaken("web", null)).isFalse();
+        assertThat(NodeNames.unique("b", "0123456789abcdef", n -> registry.nameTaken(n, null))).isEqualTo("b-0123");
+    }
 }
