@@ -69,4 +69,15 @@ class HubdDefaultsTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
                 new String[] {"--node-cert-ttl", "5m"}, Map.of())).hasMessageContaining("between 1h and 366d");
     }
+
+    @Test
+    void auditRetentionDefaultsTo90DaysTakesZeroForEverAndRefusesLessThanAnHour() {
+        assertThat(HubdCommandAccess.parse(new String[] {}, Map.of()).auditRetention()).hasDays(90);
+        assertThat(HubdCommandAccess.parse(new String[] {"--audit-retention", "0"}, Map.of()).auditRetention())
+                .isZero();
+        assertThat(HubdCommandAccess.parse(new String[] {}, Map.of("HUB_AUDIT_RETENTION", "365d")).auditRetention())
+                .hasDays(365);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
+                new String[] {"--audit-retention", "5m"}, Map.of())).hasMessageContaining("at least 1h");
+    }
 }
