@@ -25,8 +25,9 @@ import picocli.CommandLine.Spec;
             "If the node goes offline meanwhile, exec says so and waits for it; if the hub restarts or "
                 + "its storage stalls, exec says so and retries until it answers; 'hubctl tasks' lists and "
                 + "cancels tasks later."},
-        footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled;",
-            "1 if it could not run or the hub answered an error; 2 usage error."})
+        footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled; 255 if the hub "
+            + "answered an error, could not be reached, or the command could not run at all (as ssh does); "
+            + "2 usage error."})
 final class ExecCommand implements Callable<Integer> {
     static final int EXIT_TIMED_OUT = 124;
     static final int EXIT_CANCELLED = 130;
@@ -51,6 +52,17 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        try {
+            return run();
+        } catch (HubctlException e) {
+            if (e.exitCode() == ExitCodes.HUB_ERROR) {
+                throw new HubctlException(e.getMessage(), ExitCodes.EXEC_HUB_ERROR);
+            }
+            throw e;
+        }
+    }
+
+    private Integer run() throws InterruptedException {
         HubctlCommand root = HubctlCommand.root(spec);
         HubClient client = root.client();
         String nodePath = "api/v1/nodes/" + HubClient.enc(node);
@@ -243,7 +255,7 @@ final class ExecCommand implements Callable<Integer> {
             default -> {
                 err.println("hubctl: remote command failed: " + task.path("error").asText("unknown error"));
                 err.flush();
-                return ExitCodes.HUB_ERROR;
+                return ExitCodes.EXEC_HUB_ERROR;
             }
         }
     }

@@ -3,6 +3,7 @@ package hub.hubctl;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine;
@@ -119,13 +120,31 @@ public final class HubctlMain {
         });
         cli.setParameterExceptionHandler((e, args) -> {
             CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println("hubctl: " + e.getMessage());
+            cmd.getErr().println("hubctl: " + e.getMessage() + hint(e, args));
             cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
             cmd.getErr().flush();
             return ExitCodes.USAGE;
         });
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli;
+    }
+
+    /**
+     * What to add to a usage error: the command a typo was probably meant to be (as git does), or,
+     * for exec, that the remote command goes after {@code --} (its options were taken for exec's).
+     */
+    static String hint(CommandLine.ParameterException e, String[] args) {
+        if (e instanceof CommandLine.UnmatchedArgumentException u) {
+            boolean exec = "exec".equals(e.getCommandLine().getCommandName());
+            if (exec && !Arrays.asList(args).contains("--")) {
+                return "; put the remote command after --: hubctl exec NODE -- COMMAND...";
+            }
+            List<String> s = u.getSuggestions();
+            if (!s.isEmpty() && u.getUnmatched().size() > 0 && !u.getUnmatched().get(0).startsWith("-")) {
+                return "; did you mean '" + s.get(0) + "'?";
+            }
+        }
+        return "";
     }
 
     public static void main(String[] args) {

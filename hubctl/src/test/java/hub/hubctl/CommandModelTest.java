@@ -56,4 +56,14 @@ class CommandModelTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("nodes", "tokens", "listeners", "context", "login", "shell");
     }
+
+    @Test
+    void aTypoSuggestsTheCommandAndExecOptionsBeforeDashDashSayWhereTheCommandGoes() {
+        Cli.Run typo = Cli.runWith(Map.of(), "nods");
+        assertThat(typo.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(typo.err()).startsWith("hubctl: ").contains("did you mean 'nodes'?");
+        Cli.Run exec = Cli.runWith(Map.of(), "exec", "web-1", "ls", "-la");
+        assertThat(exec.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(exec.err()).contains("'-la'").contains("put the remote command after --: hubctl exec NODE -- COMMAND");
+    }
 }

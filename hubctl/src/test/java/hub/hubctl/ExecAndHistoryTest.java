@@ -69,11 +69,11 @@ class ExecAndHistoryTest {
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).isEqualTo("nobody\n");
         } else {
-            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.code()).isEqualTo(255);
             assertThat(r.err()).contains("cannot run tasks as nobody");
         }
         Cli.Run bad = hubctl("exec", "--user", "no body", "box-1", "--", "true");
-        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.code()).isEqualTo(255);
         assertThat(bad.err()).contains("user must be a local user name");
     }
 
@@ -85,9 +85,9 @@ class ExecAndHistoryTest {
     }
 
     @Test
-    void execOnAnUnknownNodeIsExit1() {
+    void execOnAnUnknownNodeIsExit255NotAnyRemoteCode() {
         Cli.Run r = hubctl("exec", "nope", "--", "true");
-        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.code()).isEqualTo(255);
         assertThat(r.err()).contains("no node 'nope'");
     }
 

@@ -88,6 +88,23 @@ class FollowTest {
     }
 
     @Test
+    void execRidesThroughAHubRestartAndPrintsEachLineOnce() throws Exception {
+        java.nio.file.Path go = dir.resolve("go");
+        Cli.Background exec = background("exec", "box-1", "--",
+                "echo one; while [ ! -e " + go + " ]; do sleep 0.1; done; echo two; exit 4");
+        await().atMost(Duration.ofSeconds(10)).until(() -> exec.out().equals("one\n"));
+
+        restartHub();
+        java.nio.file.Files.writeString(go, "");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !exec.alive());
+        assertThat(exec.code()).as(exec.err()).isEqualTo(4);
+        assertThat(exec.out()).isEqualTo("one\ntwo\n");
+        if (exec.err().contains("; retrying")) { // it polled while the hub was down (it nearly always does)
+            assertThat(exec.err()).contains("hubctl: reconnected");
+        }
+    }
+
+    @Test
     void eventsAndNodeWatchFollowTheFleetAcrossARestart() throws Exception {
         Cli.Background events = background("events", "-f", "--last", "0");
         Cli.Background watch = background("nodes", "ls", "-w");

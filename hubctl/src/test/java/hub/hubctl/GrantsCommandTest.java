@@ -36,7 +36,7 @@ class GrantsCommandTest {
             Cli.Run ls = Cli.run(hub.url, vera, "nodes", "ls");
             assertThat(ls.out()).contains("web-1").doesNotContain("db-1");
             Cli.Run exec = Cli.run(hub.url, vera, "exec", "web-1", "--", "true");
-            assertThat(exec.code()).isEqualTo(1);
+            assertThat(exec.code()).isEqualTo(255);
             assertThat(exec.err().strip()).startsWith("hubctl: ").contains("operator role on node web-1")
                     .doesNotContain("\n");
 
