@@ -201,22 +201,133 @@ final class NodesCommand extends GroupCommand {
         }
     }
 
-    /** {@code hubctl nodes rm NODE}. */
+    /** {@code hubctl nodes rm NODE... | -l SELECTOR [--offline-for D] [-y]}. */
     @Command(name = "rm", aliases = "remove", mixinStandardHelpOptions = true,
-            description = "Remove a node: it is forgotten and its agent disconnected; it must join again.")
+            description = {"Remove nodes: each is forgotten and its agent disconnected; it must join again.",
+                "Name them, or pick them with -l and/or --offline-for; a pick is listed and confirmed first "
+                    + "(-y to skip the question, as scripts must)."},
+            footer = {"", "Exit codes: 0 removed (or nothing matched); 1 the hub refused one (the others are still "
+                + "removed); 2 usage error, or not confirmed."})
     static final class Rm implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class, description = "Node id or unique name.")
-        String node;
+        @Parameters(paramLabel = "NODE", arity = "0..*", completionCandidates = LiveValues.Nodes.class,
+                description = "Node ids or unique names.")
+        List<String> nodes = new ArrayList<>();
+
+        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
+                description = "Remove the nodes whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
+        String selector;
+
+        @Option(names = "--offline-for", paramLabel = "DURATION",
+                description = "Only nodes offline for at least this long (e.g. 14d, as GitHub removes runners).")
+        String offlineFor;
+
+        @Option(names = {"-y", "--yes"}, description = "Do not ask before removing what -l/--offline-for picked.")
+        boolean yes;
 
         @Override
         public Integer call() {
+            boolean pick = selector != null || offlineFor != null;
+            if (pick == !nodes.isEmpty()) {
+                throw HubctlException.usage(pick ? "give NODE names or -l/--offline-for, not both"
+                        : "give the nodes to remove, or pick them with -l SELECTOR and/or --offline-for DURATION");
+            }
             HubctlCommand root = HubctlCommand.root(spec);
-            root.client().delete("api/v1/nodes/" + HubClient.enc(node));
-            root.done(spec, "removed node " + node);
-            return 0;
+            HubClient client = root.client();
+            List<String> targets = nodes;
+            if (pick) {
+                targets = picked(client);
+                if (targets.isEmpty()) {
+                    root.done(spec, "no node matches");
+                    return 0;
+                }
+                if (!yes && !confirmed(root, targets)) {
+                    throw HubctlException.usage("not confirmed; nothing removed");
+                }
+            }
+            int failed = 0;
+            for (String n : targets) {
+                try {
+                    client.delete("api/v1/nodes/" + HubClient.enc(n));
+                    root.done(spec, "removed node " + n);
+                } catch (HubctlException e) {
+                    if (e.exitCode() != ExitCodes.HUB_ERROR) {
+                        throw e;
+                    }
+                    spec.commandLine().getErr().println("hubctl: " + n + ": " + e.getMessage());
+                    spec.commandLine().getErr().flush();
+                    failed++;
+                }
+            }
+            return failed == 0 ? 0 : ExitCodes.HUB_ERROR;
+        }
+
+        /** The ids of the nodes the selector and age pick (by id: names of picked nodes may repeat). */
+        private List<String> picked(HubClient client) {
+            java.time.Duration age = null;
+            if (offlineFor != null) {
+                age = age(offlineFor);
+            }
+            List<String> q = new ArrayList<>();
+            if (selector != null) {
+                q.add("label=" + HubClient.enc(selector));
+            }
+            if (age != null) {
+                q.add("status=offline");
+            }
+            JsonNode res = client.get("api/v1/nodes" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
+            Instant cutoff = age == null ? null : Instant.now().minus(age);
+            List<String> ids = new ArrayList<>();
+            names.clear();
+            for (JsonNode n : res.path("items")) {
+                if (cutoff != null) {
+                    JsonNode seen = n.get("lastSeen");
+                    Instant last = seen == null || seen.isNull() ? Instant.parse(n.path("createdAt").asText())
+                            : Instant.parse(seen.asText());
+                    if (last.isAfter(cutoff)) {
+                        continue;
+                    }
+                }
+                ids.add(n.path("id").asText());
+                names.add(n.path("name").asText() + " (" + n.path("status").asText() + ", last seen "
+                        + Format.age(n.get("lastSeen"), Instant.now()) + ")");
+            }
+            return ids;
+        }
+
+        private final List<String> names = new ArrayList<>();
+
+        /** {@code 90s}, {@code 30m}, {@code 12h}, {@code 14d}, {@code 2w}. */
+        static java.time.Duration age(String s) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,6})([smhdw])").matcher(s.strip());
+            if (!m.matches()) {
+                throw HubctlException.usage("--offline-for must be a number and s, m, h, d or w (e.g. 14d), not '"
+                        + s + "'");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "s" -> java.time.Duration.ofSeconds(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                case "d" -> java.time.Duration.ofDays(n);
+                default -> java.time.Duration.ofDays(7 * n);
+            };
+        }
+
+        private boolean confirmed(HubctlCommand root, List<String> targets) {
+            Prompter p = root.prompter();
+            if (p == null) {
+                throw HubctlException.usage(targets.size() + " node(s) match; there is no terminal to confirm "
+                        + "on: give -y to remove them");
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("These " + targets.size() + " node(s) will be removed:");
+            names.forEach(n -> err.println("  " + n));
+            err.flush();
+            String answer = p.readLine("Remove them? [y/N] ");
+            return answer != null && List.of("y", "yes").contains(answer.strip().toLowerCase(java.util.Locale.ROOT));
         }
     }
 
