@@ -60,6 +60,8 @@ public final class HubDaemon implements AutoCloseable {
     private final AgentGrpcServer grpc;
     private final HttpApi http;
     private final hub.hubd.audit.AuditLog audit;
+    /** Removes long-offline nodes ({@code --node-expiry}); null when off. */
+    private final java.util.concurrent.ScheduledExecutorService expiry;
     private final EventBus events;
     private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
@@ -147,6 +149,8 @@ public final class HubDaemon implements AutoCloseable {
             this.audit = new hub.hubd.audit.AuditLog(new hub.hubd.store.JdbcAuditRepository(db), clock,
                     config.auditRetention(), metrics);
             var auditLog = this.audit;
+            this.expiry = config.nodeExpiry().isZero() ? null : startExpiry(directory, auditLog, clock,
+                    config.nodeExpiry());
             joiner.onJoined((node, from) -> auditLog.recordLater(new hub.hubd.audit.AuditLog.Actor(
                     node.view().info().owner(), users.nameOf(node.view().info().owner()), null, from),
                     "node.join", node.view().info().name(), node.id(),
@@ -251,6 +255,32 @@ public final class HubDaemon implements AutoCloseable {
     }
 
     /**
+     * Every so often (half the expiry, at most a minute) removes the nodes offline for longer than
+     * {@code after}, each as an audit entry {@code node.expire}.
+     */
+    private static java.util.concurrent.ScheduledExecutorService startExpiry(NodeDirectory directory,
+            hub.hubd.audit.AuditLog audit, java.time.Clock clock, java.time.Duration after) {
+        var s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                hub.hubd.core.Threads.daemons("node-expiry", false));
+        long every = Math.max(1000, Math.min(60_000, after.toMillis() / 2));
+        s.scheduleWithFixedDelay(() -> {
+            try {
+                for (var v : directory.expire(clock.instant().minus(after))) {
+                    log.info("removed node {} ({}): offline for longer than {}", hub.hubd.core.LogText.safe(
+                            v.info().name()), v.info().id(), after);
+                    audit.record(hub.hubd.audit.AuditLog.Actor.HUB, "node.expire", v.info().name(), v.info().id(),
+                            "offline since " + v.lastSeen(), 200);
+                }
+            } catch (hub.hubd.core.StoreException e) {
+                hub.hubd.core.StoreFaults.report(log, "removing expired nodes", e, null);
+            } catch (RuntimeException e) {
+                log.error("removing expired nodes failed", e);
+            }
+        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return s;
+    }
+
+    /**
      * Stops the hub: not ready, every online node marked offline ({@code hub restart}) and told
      * to drain, gRPC closed within the grace period, HTTP stopped, pending node writes flushed,
      * database closed. Safe to call twice.
@@ -266,6 +296,9 @@ public final class HubDaemon implements AutoCloseable {
         int drained = registry.drainAll(OfflineReason.HUB_RESTART);
         log.info("stopping: asked {} agents to drain", drained);
         liveness.close();
+        if (expiry != null) {
+            expiry.shutdownNow();
+        }
         grpc.shutdown(grace);
         joiner.close();
         events.close();

@@ -146,7 +146,23 @@ public final class HubdCommand implements Callable<HubConfig> {
                         eventsQueue, Durations.parse(wsPingInterval)), agentArtifact != null ? agentArtifact
                         : defaultAgentArtifact(), hub.hubd.config.Advertise.parse(advertise),
                 new HubConfig.Tls(insecurePlaintext, tlsCert, tlsKey, tlsClientCa, Durations.parse(nodeCertTtl),
-                        java.time.Duration.ofSeconds(10)), auditRetention());
+                        java.time.Duration.ofSeconds(10)), auditRetention(), nodeExpiry());
+    }
+
+    @Option(names = "--node-expiry", paramLabel = "DURATION", defaultValue = "0",
+            description = "Remove nodes offline for longer than this (e.g. 14d, as GitHub does with runners); "
+                    + "0 never does. Default: ${DEFAULT-VALUE}")
+    String nodeExpiry;
+
+    private java.time.Duration nodeExpiry() {
+        if (nodeExpiry.equals("0")) {
+            return java.time.Duration.ZERO;
+        }
+        java.time.Duration d = Durations.parse(nodeExpiry);
+        if (d.compareTo(java.time.Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("node-expiry must be 0 (never) or at least 1m, not '" + nodeExpiry + "'");
+        }
+        return d;
     }
 
     private java.time.Duration auditRetention() {

@@ -28,6 +28,7 @@ import java.util.Objects;
  *                          scripts connect to
  * @param tls               TLS on both listeners, or plain text
  * @param auditRetention    how long audit entries are kept ({@link Duration#ZERO}: for ever)
+ * @param nodeExpiry        offline nodes are removed after this long ({@link Duration#ZERO}: never)
  */
 public record HubConfig(
         Path dataDir,
@@ -46,7 +47,8 @@ public record HubConfig(
         Path agentArtifact,
         java.util.List<String> advertise,
         Tls tls,
-        Duration auditRetention) {
+        Duration auditRetention,
+        Duration nodeExpiry) {
 
     /**
      * TLS on both listeners (the default) or, only when asked, plain text.
@@ -167,61 +169,68 @@ public record HubConfig(
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
                 64L * 1024 * 1024, Events.defaults(), null, java.util.List.of("127.0.0.1", "localhost", "::1"),
-                Tls.defaults(), DEFAULT_AUDIT_RETENTION);
+                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO);
     }
 
     /** How long audit entries are kept unless {@code --audit-retention} says otherwise. */
     public static final Duration DEFAULT_AUDIT_RETENTION = Duration.ofDays(90);
 
+    /** This configuration removing nodes offline for longer than {@code expiry} (ZERO: never). */
+    public HubConfig withNodeExpiry(Duration expiry) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                advertise, tls, auditRetention, expiry);
+    }
+
     /** This configuration keeping audit entries for {@code retention}. */
     public HubConfig withAuditRetention(Duration retention) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, retention);
+                advertise, tls, retention, nodeExpiry);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
     }
 
     /** This configuration serving another agent artifact. */
     public HubConfig withAgentArtifact(Path artifact) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
     }
 
     /** This configuration with other TLS settings. */
     public HubConfig withTls(Tls t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, t, auditRetention);
+                advertise, t, auditRetention, nodeExpiry);
     }
 
     /** This configuration advertising other names. */
     public HubConfig withAdvertise(java.util.List<String> names) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                names, tls, auditRetention);
+                names, tls, auditRetention, nodeExpiry);
     }
 
     /** Where the CA and the generated serving certificate live. */

@@ -148,6 +148,24 @@ public final class NodeDirectory {
         return byId(by, v.info().id());
     }
 
+    /**
+     * Removes every node offline since before {@code cutoff} (never seen: since it joined), as
+     * {@code hubd --node-expiry} does each minute; the removed nodes, for the audit log.
+     */
+    public List<NodeView> expire(java.time.Instant cutoff) {
+        List<NodeView> gone = new ArrayList<>();
+        for (NodeView v : registry.snapshot().values()) {
+            java.time.Instant last = v.lastSeen() != null ? v.lastSeen() : v.info().createdAt();
+            if (v.status() == NodeStatus.OFFLINE && last.isBefore(cutoff)) {
+                repo.delete(v.info().id());
+                registry.remove(v.info().id());
+                onRemoved.accept(v.info().id());
+                gone.add(v);
+            }
+        }
+        return gone;
+    }
+
     /** The nodes were given to {@code ownerId} in the database (a removed user's): follow in memory. */
     public void reassigned(List<String> nodeIds, String ownerId) {
         for (String id : nodeIds) {

@@ -79,5 +79,9 @@ class HubdDefaultsTest {
                 .hasDays(365);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
                 new String[] {"--audit-retention", "5m"}, Map.of())).hasMessageContaining("at least 1h");
+        assertThat(HubdCommandAccess.parse(new String[] {}, Map.of()).nodeExpiry()).as("off by default").isZero();
+        assertThat(HubdCommandAccess.parse(new String[] {"--node-expiry", "14d"}, Map.of()).nodeExpiry()).hasDays(14);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HubdCommandAccess.parse(
+                new String[] {"--node-expiry", "5s"}, Map.of())).hasMessageContaining("at least 1m");
     }
 }
