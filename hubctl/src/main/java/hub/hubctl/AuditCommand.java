@@ -64,7 +64,7 @@ final class AuditCommand implements Callable<Integer> {
         if (!follow) {
             Table t = new Table(HEADERS);
             rows.forEach(r -> t.row(cells(r)));
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             return 0;
         }
         Table.Aligned aligned = new Table.Aligned(HEADERS, out, root.colors());

@@ -28,7 +28,7 @@ final class ContextCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             Contexts contexts = root.contexts();
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
+            if (root.structured() || root.output() == HubctlCommand.Output.name) {
                 var items = root.mapper().createArrayNode();
                 for (Contexts.Context c : contexts.all()) {
                     items.addObject().put("name", c.name()).put("hub", c.hub())
@@ -36,14 +36,14 @@ final class ContextCommand extends GroupCommand {
                 }
                 var res = root.mapper().createObjectNode();
                 res.set("items", items);
-                root.printJson(out, res);
+                root.printStructured(out, res, "name");
                 return 0;
             }
             Table t = new Table(List.of("CURRENT", "NAME", "HUB"));
             for (Contexts.Context c : contexts.all()) {
                 t.row(List.of(c.name().equals(contexts.currentName()) ? "*" : " ", c.name(), c.hub()));
             }
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             return 0;
         }
     }

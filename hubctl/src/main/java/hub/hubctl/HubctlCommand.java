@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
 public final class HubctlCommand implements Runnable {
 
     /** How results are printed. */
-    public enum Output { table, wide, json }
+    public enum Output { table, wide, json, yaml, name }
 
     @Spec
     CommandSpec spec;
@@ -64,9 +64,14 @@ public final class HubctlCommand implements Runnable {
             description = "Use this context from the config file instead of the current one. Env: HUB_CONTEXT")
     String context;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json", scope = ScopeType.INHERIT,
-            defaultValue = "table", description = "Output format. Default: ${DEFAULT-VALUE}")
+    @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json|yaml|name", scope = ScopeType.INHERIT,
+            defaultValue = "table", description = {"Output format: table, wide (more columns), json or yaml (the "
+                + "hub's fields), name (one id or name per line, for scripts; as kubectl). Follow modes print "
+                + "text or, with json, one object per line. Default: ${DEFAULT-VALUE}"})
     Output output;
+
+    @Option(names = "--no-headers", scope = ScopeType.INHERIT, description = "Print tables without their header line.")
+    boolean noHeaders;
 
     @Option(names = "--color", paramLabel = "auto|always|never", scope = ScopeType.INHERIT,
             defaultValue = "auto",
@@ -245,19 +250,58 @@ public final class HubctlCommand implements Runnable {
         return output;
     }
 
-    /** Prints {@code node} as indented JSON, the {@code -o json} form. */
+    /** Prints {@code node} as indented JSON ({@code -o json}), or as YAML with {@code -o yaml}. */
     void printJson(PrintWriter out, JsonNode node) {
         try {
-            out.println(mapper().writeValueAsString(node));
+            if (output == Output.yaml) {
+                out.print(YAML.writeValueAsString(node));
+            } else {
+                out.println(mapper().writeValueAsString(node));
+            }
             out.flush();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw HubctlException.hub("cannot print JSON: " + e.getOriginalMessage());
+            throw HubctlException.hub("cannot print " + output + ": " + e.getOriginalMessage());
         }
+    }
+
+    private static final com.fasterxml.jackson.dataformat.yaml.YAMLMapper YAML =
+            new com.fasterxml.jackson.dataformat.yaml.YAMLMapper();
+
+    /** Whether the output is the hub's fields (json or yaml) rather than text. */
+    boolean structured() {
+        return output == Output.json || output == Output.yaml;
+    }
+
+    /** Whether tables print their header line ({@code --no-headers} says no). */
+    boolean headers() {
+        return !noHeaders;
+    }
+
+    /**
+     * Prints {@code answer} in the structured forms: json or yaml as it is, and for {@code -o name}
+     * the {@code field} of each of its {@code items} (of the answer itself when it is one object),
+     * one per line. False for the text forms, which the command prints itself.
+     */
+    boolean printStructured(PrintWriter out, JsonNode answer, String field) {
+        if (structured()) {
+            printJson(out, answer);
+            return true;
+        }
+        if (output != Output.name) {
+            return false;
+        }
+        if (answer.has("items")) {
+            answer.get("items").forEach(i -> out.println(i.path(field).asText()));
+        } else {
+            out.println(answer.path(field).asText());
+        }
+        out.flush();
+        return true;
     }
 
     /** Confirms a change on stdout, except with {@code -o json} (whose output stays parseable). */
     void done(CommandSpec spec, String message) {
-        if (output != Output.json) {
+        if (!structured() && output != Output.name) {
             spec.commandLine().getOut().println(message);
             spec.commandLine().getOut().flush();
         }

@@ -28,8 +28,7 @@ final class ListenersCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode res = root.client().get("api/v1/listeners");
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, res);
+            if (root.printStructured(out, res, "id")) {
                 return 0;
             }
             boolean wide = root.output() == HubctlCommand.Output.wide;
@@ -49,7 +48,7 @@ final class ListenersCommand extends GroupCommand {
                                 Format.text(l, "remoteAddress"), since, Format.text(l, "queueDepth"),
                                 Format.text(l, "lag"), Format.text(l, "filter")));
             }
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             return 0;
         }
     }

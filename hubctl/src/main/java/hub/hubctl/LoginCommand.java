@@ -88,7 +88,7 @@ final class LoginCommand implements Callable<Integer> {
         root.done(spec, "logged in to " + hub + " as " + status.path("user").asText() + " ("
                 + status.path("role").asText() + "); context '" + ctxName + "' is current, saved in "
                 + contexts.file());
-        if (root.output() == HubctlCommand.Output.json) {
+        if (root.structured()) {
             var o = root.mapper().createObjectNode().put("context", ctxName)
                     .put("hub", hub.toString()).put("user", status.path("user").asText())
                     .put("role", status.path("role").asText());

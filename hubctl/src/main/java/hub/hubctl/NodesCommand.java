@@ -61,12 +61,10 @@ final class NodesCommand extends GroupCommand {
             boolean wide = root.output() == HubctlCommand.Output.wide;
             if (!watch) {
                 JsonNode res = root.client().get(listPath);
-                if (json) {
-                    root.printJson(out, res);
-                } else {
+                if (!root.printStructured(out, res, "name")) {
                     Table t = new Table(header(wide));
                     res.path("items").forEach(n -> t.row(row(n, wide, Instant.now())));
-                    t.colors(root.colors()).print(out);
+                    t.styled(root).print(out);
                 }
                 return 0;
             }
@@ -179,8 +177,7 @@ final class NodesCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode n = root.client().get("api/v1/nodes/" + HubClient.enc(node));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, n);
+            if (root.printStructured(out, n, "name")) {
                 return 0;
             }
             Instant now = Instant.now();
@@ -350,8 +347,7 @@ final class NodesCommand extends GroupCommand {
         public Integer call() {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode n = root.client().post("api/v1/nodes/" + HubClient.enc(node) + "/owner", Map.of("owner", owner));
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(spec.commandLine().getOut(), n);
+            if (root.printStructured(spec.commandLine().getOut(), n, "name")) {
                 return 0;
             }
             root.done(spec, "node " + Format.text(n, "name") + " is now owned by " + Format.text(n, "owner"));

@@ -72,7 +72,7 @@ final class ProvisionCommand implements Callable<Integer> {
         }
         String sha = r.header() == null ? "" : r.header();
         String fetch = fetchCommand(url, secret, r.serverChain());
-        if (root.output() == HubctlCommand.Output.json) {
+        if (root.structured()) {
             var o = root.mapper().createObjectNode().put("url", url.toString()).put("sha256", sha)
                     .put("command", fetch + " | sudo sh");
             if (r.serverCertificate() != null) {

@@ -20,8 +20,7 @@ final class StatusCommand implements Callable<Integer> {
         HubClient client = root.client();
         JsonNode s = client.get("api/v1/status");
         PrintWriter out = spec.commandLine().getOut();
-        if (root.output() == HubctlCommand.Output.json) {
-            root.printJson(out, s);
+        if (root.printStructured(out, s, "hubId")) {
             return 0;
         }
         out.printf("Hub:      %s (hubd %s, id %s)%n", client.base(), s.path("version").asText(),

@@ -13,6 +13,14 @@ public final class Table {
     private final List<List<String>> rows = new ArrayList<>();
     private Colors colors = Colors.OFF;
 
+    private boolean withHeaders = true;
+
+    /** Colors and {@code --no-headers} as the command line asks. */
+    public Table styled(HubctlCommand root) {
+        this.withHeaders = root.headers();
+        return colors(root.colors());
+    }
+
     public Table(List<String> headers) {
         this.headers = List.copyOf(headers);
     }
@@ -46,7 +54,9 @@ public final class Table {
                 width[i] = Math.max(width[i], r.get(i).length());
             }
         }
-        line(out, headers, null, width, colors);
+        if (withHeaders) {
+            line(out, headers, null, width, colors);
+        }
         for (List<String> r : rows) {
             line(out, r, headers, width, colors);
         }

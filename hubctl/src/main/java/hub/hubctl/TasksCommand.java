@@ -58,8 +58,7 @@ final class TasksCommand extends GroupCommand {
             String query = "?limit=" + limit + (state == null ? "" : "&state=" + HubClient.enc(state));
             JsonNode res = root.client().get("api/v1/nodes/" + HubClient.enc(node) + "/tasks" + query);
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, res);
+            if (root.printStructured(out, res, "id")) {
                 return 0;
             }
             boolean wide = root.output() == HubctlCommand.Output.wide;
@@ -76,7 +75,7 @@ final class TasksCommand extends GroupCommand {
                         Format.text(n, "owner"), command(n), Format.text(n, "error"))
                         : List.of(id, st, exit, created, command(n)));
             }
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             if (res.hasNonNull("next")) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.printf("(the newest %d shown; --limit N for more)%n", limit);
@@ -100,8 +99,7 @@ final class TasksCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode t = root.client().get("api/v1/tasks/" + HubClient.enc(id));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, t);
+            if (root.printStructured(out, t, "id")) {
                 return 0;
             }
             Instant now = Instant.now();
@@ -209,8 +207,7 @@ final class TasksCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode t = root.client().post("api/v1/tasks/" + HubClient.enc(id) + "/cancel", java.util.Map.of());
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, t);
+            if (root.printStructured(out, t, "id")) {
                 return 0;
             }
             String state = Format.text(t, "state");

@@ -45,8 +45,7 @@ final class TokensCommand extends GroupCommand {
             JsonNode t = root.client().post("api/v1/join-tokens",
                     Map.of("ttl", ttl, "uses", uses, "labels", labels));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, t);
+            if (root.printStructured(out, t, "id")) {
                 return 0;
             }
             out.println(t.path("token").asText());
@@ -81,8 +80,7 @@ final class TokensCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode res = root.client().get("api/v1/join-tokens");
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, res);
+            if (root.printStructured(out, res, "id")) {
                 return 0;
             }
             boolean wide = root.output() == HubctlCommand.Output.wide;
@@ -100,7 +98,7 @@ final class TokensCommand extends GroupCommand {
                 t.row(wide ? List.of(id, state, uses, exp, owner, Format.age(n.get("createdAt"), now), labels)
                         : List.of(id, state, uses, exp, owner, labels));
             }
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             return 0;
         }
     }
@@ -121,9 +119,7 @@ final class TokensCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode t = root.client().delete("api/v1/join-tokens/" + HubClient.enc(id));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, t);
-            } else {
+            if (!root.printStructured(out, t, "id")) {
                 out.println("revoked join token " + id);
                 out.flush();
             }

@@ -25,8 +25,7 @@ final class UsersCommand extends GroupCommand {
     /** Prints a new token on stdout (only it, for scripts) and what it is on stderr. */
     static void printToken(HubctlCommand root, CommandSpec spec, JsonNode u, String what) {
         PrintWriter out = spec.commandLine().getOut();
-        if (root.output() == HubctlCommand.Output.json) {
-            root.printJson(out, u);
+        if (root.printStructured(out, u, "name")) {
             return;
         }
         out.println(u.path("token").asText());
@@ -70,8 +69,7 @@ final class UsersCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode res = root.client().get("api/v1/users");
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, res);
+            if (root.printStructured(out, res, "name")) {
                 return 0;
             }
             Instant now = Instant.now();
@@ -80,7 +78,7 @@ final class UsersCommand extends GroupCommand {
                 t.row(List.of(Format.text(u, "name"), Format.text(u, "role"), Format.text(u, "activeTokens"),
                         grants(u), Format.age(u.get("createdAt"), now)));
             }
-            t.colors(root.colors()).print(out);
+            t.styled(root).print(out);
             return 0;
         }
     }
@@ -108,8 +106,7 @@ final class UsersCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode u = root.client().get("api/v1/users/" + HubClient.enc(name));
             PrintWriter out = spec.commandLine().getOut();
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(out, u);
+            if (root.printStructured(out, u, "name")) {
                 return 0;
             }
             out.printf("Name:     %s%n", Format.text(u, "name"));
@@ -177,8 +174,7 @@ final class UsersCommand extends GroupCommand {
             HubctlCommand root = HubctlCommand.root(spec);
             JsonNode g = root.client().post("api/v1/users/" + HubClient.enc(name) + "/grants",
                     Map.of("selector", selector, "role", role));
-            if (root.output() == HubctlCommand.Output.json) {
-                root.printJson(spec.commandLine().getOut(), g);
+            if (root.printStructured(spec.commandLine().getOut(), g, "name")) {
                 return 0;
             }
             root.done(spec, "granted " + name + " " + g.path("role").asText() + " on nodes matching "

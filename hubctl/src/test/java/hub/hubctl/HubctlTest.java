@@ -166,9 +166,9 @@ class HubctlTest {
         assertThat(hubctl("nodes", "ls", "--status", "asleep").code()).isEqualTo(ExitCodes.USAGE);
         assertThat(hubctl("nodes", "frobnicate").code()).isEqualTo(ExitCodes.USAGE);
         assertThat(hubctl("tokens", "create", "--uses", "many").code()).isEqualTo(ExitCodes.USAGE);
-        Cli.Run r = hubctl("-o", "yaml", "status");
+        Cli.Run r = hubctl("-o", "toml", "status");
         assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
-        assertThat(r.err()).contains("yaml");
+        assertThat(r.err()).contains("toml").contains("yaml"); // names the valid ones
     }
 
     @Test

@@ -86,4 +86,24 @@ class OutputTest {
         JsonNode tokens = hubctl(Map.of(), "tokens", "ls", "-o", "json").json();
         assertThat(tokens.get("items").get(0).has("token")).isFalse();
     }
+
+    @Test
+    void yamlNameAndNoHeadersAsKubectlHasThem() throws Exception {
+        Cli.Run yaml = hubctl(Map.of(), "nodes", "show", "out-1", "-o", "yaml");
+        assertThat(yaml.code()).as(yaml.err()).isZero();
+        JsonNode parsed = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(yaml.out());
+        assertThat(parsed.get("name").asText()).isEqualTo("out-1");
+        assertThat(parsed.get("id").asText()).isEqualTo(node.nodeId());
+        assertThat(yaml.out()).startsWith("---").contains("name: \"out-1\"");
+
+        assertThat(hubctl(Map.of(), "nodes", "ls", "-o", "name").out()).isEqualTo("out-1\n");
+        String tokenId = hubctl(Map.of(), "tokens", "create", "-o", "json").json().get("id").asText();
+        assertThat(hubctl(Map.of(), "tokens", "ls", "-o", "name").out().lines()).contains(tokenId);
+        assertThat(hubctl(Map.of(), "users", "ls", "-o", "name").out()).isEqualTo("admin\n");
+
+        Cli.Run bare = hubctl(Map.of(), "nodes", "ls", "--no-headers");
+        assertThat(bare.out()).doesNotContain("NAME").startsWith("out-1");
+        assertThat(hubctl(Map.of(), "nodes", "ls").out()).startsWith("NAME");
+        assertThat(hubctl(Map.of(), "nodes", "ls", "-o", "xml").code()).isEqualTo(ExitCodes.USAGE);
+    }
 }
