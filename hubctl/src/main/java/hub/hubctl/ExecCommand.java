@@ -21,13 +21,18 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a command on a node and stream its output; exit with its exit code.",
+            "With several NODEs, -l SELECTOR or --all it is a run (see 'hubctl runs'): rolled out --parallel "
+                + "nodes at a time, stopped past --max-errors failures, each output line prefixed with its "
+                + "node's name, and a summary at the end; offline nodes are reported, not skipped.",
             "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does).",
             "If the node goes offline meanwhile, exec says so and waits for it; if the hub restarts or "
                 + "its storage stalls, exec says so and retries until it answers; 'hubctl tasks' lists and "
                 + "cancels tasks later."},
-        footer = {"", "Exit codes: the remote exit code; 124 if it timed out; 130 if cancelled; 255 if the hub "
-            + "answered an error, could not be reached, or the command could not run at all (as ssh does); "
-            + "2 usage error."})
+        footer = {"", "Exit codes (one node): the remote exit code; 124 if it timed out; 130 if cancelled; 255 if "
+            + "the hub answered an error, could not be reached, or the command could not run at all (as ssh "
+            + "does); 2 usage error.",
+            "Exit codes (a run): 0 if every node succeeded; 1 if any failed, timed out, was offline or skipped; "
+            + "130 if cancelled; 255 hub error; 2 usage error."})
 final class ExecCommand implements Callable<Integer> {
     static final int EXIT_TIMED_OUT = 124;
     static final int EXIT_CANCELLED = 130;
@@ -43,12 +48,62 @@ final class ExecCommand implements Callable<Integer> {
                     + "agent); the node's /etc/hub-agent/agent.conf may refuse it.")
     String user;
 
-    @Parameters(index = "0", paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class,
-            description = "Node id or unique name.")
-    String node;
+    @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
+            description = "Run on every node whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
+    String selector;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND", description = "The command, after --.")
-    List<String> command;
+    @Option(names = "--all", description = "Run on every node you may run commands on.")
+    boolean all;
+
+    @Option(names = "--parallel", paramLabel = "N|P%", description = "A run: at most this many nodes at once "
+            + "(default 10%, at least 1).")
+    String parallel;
+
+    @Option(names = "--max-errors", paramLabel = "N|P%", description = "A run: stop starting nodes once more than "
+            + "this many failed (default 0, as SSM Run Command: the first failure stops the rollout).")
+    String maxErrors;
+
+    @Parameters(arity = "1..*", paramLabel = "NODE... -- COMMAND", completionCandidates = LiveValues.Nodes.class,
+            description = "Node ids or unique names, then -- and the command.")
+    List<String> words;
+
+    /** From the words: the nodes (before --) and the command (after it). */
+    private String node;
+    private List<String> nodes;
+    private List<String> command;
+
+    private void split() {
+        List<String> orig = spec.commandLine().getParseResult().originalArgs();
+        int dash = orig.indexOf("--");
+        int after = dash < 0 ? -1 : orig.size() - dash - 1;
+        if (after < 0) { // no --: NODE COMMAND..., or with -l/--all only the command
+            for (String w : words) {
+                if (w.startsWith("-")) { // the remote command's options were taken for exec's
+                    throw HubctlException.usage("unknown option '" + w + "'; put the remote command after --: "
+                            + "hubctl exec NODE -- COMMAND...");
+                }
+            }
+            if (selector != null || all) { // "exec web-1 ls -la" reads -la as -l a: say where the command goes
+                throw HubctlException.usage("put the remote command after --: hubctl exec NODE -- COMMAND... "
+                        + "(or exec -l SELECTOR -- COMMAND...)");
+            }
+            int n = 1;
+            nodes = words.subList(0, Math.min(n, words.size()));
+            command = words.subList(Math.min(n, words.size()), words.size());
+        } else {
+            nodes = words.subList(0, words.size() - after);
+            command = words.subList(words.size() - after, words.size());
+        }
+        if (command.isEmpty()) {
+            throw HubctlException.usage("give the command to run after --: hubctl exec NODE -- COMMAND...");
+        }
+        int targets = (nodes.isEmpty() ? 0 : 1) + (selector != null ? 1 : 0) + (all ? 1 : 0);
+        if (targets != 1) {
+            throw HubctlException.usage(targets == 0 ? "give a NODE, -l SELECTOR or --all (there is no implicit all)"
+                    : "give NODEs, -l SELECTOR or --all, not more than one of them");
+        }
+        node = nodes.size() == 1 && selector == null && !all ? nodes.get(0) : null;
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -63,8 +118,15 @@ final class ExecCommand implements Callable<Integer> {
     }
 
     private Integer run() throws InterruptedException {
+        split();
         HubctlCommand root = HubctlCommand.root(spec);
         HubClient client = root.client();
+        if (node == null) {
+            return new FleetExec(spec, client, root.colors()).run(runBody());
+        }
+        if (parallel != null || maxErrors != null) {
+            throw HubctlException.usage("--parallel and --max-errors are for several nodes (-l, --all, NODE...)");
+        }
         String nodePath = "api/v1/nodes/" + HubClient.enc(node);
         long offset = client.get(nodePath + "/history?tail=0").path("nextOffset").asLong();
         Map<String, Object> body = new LinkedHashMap<>();
@@ -221,6 +283,32 @@ final class ExecCommand implements Callable<Integer> {
             }
             retryMs = 0;
         }
+    }
+
+    /** The body of {@code POST /api/v1/runs} for this command line. */
+    private Map<String, Object> runBody() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("command", String.join(" ", command));
+        if (selector != null) {
+            body.put("selector", selector);
+        } else if (all) {
+            body.put("all", true);
+        } else {
+            body.put("nodes", nodes);
+        }
+        if (parallel != null) {
+            body.put("parallel", parallel);
+        }
+        if (maxErrors != null) {
+            body.put("maxErrors", maxErrors);
+        }
+        if (timeout != null) {
+            body.put("timeout", timeout);
+        }
+        if (user != null) {
+            body.put("user", user);
+        }
+        return body;
     }
 
     /** Ctrl-C in the shell (the thread interrupted): cancel the remote task and say so. */

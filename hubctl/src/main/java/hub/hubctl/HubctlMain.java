@@ -34,6 +34,7 @@ public final class HubctlMain {
         m.put("tokens", TokensCommand.class);
         m.put("exec", ExecCommand.class);
         m.put("tasks", TasksCommand.class);
+        m.put("runs", RunsCommand.class);
         m.put("history", HistoryCommand.class);
         m.put("events", EventsCommand.class);
         m.put("listeners", ListenersCommand.class);

@@ -60,6 +60,7 @@ public final class HubDaemon implements AutoCloseable {
     private final AgentGrpcServer grpc;
     private final HttpApi http;
     private final hub.hubd.audit.AuditLog audit;
+    private final hub.hubd.runs.RunService runs;
     /** Removes long-offline nodes ({@code --node-expiry}); null when off. */
     private final java.util.concurrent.ScheduledExecutorService expiry;
     private final EventBus events;
@@ -155,9 +156,12 @@ public final class HubDaemon implements AutoCloseable {
                     node.view().info().owner(), users.nameOf(node.view().info().owner()), null, from),
                     "node.join", node.view().info().name(), node.id(),
                     "labels " + node.view().info().labels(), 200));
+            this.runs = new hub.hubd.runs.RunService(new hub.hubd.store.JdbcRunRepository(db), directory, tasks, clock,
+                    userId -> userRepo.findById(userId).map(u -> new hub.hubd.auth.Principal(u.id(), u.name(), u.role(),
+                            null, grants.of(u.id()))));
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready, tls, config.advertise(), audit);
+                    () -> ready, tls, config.advertise(), audit, runs);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -204,6 +208,8 @@ public final class HubDaemon implements AutoCloseable {
             d.liveness.start();
             d.joiner.start();
             d.grpc.start();
+            // runs a stop left running go on once their agents had time to reconnect
+            d.runs.resume(config.heartbeatInterval().multipliedBy(2));
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
             d.ready = true;
@@ -304,6 +310,7 @@ public final class HubDaemon implements AutoCloseable {
         events.close();
         recordLastSeq(config.dataDir(), events.lastSeq());
         http.close();
+        runs.close();
         audit.close();
         ingest.close();
         closeRedis();

@@ -45,6 +45,8 @@ final class AuditRoutes {
             Map.entry("POST /api/v1/nodes/{node}/owner", "node.assign"),
             Map.entry("POST /api/v1/nodes/{node}/tasks", "task.create"),
             Map.entry("POST /api/v1/tasks/{id}/cancel", "task.cancel"),
+            Map.entry("POST /api/v1/runs", "run.create"),
+            Map.entry("POST /api/v1/runs/{id}/cancel", "run.cancel"),
             Map.entry("DELETE /api/v1/listeners/{id}", "listener.kill"),
             Map.entry("GET " + ProvisioningRoutes.PREFIX + "script", "provisioning.script"));
 

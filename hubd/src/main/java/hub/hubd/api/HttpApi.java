@@ -55,7 +55,7 @@ public final class HttpApi implements AutoCloseable {
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
             java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
             PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
-            java.util.List<String> advertise, hub.hubd.audit.AuditLog audit) {
+            java.util.List<String> advertise, hub.hubd.audit.AuditLog audit, hub.hubd.runs.RunService runs) {
         this.tls = tls;
         this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
@@ -73,6 +73,7 @@ public final class HttpApi implements AutoCloseable {
                 () -> this.info == null ? 0 : this.info.agentPort(), this::port);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
         AuditRoutes auditRoutes = new AuditRoutes(audit, nodes);
+        RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -125,6 +126,10 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
+            cfg.routes.post("/api/v1/runs", runRoutes::create);
+            cfg.routes.get("/api/v1/runs", runRoutes::list);
+            cfg.routes.get("/api/v1/runs/{id}", runRoutes::show);
+            cfg.routes.post("/api/v1/runs/{id}/cancel", runRoutes::cancel);
             cfg.routes.get("/api/v1/nodes/{node}/last-task", taskRoutes::lastTask);
             cfg.routes.get(ProvisioningRoutes.PREFIX + "script", provisioning::script);
             cfg.routes.get(ProvisioningRoutes.PREFIX + "agent", provisioning::agent);

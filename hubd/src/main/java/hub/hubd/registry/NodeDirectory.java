@@ -120,6 +120,11 @@ public final class NodeDirectory {
                 .orElseThrow(() -> HubException.notFound("no node '" + id + "'"));
     }
 
+    /** A node's live view from the registry (no access check: for the hub's own work, such as runs). */
+    public Optional<NodeView> registryView(String id) {
+        return registry.get(id);
+    }
+
     /** Removes a node: deletes it and its terminal history, closes its stream and forgets it. */
     public NodeView remove(Principal by, String ref) {
         NodeView v = resolve(by, ref);

@@ -347,7 +347,7 @@ public final class TaskIngest implements AutoCloseable {
     private void fail(String nodeId, String taskId, String error) {
         if (tasks.update(taskId, TaskState.FAILED, null, error, null, clock.millis(), outputEnd(nodeId))) {
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, "failed", null, error));
-            service.finished(nodeId);
+            service.finished(nodeId, taskId, TaskState.FAILED, null, error);
         }
         open.remove(taskId);
     }
@@ -519,7 +519,7 @@ public final class TaskIngest implements AutoCloseable {
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, state.wireName(),
                     state == TaskState.EXITED ? exitCode : null, err));
             open.remove(taskId);
-            service.finished(nodeId);
+            service.finished(nodeId, taskId, state, state == TaskState.EXITED ? exitCode : null, err);
             session.ackResult(taskId);
         });
     }

@@ -120,12 +120,17 @@ public final class TaskService {
             repo.update(t.id(), TaskState.SENT, null, null, null, null, null);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
         } else {
-            finished(nodeId);
             String error = "node went offline before the task was sent";
+            finished(nodeId, t.id(), TaskState.FAILED, null, error);
             repo.update(t.id(), TaskState.FAILED, null, error, null, clock.millis(), outputAfter);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "failed", null, error));
         }
         return get(by, t.id());
+    }
+
+    /** A task by id, without an access check (for the hub's own work, such as runs). */
+    public java.util.Optional<Task> find(String id) {
+        return repo.find(id);
     }
 
     /** A task visible to {@code by}. */
@@ -189,11 +194,29 @@ public final class TaskService {
         unfinished.remove(nodeId);
     }
 
+    /** Told when a task reaches a final state (runs follow their tasks so). Must not block. */
+    public interface FinishListener {
+        void finished(String taskId, TaskState state, Integer exitCode, String error);
+    }
+
+    private final java.util.List<FinishListener> finishListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public void onFinished(FinishListener l) {
+        finishListeners.add(l);
+    }
+
     /** A task of the node reached a final state (called by ingest). */
-    void finished(String nodeId) {
+    void finished(String nodeId, String taskId, TaskState state, Integer exitCode, String error) {
         AtomicInteger c = unfinished.get(nodeId);
         if (c != null && c.get() > 0) {
             c.decrementAndGet();
+        }
+        for (FinishListener l : finishListeners) {
+            try {
+                l.finished(taskId, state, exitCode, error);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(TaskService.class).error("a task finish listener failed", e);
+            }
         }
     }
 }

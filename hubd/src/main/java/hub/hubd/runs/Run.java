@@ -1,0 +1,60 @@
+package hub.hubd.runs;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One command on many nodes: the resolved nodes in launch order, each with its task and outcome.
+ *
+ * @param owner     the creator's name then; {@code ownerId} is what access is decided by
+ * @param selector  the label selector it was given, or null for a list of nodes
+ * @param parallel  at most this many of its tasks unfinished at once
+ * @param maxErrors launching stops once more than this many nodes failed
+ */
+public record Run(String id, String owner, String ownerId, String command, List<String> argv, String runAs,
+        String selector, int parallel, int maxErrors, long timeoutMs, State state, Instant createdAt,
+        Instant finishedAt, List<Node> nodes) {
+
+    /** Where a run is. */
+    public enum State {
+        /** Launching or waiting for tasks. */
+        RUNNING,
+        /** Every node has an outcome. */
+        DONE,
+        /** More than maxErrors nodes failed: the rest were skipped. */
+        STOPPED,
+        /** Cancelled: its unfinished tasks were cancelled, the rest skipped. */
+        CANCELLED;
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        public boolean isFinal() {
+            return this != RUNNING;
+        }
+    }
+
+    /** What became of a node of a run. */
+    public enum Outcome {
+        PENDING, RUNNING, OK, FAILED, TIMED_OUT, CANCELLED, OFFLINE, SKIPPED;
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        public boolean isFinal() {
+            return this != PENDING && this != RUNNING;
+        }
+
+        /** Whether it counts towards maxErrors (offline nodes are reported, not counted). */
+        public boolean isError() {
+            return this == FAILED || this == TIMED_OUT;
+        }
+    }
+
+    /** A node of a run. */
+    public record Node(int position, String nodeId, String nodeName, String taskId, Outcome outcome,
+            Integer exitCode, String error) {
+    }
+}
