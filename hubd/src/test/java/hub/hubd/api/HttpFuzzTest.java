@@ -114,7 +114,8 @@ class HttpFuzzTest {
                 }
             }
             System.out.println("HttpFuzzTest: " + REQUESTS + " requests, statuses " + statuses + "; slowest "
-                    + slowestMs + " ms: " + slowest);
+                    + slowestMs + " ms: " + slowest + "; handshakes tried again: " + HANDSHAKE_RETRIES.get());
+            assertThat(HANDSHAKE_RETRIES.get()).as("TLS handshakes the hub broke off").isLessThanOrEqualTo(REQUESTS / 100);
             assertThat(failures).as("statuses " + statuses).isEmpty();
             assertThat(statuses.keySet()).as("the run reached the routes").contains(200, 400, 401, 403, 404, 405);
             // and the hub still answers normally
@@ -179,10 +180,7 @@ class HttpFuzzTest {
 
     /** One request on a fresh TLS connection ({@code Connection: close}), read to the end. */
     static Answer send(HubDaemon hub, String requestLine, Map<String, String> headers, byte[] body) throws Exception {
-        SSLSocketFactory f = factory(hub);
-        try (SSLSocket s = (SSLSocket) f.createSocket("127.0.0.1", hub.httpPort())) {
-            s.setSoTimeout(15_000);
-            s.setTcpNoDelay(true); // else Nagle and delayed acks add 40 ms to every request
+        try (SSLSocket s = connect(hub)) {
             StringBuilder head = new StringBuilder(requestLine).append("\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
             headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
             if (body != null && !"chunked".equals(headers.get("Transfer-Encoding"))) {
@@ -219,6 +217,33 @@ class HttpFuzzTest {
             }
             writer.join(5000);
             return parse(got.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** TLS handshakes that failed and were tried again on a new connection (counted, and bounded). */
+    static final java.util.concurrent.atomic.AtomicInteger HANDSHAKE_RETRIES = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * A connection whose TLS handshake is done before any request byte is sent, so that what is
+     * judged is the hub's answer to the request. A handshake the hub broke off (seen once in a
+     * loaded CI run: a broken pipe on the client's Finished) is tried again, up to 3 times, and
+     * counted; the test allows at most 1 % of them.
+     */
+    static SSLSocket connect(HubDaemon hub) throws java.io.IOException {
+        for (int attempt = 1; ; attempt++) {
+            SSLSocket s = (SSLSocket) factory(hub).createSocket("127.0.0.1", hub.httpPort());
+            s.setSoTimeout(15_000);
+            s.setTcpNoDelay(true); // else Nagle and delayed acks add 40 ms to every request
+            try {
+                s.startHandshake();
+                return s;
+            } catch (java.io.IOException e) {
+                s.close();
+                HANDSHAKE_RETRIES.incrementAndGet();
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
         }
     }
 
