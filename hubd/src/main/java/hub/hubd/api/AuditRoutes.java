@@ -81,16 +81,14 @@ final class AuditRoutes {
             }
             action = "http." + method.toLowerCase(java.util.Locale.ROOT); // unknown route or method: still recorded
         }
-        String target = target(ctx, e);
+        String target = e == null ? ctx.path() : target(ctx);
         AuditLog.Actor who = by == null ? new AuditLog.Actor(null, null, null, ctx.ip())
                 : new AuditLog.Actor(by.userId(), by.user(), by.tokenId(), ctx.ip());
         audit.record(who, action, target, ctx.attribute(NODE), ctx.attribute(DETAIL), status);
     }
 
-    private static String target(Context ctx, Endpoint e) {
-        if (e == null) {
-            return ctx.path();
-        }
+    /** The node, id or name the route's path names. */
+    private static String target(Context ctx) {
         Map<String, String> p = ctx.pathParamMap();
         for (String k : List.of("node", "id", "name")) {
             if (p.containsKey(k)) {

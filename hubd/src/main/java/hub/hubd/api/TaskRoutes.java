@@ -76,10 +76,11 @@ final class TaskRoutes {
         }
         ctx.attribute(AuditRoutes.DETAIL, (req.user() == null ? "" : "as " + req.user() + ": ")
                 + (req.command() != null ? req.command() : req.argv() == null ? "" : "argv " + req.argv()));
-        // the node of a refused attempt is recorded too (one it cannot see is a 404 here)
-        ctx.attribute(AuditRoutes.NODE, nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id());
-        Task t = tasks.create(HttpApi.principal(ctx), ctx.pathParam("node"), req.command(), req.argv(), timeout,
-                req.user());
+        // Resolved once, here: the node of a refused attempt is recorded too (one it cannot see is a
+        // 404), and the task is created by the id, which the registry answers from memory.
+        String nodeId = nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id();
+        ctx.attribute(AuditRoutes.NODE, nodeId);
+        Task t = tasks.create(HttpApi.principal(ctx), nodeId, req.command(), req.argv(), timeout, req.user());
         ctx.attribute(AuditRoutes.NODE, t.nodeId());
         ctx.attribute(AuditRoutes.DETAIL, "task " + t.id() + ": " + ctx.attribute(AuditRoutes.DETAIL));
         ctx.status(201).json(TaskJson.of(t));
