@@ -189,8 +189,16 @@ class HttpFuzzTest {
             head.append("\r\n");
             var out = s.getOutputStream();
             InputStream in = s.getInputStream();
-            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
+            try {
+                out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            } catch (java.net.SocketException e) {
+                // closed before the request head went out: no answer to judge; once more, counted
+                if (HANDSHAKE_RETRIES.incrementAndGet() > REQUESTS / 100) {
+                    throw e;
+                }
+                return send(hub, requestLine, headers, body);
+            }
             // the body from another thread: the hub may answer (and close) before reading all of it,
             // and its answer is what is judged
             Thread writer = new Thread(() -> {
@@ -220,7 +228,10 @@ class HttpFuzzTest {
         }
     }
 
-    /** TLS handshakes that failed and were tried again on a new connection (counted, and bounded). */
+    /**
+     * Connections the hub broke off before the request head was sent (during or just after the TLS
+     * handshake), tried again on a new connection: counted, and bounded.
+     */
     static final java.util.concurrent.atomic.AtomicInteger HANDSHAKE_RETRIES = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
