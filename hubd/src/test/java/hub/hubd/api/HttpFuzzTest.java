@@ -114,8 +114,8 @@ class HttpFuzzTest {
                 }
             }
             System.out.println("HttpFuzzTest: " + REQUESTS + " requests, statuses " + statuses + "; slowest "
-                    + slowestMs + " ms: " + slowest + "; handshakes tried again: " + HANDSHAKE_RETRIES.get());
-            assertThat(HANDSHAKE_RETRIES.get()).as("TLS handshakes the hub broke off").isLessThanOrEqualTo(REQUESTS / 100);
+                    + slowestMs + " ms: " + slowest + "; connections tried again: " + HANDSHAKE_RETRIES.get());
+            assertThat(HANDSHAKE_RETRIES.get()).as("connections the hub closed without an answer").isLessThanOrEqualTo(REQUESTS / 100);
             assertThat(failures).as("statuses " + statuses).isEmpty();
             assertThat(statuses.keySet()).as("the run reached the routes").contains(200, 400, 401, 403, 404, 405);
             // and the hub still answers normally
@@ -224,7 +224,13 @@ class HttpFuzzTest {
                 // closed by the hub after its answer
             }
             writer.join(5000);
-            return parse(got.toString(StandardCharsets.UTF_8));
+            Answer a = parse(got.toString(StandardCharsets.UTF_8));
+            if (a.status() == 0 && got.size() == 0 && HANDSHAKE_RETRIES.incrementAndGet() <= REQUESTS / 100) {
+                // Nothing came: the hub answered and closed while body bytes were still arriving, and
+                // the reset that TCP sends then can discard the answer before it is read. Once more.
+                return send(hub, requestLine, headers, body);
+            }
+            return a;
         }
     }
 
