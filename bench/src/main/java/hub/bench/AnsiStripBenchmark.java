@@ -1,6 +1,6 @@
 package hub.bench;
 
-import hub.hubd.history.AnsiStripper;
+import hub.text.AnsiStripper;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,6 @@
 package hub.bench;
 
-import hub.hubd.history.AnsiStripper;
+import hub.text.AnsiStripper;
 import hub.hubd.history.HistoryBlocks;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.redis.RedisConnection;

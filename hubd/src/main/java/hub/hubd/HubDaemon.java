@@ -64,6 +64,7 @@ public final class HubDaemon implements AutoCloseable {
     /** Removes long-offline nodes ({@code --node-expiry}); null when off. */
     private final java.util.concurrent.ScheduledExecutorService expiry;
     private final EventBus events;
+    private final hub.hubd.tasks.RawOutput rawOutput;
     private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
     private volatile boolean closed;
@@ -120,10 +121,12 @@ public final class HubDaemon implements AutoCloseable {
                     : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
             // A removed node loses its history, and its unfinished tasks fail (ingest is built
             // below; a node can only be removed through the API, which starts after this).
+            this.rawOutput = new hub.hubd.tasks.RawOutput(new hub.hubd.store.JdbcTaskOutputStore(db), clock,
+                    config.taskOutput().retention(), config.taskOutput().maxBytesPerNode(), metrics);
             NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> nodeRemoved(history, nodeId));
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events);
-            this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events);
+            this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls,
                     metrics);
             var users = new Users(userRepo, clock, new Users.Revocations() {
@@ -161,7 +164,7 @@ public final class HubDaemon implements AutoCloseable {
                             null, grants.of(u.id()))));
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready, tls, config.advertise(), audit, runs);
+                    () -> ready, tls, config.advertise(), audit, runs, rawOutput);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -188,6 +191,7 @@ public final class HubDaemon implements AutoCloseable {
     private void nodeRemoved(HistoryStore history, String nodeId) {
         history.delete(nodeId);
         ingest.nodeRemoved(nodeId);
+        rawOutput.nodeRemoved(nodeId);
     }
 
     private void closeRedis() {
@@ -313,6 +317,7 @@ public final class HubDaemon implements AutoCloseable {
         runs.close();
         audit.close();
         ingest.close();
+        rawOutput.close();
         closeRedis();
         writer.close();
         if (!writer.flush(grace)) {

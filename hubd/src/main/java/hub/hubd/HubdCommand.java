@@ -64,6 +64,18 @@ public final class HubdCommand implements Callable<HubConfig> {
             description = "How long audit entries are kept; 0 keeps them for ever. Default: ${DEFAULT-VALUE}")
     String auditRetention;
 
+    @Option(names = "--task-output-retention", paramLabel = "DURATION", defaultValue = "1h",
+            description = "How long after a task ended its raw output (the exact bytes 'hubctl exec' reads) "
+                    + "is kept when no reader took it; the history keeps its text regardless. Default: "
+                    + "${DEFAULT-VALUE}")
+    String taskOutputRetention;
+
+    @Option(names = "--task-output-max-bytes", paramLabel = "N", defaultValue = "268435456",
+            description = "Raw task output of one node not yet read (or expired) that the hub keeps; past it "
+                    + "a task's further output is kept as history text only and 'hubctl exec' fails with "
+                    + "exit 255 saying so. Default: ${DEFAULT-VALUE}")
+    long taskOutputMaxBytes;
+
     @Option(names = "--history-store", paramLabel = "sqlite|redis", defaultValue = "sqlite",
             description = "Where terminal history lives: the database (sqlite, also with --db-url "
                     + "postgresql) or Redis (several hubs). Default: ${DEFAULT-VALUE}")
@@ -146,7 +158,8 @@ public final class HubdCommand implements Callable<HubConfig> {
                         eventsQueue, Durations.parse(wsPingInterval)), agentArtifact != null ? agentArtifact
                         : defaultAgentArtifact(), hub.hubd.config.Advertise.parse(advertise),
                 new HubConfig.Tls(insecurePlaintext, tlsCert, tlsKey, tlsClientCa, Durations.parse(nodeCertTtl),
-                        java.time.Duration.ofSeconds(10)), auditRetention(), nodeExpiry());
+                        java.time.Duration.ofSeconds(10)), auditRetention(), nodeExpiry(),
+                new HubConfig.TaskOutput(Durations.parse(taskOutputRetention), taskOutputMaxBytes));
     }
 
     @Option(names = "--node-expiry", paramLabel = "DURATION", defaultValue = "0",

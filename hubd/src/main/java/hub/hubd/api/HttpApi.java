@@ -55,7 +55,8 @@ public final class HttpApi implements AutoCloseable {
             hub.hubd.tasks.TaskService tasks, hub.hubd.history.HistoryStore history, EventBus events,
             java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
             PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
-            java.util.List<String> advertise, hub.hubd.audit.AuditLog audit, hub.hubd.runs.RunService runs) {
+            java.util.List<String> advertise, hub.hubd.audit.AuditLog audit, hub.hubd.runs.RunService runs,
+            hub.hubd.tasks.RawOutput rawOutput) {
         this.tls = tls;
         this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
@@ -71,7 +72,7 @@ public final class HttpApi implements AutoCloseable {
         UserRoutes userRoutes = new UserRoutes(users, mapper);
         ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact, tls, this.advertise,
                 () -> this.info == null ? 0 : this.info.agentPort(), this::port);
-        TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, mapper);
+        TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, rawOutput, mapper);
         AuditRoutes auditRoutes = new AuditRoutes(audit, nodes);
         RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
@@ -125,6 +126,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/tasks/{id}", taskRoutes::show);
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
+            cfg.routes.get("/api/v1/tasks/{id}/raw", taskRoutes::raw);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.post("/api/v1/runs", runRoutes::create);
             cfg.routes.get("/api/v1/runs", runRoutes::list);

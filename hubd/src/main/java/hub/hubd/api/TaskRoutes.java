@@ -27,9 +27,12 @@ final class TaskRoutes {
     private final TaskService tasks;
     private final NodeDirectory nodes;
     private final HistoryStore history;
+    private final hub.hubd.tasks.RawOutput raw;
     private final ObjectMapper mapper;
 
-    TaskRoutes(TaskService tasks, NodeDirectory nodes, HistoryStore history, ObjectMapper mapper) {
+    TaskRoutes(TaskService tasks, NodeDirectory nodes, HistoryStore history, hub.hubd.tasks.RawOutput raw,
+            ObjectMapper mapper) {
+        this.raw = raw;
         this.tasks = tasks;
         this.nodes = nodes;
         this.history = history;
@@ -187,6 +190,48 @@ final class TaskRoutes {
             end = end || (until != null && pos >= until);
         }
         ctx.json(new OutputJson(TaskJson.of(t), lines, pos, end && t.state().isFinal(), gap));
+    }
+
+    /** A raw output chunk: {@code data} base64 (standard alphabet, padded). */
+    record ChunkJson(long seq, String stream, String data) {
+    }
+
+    /** A page of raw output; see {@link hub.hubd.tasks.RawOutput.Page}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RawJson(TaskJson task, List<ChunkJson> chunks, long next, boolean complete,
+            hub.hubd.tasks.RawOutput.Range missing, Long droppedFrom) {
+    }
+
+    /**
+     * {@code GET /api/v1/tasks/{id}/raw?after=SEQ&maxBytes=N&release=true}: the task's output chunks
+     * after sequence {@code after}, exactly as the agent sent them (base64), up to about
+     * {@code maxBytes} (default 1 MiB, at most 8 MiB). {@code next} is the {@code after} of the next
+     * call; {@code complete} once the task has ended and every chunk was returned; {@code missing}
+     * names chunks that are no longer here (released, expired after --task-output-retention, or not
+     * kept past the node's --task-output-max-bytes: {@code droppedFrom}). With {@code release=true}
+     * the caller says it has everything up to {@code after}, and the hub forgets it: that needs
+     * operator on the node, as running the task did.
+     */
+    void raw(Context ctx) {
+        Task t = tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"));
+        long after = number("after", ctx.queryParam("after"), 0, Long.MAX_VALUE, 0);
+        long maxBytes = number("maxBytes", ctx.queryParam("maxBytes"), 1, hub.hubd.tasks.RawOutput.MAX_PAGE_BYTES,
+                1024 * 1024);
+        String release = ctx.queryParam("release");
+        if (release != null && !release.equals("true") && !release.equals("false")) {
+            throw HubException.invalid("release must be true or false");
+        }
+        boolean releasing = "true".equals(release);
+        if (releasing) {
+            tasks.requireOperator(HttpApi.principal(ctx), t);
+        }
+        var page = raw.read(t, after, maxBytes, releasing);
+        Base64.Encoder b64 = Base64.getEncoder();
+        List<ChunkJson> chunks = new ArrayList<>(page.chunks().size());
+        for (var c : page.chunks()) {
+            chunks.add(new ChunkJson(c.sequence(), c.stderr() ? "stderr" : "stdout", b64.encodeToString(c.data())));
+        }
+        ctx.json(new RawJson(TaskJson.of(t), chunks, page.next(), page.complete(), page.missing(), page.droppedFrom()));
     }
 
     void cancel(Context ctx) {

@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param tls               TLS on both listeners, or plain text
  * @param auditRetention    how long audit entries are kept ({@link Duration#ZERO}: for ever)
  * @param nodeExpiry        offline nodes are removed after this long ({@link Duration#ZERO}: never)
+ * @param taskOutput        how long and how much raw task output is kept for its readers
  */
 public record HubConfig(
         Path dataDir,
@@ -48,7 +49,31 @@ public record HubConfig(
         java.util.List<String> advertise,
         Tls tls,
         Duration auditRetention,
-        Duration nodeExpiry) {
+        Duration nodeExpiry,
+        TaskOutput taskOutput) {
+
+    /**
+     * Raw task output (the exact bytes, for {@code hubctl exec}), kept until its reader has it.
+     *
+     * @param retention       kept at most this long after the task ended ({@code --task-output-retention})
+     * @param maxBytesPerNode unread raw output one node may have on the hub; past it a task's further
+     *                        chunks are kept in the history only, and its readers are told
+     *                        ({@code --task-output-max-bytes})
+     */
+    public record TaskOutput(Duration retention, long maxBytesPerNode) {
+        public TaskOutput {
+            if (retention.compareTo(Duration.ofMinutes(1)) < 0) {
+                throw new IllegalArgumentException("task-output-retention must be at least 1m");
+            }
+            if (maxBytesPerNode < 64 * 1024) {
+                throw new IllegalArgumentException("task-output-max-bytes must be at least 65536");
+            }
+        }
+
+        public static TaskOutput defaults() {
+            return new TaskOutput(Duration.ofHours(1), 256L * 1024 * 1024);
+        }
+    }
 
     /**
      * TLS on both listeners (the default) or, only when asked, plain text.
@@ -137,6 +162,7 @@ public record HubConfig(
         }
         Objects.requireNonNull(events, "events");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(taskOutput, "taskOutput");
         advertise = java.util.List.copyOf(advertise);
         if (advertise.isEmpty()) {
             throw new IllegalArgumentException("advertise needs at least one host name or address");
@@ -169,7 +195,7 @@ public record HubConfig(
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
                 64L * 1024 * 1024, Events.defaults(), null, java.util.List.of("127.0.0.1", "localhost", "::1"),
-                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO);
+                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO, TaskOutput.defaults());
     }
 
     /** How long audit entries are kept unless {@code --audit-retention} says otherwise. */
@@ -179,58 +205,65 @@ public record HubConfig(
     public HubConfig withNodeExpiry(Duration expiry) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, expiry);
+                advertise, tls, auditRetention, expiry, taskOutput);
+    }
+
+    /** This configuration with other raw task output bounds. */
+    public HubConfig withTaskOutput(TaskOutput t) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                advertise, tls, auditRetention, nodeExpiry, t);
     }
 
     /** This configuration keeping audit entries for {@code retention}. */
     public HubConfig withAuditRetention(Duration retention) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, retention, nodeExpiry);
+                advertise, tls, retention, nodeExpiry, taskOutput);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration serving another agent artifact. */
     public HubConfig withAgentArtifact(Path artifact) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration with other TLS settings. */
     public HubConfig withTls(Tls t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, t, auditRetention, nodeExpiry);
+                advertise, t, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** This configuration advertising other names. */
     public HubConfig withAdvertise(java.util.List<String> names) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                names, tls, auditRetention, nodeExpiry);
+                names, tls, auditRetention, nodeExpiry, taskOutput);
     }
 
     /** Where the CA and the generated serving certificate live. */

@@ -2,6 +2,7 @@ package hub.hubd.history;
 
 import hub.hubd.history.HistoryStore.NewBlock;
 import hub.hubd.history.HistoryStore.NewLine;
+import hub.text.AnsiStripper;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

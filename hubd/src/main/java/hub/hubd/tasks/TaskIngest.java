@@ -3,7 +3,7 @@ package hub.hubd.tasks;
 import hub.hubd.core.StoreFaults;
 import hub.hubd.events.Event;
 import hub.hubd.events.EventPublisher;
-import hub.hubd.history.AnsiStripper;
+import hub.text.AnsiStripper;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.history.HistoryBlocks;
 import hub.hubd.history.HistoryStore.NewBlock;
@@ -61,6 +61,7 @@ public final class TaskIngest implements AutoCloseable {
     private final TaskService service;
     private final Clock clock;
     private final EventPublisher events;
+    private final RawOutput raw;
     private final Lane[] lanes = new Lane[LANES];
     private final Map<String, TaskStreams> open = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> queuedByNode = new ConcurrentHashMap<>();
@@ -74,8 +75,9 @@ public final class TaskIngest implements AutoCloseable {
     private final DistributionSummary batchSize;
 
     public TaskIngest(HistoryStore history, TaskRepository tasks, TaskService service, Clock clock,
-            MeterRegistry metrics, EventPublisher events) {
+            MeterRegistry metrics, EventPublisher events, RawOutput raw) {
         this.events = events;
+        this.raw = raw;
         this.history = history;
         this.tasks = tasks;
         this.service = service;
@@ -170,8 +172,11 @@ public final class TaskIngest implements AutoCloseable {
         final AnsiStripper out;
         final AnsiStripper err;
         long lastSequence;
+        /** Chunks from some point on are history text only: the node's raw output was over its bound. */
+        boolean rawDropped;
 
-        TaskStreams(String taskId, String nodeId, HistoryStore.TaskProgress p) {
+        TaskStreams(String taskId, String nodeId, HistoryStore.TaskProgress p, boolean rawDropped) {
+            this.rawDropped = rawDropped;
             this.taskId = taskId;
             this.nodeId = nodeId;
             this.out = new AnsiStripper(MAX_LINE_BYTES, outLines);
@@ -268,7 +273,8 @@ public final class TaskIngest implements AutoCloseable {
 
     /** The streams of an open task of {@code nodeId} (checked with {@link #standing} first). */
     private TaskStreams streams(String nodeId, String taskId) {
-        return open.computeIfAbsent(taskId, id -> new TaskStreams(id, nodeId, history.progress(nodeId, id)));
+        return open.computeIfAbsent(taskId, id -> new TaskStreams(id, nodeId, history.progress(nodeId, id),
+                raw.wasDropped(id)));
     }
 
     private void notYours(Work w, String taskId) {
@@ -400,6 +406,9 @@ public final class TaskIngest implements AutoCloseable {
         long startedAt = System.nanoTime();
         List<HistoryStore.Append> appends = new ArrayList<>(chunks.size());
         List<Chunk> stored = new ArrayList<>(chunks.size());
+        List<TaskOutputStore.RawChunk> rawChunks = new ArrayList<>(chunks.size());
+        Map<String, Long> rawBytes = new java.util.HashMap<>(); // this batch's raw bytes, by node
+        List<Chunk> firstDropped = new ArrayList<>(); // chunks from which a task's raw output is not kept
         long now = clock.millis();
         for (Chunk c : chunks) {
             chunkWait.record(startedAt - c.queuedAtNanos(), TimeUnit.NANOSECONDS);
@@ -442,6 +451,19 @@ public final class TaskIngest implements AutoCloseable {
             }
             (c.stderr() ? ts.err : ts.out).feed(c.data());
             ts.lastSequence = c.sequence(); // taken back below if the store does not take it
+            if (ts.rawDropped) {
+                raw.droppedAgain();
+            } else {
+                long batchBytes = rawBytes.getOrDefault(c.nodeId(), 0L) + c.data().length;
+                if (raw.admits(c.nodeId(), batchBytes)) {
+                    rawBytes.put(c.nodeId(), batchBytes);
+                    rawChunks.add(new TaskOutputStore.RawChunk(c.taskId(), c.sequence(), c.nodeId(), c.stderr(),
+                            c.data()));
+                } else {
+                    ts.rawDropped = true;
+                    firstDropped.add(c);
+                }
+            }
             appends.add(new HistoryStore.Append(c.nodeId(), c.taskId(), c.sequence(), ts.blocks(now),
                     ts.pending(ts.out), ts.pending(ts.err)));
             stored.add(c);
@@ -451,6 +473,12 @@ public final class TaskIngest implements AutoCloseable {
         }
         List<HistoryStore.Outcome> outcomes;
         try {
+            // Raw first: a resend after a failure between the two finds its raw chunk stored and
+            // leaves it as it is. Acknowledged below, once both hold the chunk.
+            raw.store(rawChunks);
+            for (Chunk c : firstDropped) {
+                raw.dropped(c.nodeId(), c.taskId(), c.sequence());
+            }
             outcomes = history.appendAll(appends);
         } catch (RuntimeException e) {
             StoreFaults.failed(log, "storing " + stored.size() + " output chunks (closing their streams so the agents resend)", e);
@@ -514,6 +542,7 @@ public final class TaskIngest implements AutoCloseable {
                 throw e;
             }
             String err = error == null || error.isEmpty() ? null : error;
+            raw.ended(taskId, lastSequence); // before the final state: a reader seeing it knows where output ends
             tasks.update(taskId, state, exitCode, err, startedAtMillis > 0 ? startedAtMillis : null, finishedAtMillis,
                     outputEnd(nodeId));
             events.publish(new Event.TaskStateChanged(nodeId, null, taskId, state.wireName(),

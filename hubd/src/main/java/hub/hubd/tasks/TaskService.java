@@ -148,6 +148,21 @@ public final class TaskService {
     }
 
     /**
+     * Throws unless {@code by} may run commands on the task's node (operator there), or is an admin
+     * when its node was removed: what cancelling a task or releasing its output needs.
+     */
+    public void requireOperator(Principal by, Task t) {
+        try {
+            NodeDirectory.require(by, nodes.byId(by, t.nodeId()), Role.OPERATOR);
+        } catch (HubException e) {
+            if (e.kind() != HubException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            by.require(Role.ADMIN); // its node was removed: get() let an admin see the task
+        }
+    }
+
+    /**
      * A node's tasks in {@code states}, newest first, at most {@code limit}, created before
      * {@code before} (null: from the newest).
      */
@@ -168,14 +183,7 @@ public final class TaskService {
      */
     public Task cancel(Principal by, String id) {
         Task t = get(by, id);
-        try {
-            NodeDirectory.require(by, nodes.byId(by, t.nodeId()), Role.OPERATOR);
-        } catch (HubException e) {
-            if (e.kind() != HubException.Kind.NOT_FOUND) {
-                throw e;
-            }
-            by.require(Role.ADMIN); // its node was removed: get() let an admin see the task
-        }
+        requireOperator(by, t);
         if (t.state().isFinal()) {
             return t;
         }

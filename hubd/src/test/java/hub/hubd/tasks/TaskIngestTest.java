@@ -166,7 +166,9 @@ class TaskIngestTest {
             repo.insert(new Task(i == 0 ? "t1" : "marker-" + i, "n1", "admin", "true", null, 0, TaskState.SENT, null,
                     null, java.time.Instant.now(), null, null, null, null, null));
         }
-        ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), markers);
+        var rawStore = new hub.hubd.store.JdbcTaskOutputStore(db);
+        ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), markers,
+                new RawOutput(rawStore, Clock.systemUTC(), Duration.ofHours(1), 1L << 30, new SimpleMeterRegistry()));
         List<String> expected = IntStream.rangeClosed(1, 3000).mapToObj(i -> "line " + i).toList();
         byte[] all = (String.join("\n", expected) + "\n").getBytes(StandardCharsets.UTF_8);
         List<byte[]> chunks = new ArrayList<>();
@@ -192,5 +194,11 @@ class TaskIngestTest {
         assertThat(agent.closes.get()).isEqualTo(1);
         List<String> stored = real.after("n1", 0, 10_000).lines().stream().map(HistoryLine::text).toList();
         assertThat(stored).containsExactlyElementsOf(expected);
+        // the raw bytes too, each chunk once (a resend after the failed history append left the raw chunk as it was)
+        var rawOut = new java.io.ByteArrayOutputStream();
+        var rawChunks = rawStore.after("t1", 0, Long.MAX_VALUE);
+        rawChunks.forEach(c -> rawOut.writeBytes(c.data()));
+        assertThat(rawChunks).hasSize(chunks.size());
+        assertThat(rawOut.toByteArray()).isEqualTo(all);
     }
 }

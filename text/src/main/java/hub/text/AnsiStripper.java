@@ -1,4 +1,4 @@
-package hub.hubd.history;
+package hub.text;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package hub.hubd.history;
+package hub.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

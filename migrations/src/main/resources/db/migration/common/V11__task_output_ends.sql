@@ -1,0 +1,5 @@
+-- Where a task's output ends, for readers of its raw bytes (task_output): the sequence of its last
+-- chunk, set with its result; and the first sequence not kept raw because its node's unread raw
+-- output was over --task-output-max-bytes (null while every chunk is kept).
+ALTER TABLE tasks ADD COLUMN output_last_seq BIGINT;
+ALTER TABLE tasks ADD COLUMN raw_dropped_from BIGINT;
