@@ -44,6 +44,15 @@ final class Colors {
         return on ? RED + s + RESET : s;
     }
 
+    /** Per-node prefix colors, as docker compose picks them: cyan, yellow, green, magenta, blue, then bright. */
+    private static final String[] NODE = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m",
+        "\033[96m", "\033[93m", "\033[92m", "\033[95m", "\033[94m"};
+
+    /** The {@code i}th node's name (prefix of its output lines), in a color of its own. */
+    String node(String s, int i) {
+        return on ? NODE[Math.floorMod(i, NODE.length)] + s + RESET : s;
+    }
+
     /** Table headers. */
     String header(String s) {
         return on ? BOLD + s + RESET : s;

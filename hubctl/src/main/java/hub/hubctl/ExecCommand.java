@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code hubctl exec NODE -- COMMAND...}: runs a command on a node, prints its output as it arrives
- * (stdout to stdout, stderr to stderr, escape sequences already stripped by the hub) and exits with
+ * (stdout to stdout, stderr to stderr; as text lines with escape sequences stripped, or with
+ * {@code --raw} the exact bytes), read whole from the task's raw output on the hub, and exits with
  * the remote exit code. Like ssh, the words of COMMAND are joined with spaces and run by
  * {@code /bin/sh -c} on the node. Ctrl-C cancels the remote task.
  */
@@ -28,11 +29,19 @@ import picocli.CommandLine.Spec;
             "If the node goes offline meanwhile, exec says so and waits for it; if the hub restarts or "
                 + "its storage stalls, exec says so and retries until it answers; 'hubctl tasks' lists and "
                 + "cancels tasks later."},
-        footer = {"", "Exit codes (one node): the remote exit code; 124 if it timed out; 130 if cancelled; 255 if "
-            + "the hub answered an error, could not be reached, or the command could not run at all (as ssh "
-            + "does); 2 usage error.",
-            "Exit codes (a run): 0 if every node succeeded; 1 if any failed, timed out, was offline or skipped; "
-            + "130 if cancelled; 255 hub error; 2 usage error."})
+        footer = {"", "Output is read whole from the hub, whatever its history caps (the hub keeps a task's raw output "
+            + "until exec has printed it); if the hub could not keep all of it, exec says so and fails.",
+            "", "Exit codes (one node): the remote exit code; 124 if it timed out; 130 if cancelled; 255 if "
+            + "the hub answered an error, could not be reached, the command could not run at all, or its output "
+            + "could not be read whole (as ssh does, 255 never collides with a remote code); 2 usage error.",
+            "Exit codes (a run): 0 if every node succeeded with its output whole; 1 if any failed, timed out, was "
+            + "offline or skipped, or its output was not whole; 130 if cancelled; 255 hub error; 2 usage error.",
+            "", "Examples:",
+            "  hubctl exec web-1 -- uptime",
+            "  hubctl exec web-1 --raw -- tar c /etc > etc.tar",
+            "  hubctl exec -l role=web --parallel 25% --max-errors 2 -- systemctl restart nginx",
+            "  hubctl exec --all --group -- cat /etc/debian_version",
+            "  hubctl exec -l 'env in (prod,staging)' -o json -- df -h / | jq -r .stdout"})
 final class ExecCommand implements Callable<Integer> {
     static final int EXIT_TIMED_OUT = 124;
     static final int EXIT_CANCELLED = 130;
@@ -48,6 +57,11 @@ final class ExecCommand implements Callable<Integer> {
                     + "agent); the node's /etc/hub-agent/agent.conf may refuse it.")
     String user;
 
+    @Option(names = "--raw", description = "Write the remote stdout and stderr exactly as the command wrote them "
+            + "(bytes: binary-safe, CR and escapes kept), e.g. exec NODE --raw -- tar c /etc > etc.tar. Default: "
+            + "text lines, escape sequences stripped and redraws rendered as the history keeps them.")
+    boolean raw;
+
     @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
             description = "Run on every node whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
     String selector;
@@ -56,8 +70,17 @@ final class ExecCommand implements Callable<Integer> {
     boolean all;
 
     @Option(names = "--parallel", paramLabel = "N|P%", description = "A run: at most this many nodes at once "
-            + "(default 10%, at least 1).")
+            + "(default 10%%, at least 1).")
     String parallel;
+
+    @Option(names = "--batch-wait", paramLabel = "DURATION", description = "A run: go in batches of --parallel "
+            + "nodes, each started this long after the one before has ended (default: no batches, a new node "
+            + "starts as soon as one ends).")
+    String batchWait;
+
+    @Option(names = "--group", description = "A run: print each node's output as one block when it ends, and fold "
+            + "nodes with the same output into one line at the end (web-[1-40]: same output), as dshbak -c does.")
+    boolean group;
 
     @Option(names = "--max-errors", paramLabel = "N|P%", description = "A run: stop starting nodes once more than "
             + "this many failed (default 0, as SSM Run Command: the first failure stops the rollout).")
@@ -121,14 +144,24 @@ final class ExecCommand implements Callable<Integer> {
         split();
         HubctlCommand root = HubctlCommand.root(spec);
         HubClient client = root.client();
-        if (node == null) {
-            return new FleetExec(spec, client, root.colors()).run(runBody());
+        HubctlCommand.Output output = root.output;
+        if (output == HubctlCommand.Output.yaml || output == HubctlCommand.Output.name) {
+            throw HubctlException.usage("exec prints text, or -o json (one object per node result)");
         }
-        if (parallel != null || maxErrors != null) {
-            throw HubctlException.usage("--parallel and --max-errors are for several nodes (-l, --all, NODE...)");
+        boolean json = output == HubctlCommand.Output.json;
+        if (raw && (node == null || json || group)) {
+            throw HubctlException.usage("--raw is for one NODE, without --group or -o json (bytes of several nodes "
+                    + "cannot share one stdout)");
+        }
+        if (node == null || json || group) { // -o json and --group make even one node a run
+            return new FleetExec(spec, client, root.colors(), json ? FleetExec.Mode.JSON
+                    : group ? FleetExec.Mode.GROUP : FleetExec.Mode.STREAM).run(runBody());
+        }
+        if (parallel != null || maxErrors != null || batchWait != null) {
+            throw HubctlException.usage("--parallel, --max-errors and --batch-wait are for several nodes (-l, --all, "
+                    + "NODE...)");
         }
         String nodePath = "api/v1/nodes/" + HubClient.enc(node);
-        long offset = client.get(nodePath + "/history?tail=0").path("nextOffset").asLong();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("command", String.join(" ", command));
         if (timeout != null) {
@@ -153,25 +186,39 @@ final class ExecCommand implements Callable<Integer> {
         try {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            HistoryFollower follower = new HistoryFollower(client, nodePath, offset, id, out, err);
+            HubctlCommand.Stdio stdio = root.stdio();
+            TaskReader reader = new TaskReader(client, id, raw ? TaskReader.raw(stdio.out(), stdio.err())
+                    : TaskReader.text((stderr, line) -> (stderr ? err : out).println(line)));
             NodeWatch watch = new NodeWatch(client, nodePath, err);
             RideThrough outage = new RideThrough(err);
+            String told = null;
             while (true) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedException();
                 }
                 try {
-                    boolean more = follower.poll();
-                    task = client.get("api/v1/tasks/" + HubClient.enc(id));
+                    boolean more = reader.poll();
+                    out.flush();
+                    err.flush();
                     outage.recovered();
+                    if (reader.incomplete() != null && told == null) {
+                        told = reader.incomplete();
+                        err.println("hubctl: " + told);
+                        err.flush();
+                    }
+                    task = reader.task();
                     String state = task.get("state").asText();
                     watch.check(more || !state.equals(watch.lastState), state);
-                    if (TasksCommand.FINAL.contains(state)) {
-                        while (follower.poll()) {
-                            // drain what arrived with the result
-                        }
+                    if (reader.complete()) {
                         finished.set(true);
-                        return exitCode(task, err);
+                        int code = exitCode(task, err);
+                        if (told != null) {
+                            err.println("hubctl: the remote command ended (" + describe(task)
+                                    + "), but the output above is not all of it");
+                            err.flush();
+                            return ExitCodes.EXEC_HUB_ERROR;
+                        }
+                        return code;
                     }
                     if (!more) {
                         Thread.sleep(200);
@@ -180,7 +227,7 @@ final class ExecCommand implements Callable<Integer> {
                     if (!e.isTransient()) {
                         throw e;
                     }
-                    outage.failed(e); // the task runs on; its output waits in the history
+                    outage.failed(e); // the task runs on; its output waits on the hub
                 }
             }
         } catch (InterruptedException e) {
@@ -305,10 +352,18 @@ final class ExecCommand implements Callable<Integer> {
         if (timeout != null) {
             body.put("timeout", timeout);
         }
+        if (batchWait != null) {
+            body.put("batchWait", batchWait);
+        }
         if (user != null) {
             body.put("user", user);
         }
         return body;
+    }
+
+    private static String describe(JsonNode task) {
+        String state = task.path("state").asText();
+        return "exited".equals(state) ? "exit code " + task.path("exitCode").asInt() : state;
     }
 
     /** Ctrl-C in the shell (the thread interrupted): cancel the remote task and say so. */

@@ -88,6 +88,31 @@ public final class HubctlCommand implements Runnable {
     /** Settings of the interactive shell this command runs in, or null outside one. */
     Session session;
 
+    /**
+     * The process's byte streams, for what is not text: {@code exec --raw} output and the stdin exec
+     * streams to the remote command. Tests give their own.
+     *
+     * @param in  stdin, or null when the command must not read it (inside {@code hubctl shell})
+     * @param out stdout, unbuffered
+     * @param err stderr, unbuffered
+     */
+    record Stdio(java.io.InputStream in, java.io.OutputStream out, java.io.OutputStream err) {
+        static Stdio system() {
+            return new Stdio(System.in, new java.io.FileOutputStream(java.io.FileDescriptor.out),
+                    new java.io.FileOutputStream(java.io.FileDescriptor.err));
+        }
+    }
+
+    /** The byte streams; null until first asked for (then the process's own). */
+    Stdio stdio;
+
+    Stdio stdio() {
+        if (stdio == null) {
+            stdio = Stdio.system();
+        }
+        return stdio;
+    }
+
     /** Who answers questions: the shell's reader inside {@code hubctl shell}; else the console. */
     Prompter prompter;
 

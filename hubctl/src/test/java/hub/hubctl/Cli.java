@@ -56,6 +56,28 @@ final class Cli {
         return new Run(cli.execute(args), out.toString(), err.toString());
     }
 
+    /** One run's outcome with its byte streams: what {@code exec --raw} wrote, and the text. */
+    record Bytes(int code, byte[] stdout, byte[] stderr, String out, String err) {
+    }
+
+    /** Runs hubctl with {@code stdin} as its standard input, capturing the bytes it writes too. */
+    static Bytes runBytes(String url, String token, byte[] stdin, String... args) {
+        List<String> all = target(url, token);
+        all.addAll(List.of(args));
+        String[] argv = all.toArray(String[]::new);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var stdout = new java.io.ByteArrayOutputStream();
+        var stderr = new java.io.ByteArrayOutputStream();
+        HubctlCommand root = new HubctlCommand(java.util.Map.of());
+        root.stdio = new HubctlCommand.Stdio(new java.io.ByteArrayInputStream(stdin), stdout, stderr);
+        var cli = HubctlMain.commandLineFor(root, argv);
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(argv);
+        return new Bytes(code, stdout.toByteArray(), stderr.toByteArray(), out.toString(), err.toString());
+    }
+
     /** A hubctl run in the background (follow and watch modes): its output so far, stoppable. */
     static final class Background {
         private final StringWriter out = new StringWriter();

@@ -66,6 +66,68 @@ class FleetExecTest {
         }
     }
 
+    @Test
+    void groupFoldsTheSameOutputJsonIsOneObjectPerNodeAndNamesAreColoredPerNode(@TempDir Path dir) throws Exception {
+        try (TestHub hub = new TestHub(dir)) {
+            String web = Cli.run(hub.url, hub.token, "tokens", "create", "--uses", "4", "-l", "role=web").out().strip();
+            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+            try {
+                for (String n : new String[] {"web-1", "web-2", "web-3", "odd-1"}) {
+                    Agents.start(hub.hub, n, web, scheduler);
+                }
+                // the same output on web-1..3, another on odd-1
+                String cmd = "case $HUB_NODE_NAME in odd-*) echo different;; *) echo same; echo line2;; esac";
+                Cli.Run g = Cli.run(hub.url, hub.token, "exec", "-l", "role=web", "--group", "--parallel", "100%",
+                        "--", cmd);
+                assertThat(g.code()).as(g.err()).isZero();
+                // one block per distinct output; the folded line names every node that printed it
+                assertThat(g.out().lines().filter(l -> l.startsWith("----- "))).hasSize(2);
+                assertThat(g.out()).containsPattern("----- (web-[123]) \\(ok, exit 0\\) -----\nsame\nline2\n")
+                        .contains("----- odd-1 (ok, exit 0) -----\ndifferent\n")
+                        .containsPattern("web-\\[1-3\\]: same output \\(printed under web-[123]\\)");
+                assertThat(g.out()).doesNotContain("odd-1: same output");
+
+                Cli.Run j = Cli.run(hub.url, hub.token, "exec", "-l", "role=web", "-o", "json", "--parallel", "100%",
+                        "--", "echo out; echo err >&2; exit 0");
+                assertThat(j.code()).as(j.err()).isZero();
+                var objects = j.out().lines().map(l -> {
+                    try {
+                        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(l);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList();
+                assertThat(objects).hasSize(4);
+                assertThat(objects).extracting(o -> o.get("node").asText())
+                        .containsExactlyInAnyOrder("web-1", "web-2", "web-3", "odd-1");
+                assertThat(objects).allSatisfy(o -> {
+                    assertThat(o.get("outcome").asText()).isEqualTo("ok");
+                    assertThat(o.get("exitCode").asInt()).isZero();
+                    assertThat(o.get("stdout").asText()).isEqualTo("out\n");
+                    assertThat(o.get("stderr").asText()).isEqualTo("err\n");
+                    assertThat(o.get("complete").asBoolean()).isTrue();
+                });
+
+                Cli.Run colored = Cli.run(hub.url, hub.token, "--color", "always", "exec", "web-1", "web-2", "--",
+                        "echo hi");
+                assertThat(colored.out()).contains("\033[36mweb-1\033[0m | hi").contains("\033[33mweb-2\033[0m | hi");
+                Cli.Run plain = Cli.run(hub.url, hub.token, "exec", "web-1", "web-2", "--batch-wait", "10ms", "--",
+                        "echo hi");
+                assertThat(plain.out()).doesNotContain("\033[").contains("web-1 | hi");
+            } finally {
+                scheduler.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void nodeNamesFoldIntoRanges() {
+        assertThat(NodeRanges.fold(java.util.List.of("web-1", "web-2", "web-3", "web-5", "db", "web-10", "n01", "n02")))
+                .isEqualTo("web-[1-3,5,10],db,n[01-02]");
+        assertThat(NodeRanges.fold(java.util.List.of("a"))).isEqualTo("a");
+        assertThat(NodeRanges.fold(java.util.List.of("x7"))).isEqualTo("x7");
+    }
+
     static String hostname() throws Exception {
         return new String(new ProcessBuilder("hostname").start().getInputStream().readAllBytes()).strip();
     }

@@ -103,6 +103,27 @@ class RunsTest {
     }
 
     @Test
+    void withABatchWaitBatchesOfParallelNodesStartThatLongAfterTheLastEnded() {
+        JsonNode run = create("{\"command\":\"true\",\"selector\":\"role=web\",\"parallel\":\"2\","
+                + "\"batchWait\":\"1500ms\"}");
+        assertThat(run.get("batchWait").asText()).isEqualTo("1500ms");
+        JsonNode done = awaitEnd(run.get("id").asText());
+        assertThat(done.get("counts").get("ok").asInt()).isEqualTo(4);
+        List<JsonNode> tasks = new ArrayList<>();
+        done.get("nodes").forEach(n -> tasks.add(hub.get("/api/v1/tasks/" + n.get("taskId").asText())));
+        java.util.function.Function<JsonNode, java.time.Instant> at = t -> java.time.Instant.parse(t.get("createdAt").asText());
+        java.util.function.Function<JsonNode, java.time.Instant> end = t -> java.time.Instant.parse(t.get("finishedAt").asText());
+        // nodes 3 and 4 were sent together, 1.5 s after the later of 1 and 2 had ended
+        java.time.Instant firstEnded = end.apply(tasks.get(0)).isAfter(end.apply(tasks.get(1)))
+                ? end.apply(tasks.get(0)) : end.apply(tasks.get(1));
+        assertThat(Duration.between(firstEnded, at.apply(tasks.get(2)))).isGreaterThanOrEqualTo(Duration.ofMillis(1400));
+        assertThat(Duration.between(at.apply(tasks.get(2)), at.apply(tasks.get(3))).abs())
+                .isLessThan(Duration.ofMillis(500));
+        assertThat(Duration.between(at.apply(tasks.get(0)), at.apply(tasks.get(1))).abs())
+                .isLessThan(Duration.ofMillis(500));
+    }
+
+    @Test
     void aCancelledRunCancelsItsTasksAndSkipsTheRest() {
         JsonNode run = create("{\"command\":\"sleep 60\",\"selector\":\"role=web\",\"parallel\":\"50%\"}");
         String id = run.get("id").asText();

@@ -25,7 +25,7 @@ final class RunRoutes {
 
     /** Body of {@code POST /api/v1/runs}. */
     record CreateRun(String command, List<String> argv, String selector, List<String> nodes, Boolean all,
-            String parallel, String maxErrors, String timeout, String user) {
+            String parallel, String maxErrors, String timeout, String user, String batchWait) {
     }
 
     /** A node of a run in JSON. */
@@ -36,7 +36,7 @@ final class RunRoutes {
     /** A run in JSON: its settings, counts by outcome, and each node's task and outcome in launch order. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record RunJson(String id, String state, String command, List<String> argv, String user, String selector,
-            int parallel, int maxErrors, String timeout, String owner, Instant createdAt, Instant finishedAt,
+            int parallel, int maxErrors, String timeout, String batchWait, String owner, Instant createdAt, Instant finishedAt,
             Map<String, Integer> counts, List<NodeJson> nodes) {
         static RunJson of(Run r) {
             Map<String, Integer> counts = new LinkedHashMap<>();
@@ -48,7 +48,8 @@ final class RunRoutes {
             }
             return new RunJson(r.id(), r.state().wireName(), r.command(), r.argv(), r.runAs(), r.selector(),
                     r.parallel(), r.maxErrors(), r.timeoutMs() > 0 ? Durations.format(Duration.ofMillis(r.timeoutMs()))
-                            : null, r.owner(), r.createdAt(), r.finishedAt(), counts,
+                            : null, r.batchWaitMs() > 0 ? Durations.format(Duration.ofMillis(r.batchWaitMs())) : null,
+                    r.owner(), r.createdAt(), r.finishedAt(), counts,
                     r.nodes().stream().map(n -> new NodeJson(n.nodeId(), n.nodeName(), n.taskId(),
                             n.outcome().wireName(), n.exitCode(), n.error())).toList());
         }
@@ -66,11 +67,17 @@ final class RunRoutes {
         } catch (IllegalArgumentException e) {
             throw HubException.invalid("timeout: " + e.getMessage());
         }
+        Duration batchWait;
+        try {
+            batchWait = req.batchWait() == null ? null : Durations.parse(req.batchWait());
+        } catch (IllegalArgumentException e) {
+            throw HubException.invalid("batchWait: " + e.getMessage());
+        }
         ctx.attribute(AuditRoutes.DETAIL, (Boolean.TRUE.equals(req.all()) ? "on all"
                 : req.selector() != null ? "on " + req.selector() : "on " + req.nodes())
                 + ": " + (req.command() != null ? req.command() : "argv " + req.argv()));
         Run r = runs.create(HttpApi.principal(ctx), new RunService.Request(req.command(), req.argv(), req.selector(),
-                req.nodes(), Boolean.TRUE.equals(req.all()), req.parallel(), req.maxErrors(), timeout, req.user()));
+                req.nodes(), Boolean.TRUE.equals(req.all()), req.parallel(), req.maxErrors(), timeout, req.user(), batchWait));
         ctx.status(201).json(RunJson.of(r));
     }
 

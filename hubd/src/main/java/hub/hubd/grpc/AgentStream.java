@@ -69,6 +69,8 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     /** The client certificate of this connection, or null. */
     private final PeerCertificate peer;
     private volatile String nodeId;
+    /** The node's name as its Welcome gave it. */
+    private volatile String nodeName;
     private volatile boolean closed;
     /** Ends the stream when the node's newest certificate expires (replaced on renewal). */
     private ScheduledFuture<?> certificateExpiry;
@@ -355,6 +357,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private void welcomed(Welcome w) {
         helloTimeout.cancel(false);
         nodeId = w.nodeId();
+        nodeName = w.nodeName();
         var b = hub.proto.agent.v1.Welcome.newBuilder()
                 .setNodeId(w.nodeId())
                 .setNodeName(w.nodeName())
@@ -471,7 +474,9 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     @Override
     public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
             String runAs) {
-        var b = RunCommand.newBuilder().setTaskId(taskId).setTimeoutMillis(timeoutMillis);
+        var b = RunCommand.newBuilder().setTaskId(taskId).setTimeoutMillis(timeoutMillis)
+                // what a command may want to know about where it runs (as SSM's AWS_SSM_INSTANCE_ID)
+                .putEnv("HUB_TASK_ID", taskId).putEnv("HUB_NODE_ID", nodeId).putEnv("HUB_NODE_NAME", nodeName);
         if (runAs != null) {
             b.setRunAs(runAs);
         }

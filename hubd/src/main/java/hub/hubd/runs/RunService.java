@@ -53,13 +53,17 @@ public final class RunService implements AutoCloseable {
 
     /** What to run where, as asked. */
     public record Request(String command, List<String> argv, String selector, List<String> nodes, boolean all,
-            String parallel, String maxErrors, Duration timeout, String user) {
+            String parallel, String maxErrors, Duration timeout, String user, Duration batchWait) {
     }
 
     /** A running run: its stored form, kept current, and who started it. */
     private static final class Live {
         volatile Run run;
         final Principal by;
+        /** With a batch wait: when the next batch may start (worker thread only). */
+        long nextBatchAtMillis;
+        /** A pump is scheduled for then. */
+        boolean batchScheduled;
 
         Live(Run run, Principal by) {
             this.run = run;
@@ -175,7 +179,7 @@ public final class RunService implements AutoCloseable {
         long timeoutMs = req.timeout() == null ? 0 : req.timeout().toMillis();
         Run run = new Run(Ids.newId(), by.user(), by.userId(), hasCommand ? req.command() : null,
                 hasArgv ? List.copyOf(req.argv()) : null, req.user(), hasSelector ? req.selector() : null, parallel,
-                maxErrors, timeoutMs, Run.State.RUNNING, clock.instant(), null, List.copyOf(list));
+                maxErrors, timeoutMs, req.batchWait() == null ? 0 : req.batchWait().toMillis(), Run.State.RUNNING, clock.instant(), null, List.copyOf(list));
         repo.insert(run);
         Live l = new Live(run, by);
         live.put(run.id(), l);
@@ -264,6 +268,10 @@ public final class RunService implements AutoCloseable {
             return;
         }
         long running = r.nodes().stream().filter(n -> n.outcome() == Run.Outcome.RUNNING).count();
+        if (r.batchWaitMs() > 0 && !batchMayStart(l, running)) {
+            return;
+        }
+        boolean launched = false;
         for (Run.Node n : r.nodes()) {
             if (running >= r.parallel() || l.run.state().isFinal()) {
                 break;
@@ -273,13 +281,51 @@ public final class RunService implements AutoCloseable {
             }
             Run.Node next = launch(l, n);
             update(l, next);
+            launched = true;
             if (next.outcome() == Run.Outcome.RUNNING) {
                 running++;
             } else if (errors(l.run) > l.run.maxErrors()) {
                 stop(l, Run.State.STOPPED, "more than " + l.run.maxErrors() + " nodes failed");
             }
         }
+        if (launched && r.batchWaitMs() > 0) {
+            l.nextBatchAtMillis = 0; // set when this batch has ended
+            if (running == 0) { // a batch of offline nodes only: the wait starts now
+                batchMayStart(l, 0);
+            }
+        }
         finishIfDone(l);
+    }
+
+    /**
+     * Batches: a new one starts once none of the last is running and the batch wait has passed
+     * since it ended (a pump is scheduled for then).
+     */
+    private boolean batchMayStart(Live l, long running) {
+        if (running > 0 || l.run.nodes().stream().noneMatch(n -> n.outcome() == Run.Outcome.PENDING)) {
+            return running == 0;
+        }
+        boolean first = l.run.nodes().stream().allMatch(n -> n.outcome() == Run.Outcome.PENDING);
+        if (first) {
+            return true;
+        }
+        long now = clock.millis();
+        if (l.nextBatchAtMillis == 0) {
+            l.nextBatchAtMillis = now + l.run.batchWaitMs();
+        }
+        if (now >= l.nextBatchAtMillis) {
+            l.nextBatchAtMillis = 0;
+            return true;
+        }
+        if (!l.batchScheduled) {
+            l.batchScheduled = true;
+            java.util.concurrent.CompletableFuture.delayedExecutor(l.nextBatchAtMillis - now,
+                    java.util.concurrent.TimeUnit.MILLISECONDS, worker).execute(safely(l, () -> {
+                        l.batchScheduled = false;
+                        pump(l);
+                    }));
+        }
+        return false;
     }
 
     private Run.Node launch(Live l, Run.Node n) {
@@ -346,7 +392,7 @@ public final class RunService implements AutoCloseable {
             return;
         }
         l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), state, r.createdAt(), null, r.nodes());
+                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), state, r.createdAt(), null, r.nodes());
         repo.finish(r.id(), state, clock.millis()); // the state now; finished_at again once the last task ends
         for (Run.Node n : r.nodes()) {
             if (n.outcome() == Run.Outcome.PENDING) {
@@ -363,7 +409,7 @@ public final class RunService implements AutoCloseable {
             long now = clock.millis();
             repo.finish(r.id(), s, now);
             l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(),
-                    r.parallel(), r.maxErrors(), r.timeoutMs(), s, r.createdAt(), java.time.Instant.ofEpochMilli(now),
+                    r.parallel(), r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), s, r.createdAt(), java.time.Instant.ofEpochMilli(now),
                     r.nodes());
             live.remove(r.id());
         }
@@ -375,7 +421,7 @@ public final class RunService implements AutoCloseable {
         List<Run.Node> ns = new ArrayList<>(r.nodes());
         ns.set(n.position(), n);
         l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
+                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
     }
 
     private static long errors(Run r) {

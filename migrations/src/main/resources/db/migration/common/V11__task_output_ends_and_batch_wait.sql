@@ -3,3 +3,6 @@
 -- output was over --task-output-max-bytes (null while every chunk is kept).
 ALTER TABLE tasks ADD COLUMN output_last_seq BIGINT;
 ALTER TABLE tasks ADD COLUMN raw_dropped_from BIGINT;
+
+-- A run's wait between batches (hubctl exec --batch-wait); 0 rolls out as a sliding window.
+ALTER TABLE runs ADD COLUMN batch_wait_ms BIGINT NOT NULL DEFAULT 0;

@@ -1,0 +1,95 @@
+package hub.hubctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import hub.hubd.TestTls;
+import hub.hubd.config.HubConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hubctl exec}'s output is whole and exact, whatever the hub's history caps. */
+class ExecOutputTest {
+
+    @Test
+    void twoHundredThousandLinesArriveWholeThroughHistoryCapsOfAThousand(@TempDir Path dir) {
+        HubConfig small = HubConfig.defaults(dir.resolve("data")).withHistory(HubConfig.HistoryStoreKind.SQLITE, null,
+                1000, 64 * 1024);
+        try (TestHub hub = new TestHub(small)) {
+            hub.agent("big-1");
+            Cli.Run r = Cli.run(hub.url, hub.token, "exec", "big-1", "--", "seq 1 200000");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.err()).isEmpty();
+            String[] lines = r.out().split("\n");
+            assertThat(lines).hasSize(200_000);
+            for (int i = 0; i < lines.length; i++) {
+                if (!lines[i].equals(Integer.toString(i + 1))) {
+                    throw new AssertionError("line " + (i + 1) + " is '" + lines[i] + "'");
+                }
+            }
+        }
+    }
+
+    @Test
+    void rawRoundTripsRandomBytesAndTextModeStripsEscapes(@TempDir Path dir) throws Exception {
+        try (TestHub hub = new TestHub(dir)) {
+            hub.agent("bin-1");
+            byte[] random = new byte[3 * 1024 * 1024 + 17];
+            new Random(42).nextBytes(random);
+            Path file = dir.resolve("random.bin");
+            Files.write(file, random);
+            Cli.Bytes b = Cli.runBytes(hub.url, hub.token, new byte[0], "exec", "bin-1", "--raw", "--", "cat " + file
+                    + "; printf 'e\\r\\033[1m\\n' >&2");
+            assertThat(b.code()).as(b.err()).isZero();
+            assertThat(sha256(b.stdout())).isEqualTo(sha256(random));
+            assertThat(b.stderr()).containsExactly('e', '\r', 0x1b, '[', '1', 'm', '\n');
+            assertThat(b.out()).as("nothing went through the text writer").isEmpty();
+
+            Cli.Run text = Cli.run(hub.url, hub.token, "exec", "bin-1", "--", "printf '10%%\\r100%%\\n\\033[31mred\\033[0m\\n'");
+            assertThat(text.out()).isEqualTo("100%\nred\n");
+
+            Cli.Run fleet = Cli.run(hub.url, hub.token, "exec", "--all", "--raw", "--", "true");
+            assertThat(fleet.code()).isEqualTo(ExitCodes.USAGE);
+            assertThat(fleet.err()).contains("--raw is for one NODE");
+        }
+    }
+
+    @Test
+    void outputTheHubCouldNotKeepWholeFailsWith255AndSaysSo(@TempDir Path dir) throws Exception {
+        HubConfig bounded = HubConfig.defaults(dir.resolve("data"))
+                .withTaskOutput(new HubConfig.TaskOutput(Duration.ofHours(1), 64 * 1024));
+        try (TestHub hub = new TestHub(bounded)) {
+            hub.agent("full-1");
+            // a task nobody reads (made through the API) fills the node's 64 KiB of unread raw output
+            var http = java.net.http.HttpClient.newBuilder().sslContext(TestTls.https(hub.hub)).build();
+            var create = java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url
+                    + "/api/v1/nodes/full-1/tasks")).header("Authorization", "Bearer " + hub.token)
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"command\": \"head -c 70000 /dev/zero | tr '\\\\0' x\"}")).build();
+            String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    http.send(create, java.net.http.HttpResponse.BodyHandlers.ofString()).body()).get("id").asText();
+            await().atMost(Duration.ofSeconds(20)).until(() -> Cli.run(hub.url, hub.token, "tasks", "show", id)
+                    .out().contains("exited"));
+
+            Cli.Run r = Cli.run(hub.url, hub.token, "exec", "full-1", "--", "echo one; echo two");
+            assertThat(r.code()).as(r.out() + r.err()).isEqualTo(255);
+            assertThat(r.err()).contains("history text only").contains("--task-output-max-bytes")
+                    .contains("exit code 0").contains("not all of it");
+            // the history has it: nothing is lost, the reader is told where to look
+            assertThat(Cli.run(hub.url, hub.token, "history", "full-1", "--tail", "2").out()).contains("one\ntwo");
+        }
+    }
+
+    static String sha256(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+}
