@@ -2,6 +2,8 @@ package hub.agent;
 
 import com.google.protobuf.ByteString;
 import hub.proto.agent.v1.AgentMessage;
+import hub.proto.agent.v1.InputAck;
+import hub.proto.agent.v1.TaskInput;
 import hub.proto.agent.v1.OutputStream;
 import hub.proto.agent.v1.RunCommand;
 import hub.proto.agent.v1.TaskOutcome;
@@ -100,6 +102,25 @@ public final class TaskRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Bytes for a task's stdin: written in order by the task's stdin thread, acknowledged once
+     * written (so the hub sends the next: flow control), or with an error when the task has no open
+     * stdin. A sequence already taken is acknowledged again, not written twice.
+     */
+    public void input(TaskInput in) {
+        Task t = tasks.get(in.getTaskId());
+        if (t == null) {
+            inputAck(in.getTaskId(), in.getSequence(), "the task is not running on this node");
+            return;
+        }
+        t.input(in);
+    }
+
+    private void inputAck(String taskId, long sequence, String error) {
+        outbox.send(AgentMessage.newBuilder().setInputAck(InputAck.newBuilder().setTaskId(taskId)
+                .setSequence(sequence).setError(error == null ? "" : error)).build());
+    }
+
     /** Kills the task's process tree; it ends as CANCELLED. */
     public void cancel(String taskId, String reason) {
         Task t = tasks.get(taskId);
@@ -136,6 +157,14 @@ public final class TaskRunner implements AutoCloseable {
         private Process process;
         private ScheduledFuture<?> timeout;
         private long startedAt;
+        /** The process's stdin, with RunCommand.stdin; null once closed or without. */
+        private java.io.OutputStream stdin;
+        /** Highest input sequence taken (queued), and handled (written or dropped). */
+        private long inputTaken;
+        private long inputHandled;
+        private String inputError;
+        /** Writes input in order, off the gRPC thread (a write blocks while the process does not read). */
+        private java.util.concurrent.ExecutorService stdinWriter;
 
         Task(RunCommand cmd) {
             this.cmd = cmd;
@@ -157,12 +186,22 @@ public final class TaskRunner implements AutoCloseable {
             if (!cmd.getWorkingDir().isEmpty()) {
                 pb.directory(Path.of(cmd.getWorkingDir()).toFile());
             }
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            if (!cmd.getStdin()) {
+                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            }
             Process p;
             try {
                 synchronized (this) {
                     p = pb.start();
                     process = p;
+                    if (cmd.getStdin()) {
+                        stdin = p.getOutputStream();
+                        stdinWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                            Thread th = new Thread(r, "task-" + id + "-in");
+                            th.setDaemon(true);
+                            return th;
+                        });
+                    }
                     startedAt = System.currentTimeMillis();
                 }
             } catch (IOException | RuntimeException e) {
@@ -273,8 +312,77 @@ public final class TaskRunner implements AutoCloseable {
                         .build();
                 result = r;
             }
+            synchronized (this) {
+                if (stdinWriter != null) {
+                    stdinWriter.shutdown(); // queued input is still handled (dropped: the process is gone)
+                }
+            }
             log.info("task {} {} (exit {})", id, outcome, exitCode);
             outbox.send(AgentMessage.newBuilder().setTaskResult(r).build());
+        }
+
+        void input(TaskInput in) {
+            long seq = in.getSequence();
+            synchronized (this) {
+                if (seq <= inputTaken) { // sent again after a reconnect
+                    if (seq <= inputHandled) {
+                        inputAck(id, inputHandled, inputError);
+                    }
+                    return;
+                }
+                if (seq != inputTaken + 1) {
+                    log.debug("task {} input {} after {}: ignored, the hub sends in order", id, seq, inputTaken);
+                    return;
+                }
+                inputTaken = seq;
+                if (stdinWriter == null) {
+                    inputHandled = seq;
+                    inputError = process == null ? "the task did not start" : "the task was not started with stdin";
+                    inputAck(id, seq, inputError);
+                    return;
+                }
+                stdinWriter.execute(() -> write(in));
+            }
+        }
+
+        /** Stdin thread: writes one chunk (closing stdin after it if asked), then acknowledges it. */
+        private void write(TaskInput in) {
+            java.io.OutputStream os;
+            synchronized (this) {
+                os = stdin;
+            }
+            String error = null;
+            if (os == null) {
+                error = "the process's stdin is closed";
+            } else {
+                try {
+                    if (!in.getData().isEmpty()) {
+                        in.getData().writeTo(os);
+                        os.flush();
+                    }
+                    if (in.getEof()) {
+                        os.close();
+                        synchronized (this) {
+                            stdin = null;
+                        }
+                    }
+                } catch (IOException e) {
+                    error = "the process closed its stdin";
+                    synchronized (this) {
+                        stdin = null;
+                    }
+                    try {
+                        os.close();
+                    } catch (IOException ignored) {
+                        // closed already
+                    }
+                }
+            }
+            synchronized (this) {
+                inputHandled = in.getSequence();
+                inputError = error;
+            }
+            inputAck(id, in.getSequence(), error);
         }
 
         synchronized boolean resultSent() {

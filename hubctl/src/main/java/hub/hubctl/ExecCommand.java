@@ -62,6 +62,18 @@ final class ExecCommand implements Callable<Integer> {
             + "text lines, escape sequences stripped and redraws rendered as the history keeps them.")
     boolean raw;
 
+    @Option(names = {"-i", "--stdin"}, description = "Send stdin to the remote command even when it is a terminal "
+            + "(end it with Ctrl-D). Piped or redirected stdin is always sent.")
+    boolean forceStdin;
+
+    @Option(names = {"-n", "--no-stdin"}, description = "Do not send stdin: the remote command reads /dev/null "
+            + "(as ssh -n).")
+    boolean noStdin;
+
+    @Option(names = "--stdin-file", paramLabel = "FILE", description = "Send this file as the remote command's "
+            + "stdin (for a run: to every node).")
+    java.nio.file.Path stdinFile;
+
     @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
             description = "Run on every node whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
     String selector;
@@ -153,9 +165,10 @@ final class ExecCommand implements Callable<Integer> {
             throw HubctlException.usage("--raw is for one NODE, without --group or -o json (bytes of several nodes "
                     + "cannot share one stdout)");
         }
+        Input input = input(root.stdio());
         if (node == null || json || group) { // -o json and --group make even one node a run
             return new FleetExec(spec, client, root.colors(), json ? FleetExec.Mode.JSON
-                    : group ? FleetExec.Mode.GROUP : FleetExec.Mode.STREAM).run(runBody());
+                    : group ? FleetExec.Mode.GROUP : FleetExec.Mode.STREAM).run(runBody(input != null), input);
         }
         if (parallel != null || maxErrors != null || batchWait != null) {
             throw HubctlException.usage("--parallel, --max-errors and --batch-wait are for several nodes (-l, --all, "
@@ -169,6 +182,9 @@ final class ExecCommand implements Callable<Integer> {
         }
         if (user != null) {
             body.put("user", user);
+        }
+        if (input != null) {
+            body.put("stdin", true);
         }
         JsonNode task = client.post(nodePath + "/tasks", body);
         String id = task.get("id").asText();
@@ -189,6 +205,7 @@ final class ExecCommand implements Callable<Integer> {
             HubctlCommand.Stdio stdio = root.stdio();
             TaskReader reader = new TaskReader(client, id, raw ? TaskReader.raw(stdio.out(), stdio.err())
                     : TaskReader.text((stderr, line) -> (stderr ? err : out).println(line)));
+            Thread sender = input == null ? null : input.startSending(client, id, err);
             NodeWatch watch = new NodeWatch(client, nodePath, err);
             RideThrough outage = new RideThrough(err);
             String told = null;
@@ -241,6 +258,9 @@ final class ExecCommand implements Callable<Integer> {
             throw e;
         } finally {
             finished.set(true);
+            if (input != null) {
+                input.stop();
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
             } catch (IllegalStateException e) {
@@ -332,8 +352,102 @@ final class ExecCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Where the remote stdin comes from, or null for none: {@code --stdin-file}; else our stdin when
+     * it is a pipe or a file, or with {@code -i}; never with {@code -n} or inside {@code hubctl shell}.
+     */
+    private Input input(HubctlCommand.Stdio stdio) {
+        if (noStdin && (forceStdin || stdinFile != null)) {
+            throw HubctlException.usage("-n/--no-stdin cannot go with -i or --stdin-file");
+        }
+        if (stdinFile != null) {
+            if (!java.nio.file.Files.isReadable(stdinFile) || java.nio.file.Files.isDirectory(stdinFile)) {
+                throw HubctlException.usage("--stdin-file " + stdinFile + ": not a readable file");
+            }
+            return new Input(null, stdinFile);
+        }
+        if (noStdin || stdio.in() == null || (stdio.inIsTerminal() && !forceStdin)) {
+            return null;
+        }
+        return new Input(stdio.in(), null);
+    }
+
+    /**
+     * The remote stdin: a stream read once (for a run, into a temporary file first, so every node
+     * gets all of it), or a file read once per node.
+     */
+    static final class Input {
+        private final java.io.InputStream stream;
+        private java.nio.file.Path file;
+        private boolean spooled;
+        private final java.util.List<Thread> senders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Input(java.io.InputStream stream, java.nio.file.Path file) {
+            this.stream = stream;
+            this.file = file;
+        }
+
+        /** For a run: makes stdin a file every node's sender can read from the start. */
+        synchronized void spool() {
+            if (file != null) {
+                return;
+            }
+            try {
+                file = java.nio.file.Files.createTempFile("hubctl-stdin-", ".bin");
+                file.toFile().deleteOnExit();
+                spooled = true;
+                try (var out = java.nio.file.Files.newOutputStream(file)) {
+                    stream.transferTo(out);
+                }
+            } catch (java.io.IOException e) {
+                throw HubctlException.usage("cannot keep stdin for the run's nodes: " + e.getMessage());
+            }
+        }
+
+        /** Starts sending to the task on a thread of its own. */
+        Thread startSending(HubClient client, String taskId, PrintWriter err) {
+            Thread t = new Thread(() -> {
+                try (java.io.InputStream in = file != null ? java.nio.file.Files.newInputStream(file)
+                        : new java.io.FilterInputStream(stream) {
+                            @Override
+                            public void close() {
+                                // our stdin stays open
+                            }
+                        }) {
+                    new StdinSender(client, taskId, err).send(in);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (java.io.IOException e) {
+                    err.println("hubctl: reading stdin for task " + taskId + " failed: " + e.getMessage());
+                    err.flush();
+                } catch (HubctlException e) {
+                    if (e.exitCode() != ExitCodes.INTERRUPTED) {
+                        err.println("hubctl: stdin for task " + taskId + ": " + e.getMessage());
+                        err.flush();
+                    }
+                }
+            }, "hubctl-stdin-" + taskId);
+            t.setDaemon(true); // a read of a terminal cannot be interrupted: it must not hold the JVM
+            senders.add(t);
+            t.start();
+            return t;
+        }
+
+        /** The command ended: senders stop (one blocked reading our stdin stays, as a daemon). */
+        void stop() {
+            senders.forEach(Thread::interrupt);
+            if (spooled) {
+                try {
+                    java.nio.file.Files.deleteIfExists(file);
+                } catch (java.io.IOException e) {
+                    // deleteOnExit tries again
+                }
+            }
+        }
+    }
+
     /** The body of {@code POST /api/v1/runs} for this command line. */
-    private Map<String, Object> runBody() {
+    private Map<String, Object> runBody(boolean stdin) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("command", String.join(" ", command));
         if (selector != null) {
@@ -354,6 +468,9 @@ final class ExecCommand implements Callable<Integer> {
         }
         if (batchWait != null) {
             body.put("batchWait", batchWait);
+        }
+        if (stdin) {
+            body.put("stdin", true);
         }
         if (user != null) {
             body.put("user", user);

@@ -65,6 +65,7 @@ final class FleetExec {
         TaskReader reader;
         long polledAtMs;
         boolean reported;
+        boolean stdinStarted;
 
         NodeOut(String name, String nodeId, String prefix) {
             this.name = name;
@@ -81,9 +82,15 @@ final class FleetExec {
         }
     }
 
-    int run(Map<String, Object> body) throws InterruptedException {
+    /**
+     * @param input the stdin every node's command reads (read once, sent to each), or null
+     */
+    int run(Map<String, Object> body, ExecCommand.Input input) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (input != null) {
+            input.spool();
+        }
         JsonNode run = client.post("api/v1/runs", body);
         String id = run.get("id").asText();
         Map<Integer, NodeOut> nodes = new LinkedHashMap<>();
@@ -116,6 +123,9 @@ final class FleetExec {
                 boolean allReported = true;
                 try {
                     run = client.get("api/v1/runs/" + HubClient.enc(id));
+                    if (input != null) {
+                        startStdin(run, nodes, input, err);
+                    }
                     printed = readRound(run, nodes, pool, out, err);
                     int pos = 0;
                     for (JsonNode n : run.path("nodes")) {
@@ -166,6 +176,23 @@ final class FleetExec {
             return ExecCommand.EXIT_CANCELLED;
         } finally {
             pool.shutdownNow();
+            if (input != null) {
+                input.stop();
+            }
+        }
+    }
+
+    /** Each node's task, once it has one, gets the run's stdin from the start (a sender thread per task). */
+    private void startStdin(JsonNode run, Map<Integer, NodeOut> nodes, ExecCommand.Input input,
+            PrintWriter err) {
+        int pos = 0;
+        for (JsonNode n : run.path("nodes")) {
+            NodeOut no = nodes.get(n.path("position").asInt(pos++));
+            String task = n.path("taskId").asText(null);
+            if (no != null && task != null && !no.stdinStarted && "running".equals(n.path("outcome").asText())) {
+                no.stdinStarted = true;
+                input.startSending(client, task, err);
+            }
         }
     }
 

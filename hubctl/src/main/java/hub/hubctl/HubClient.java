@@ -70,7 +70,7 @@ public final class HubClient {
     /** The exception for an error answer: transient for 5xx. */
     HubctlException error(int status, String body) {
         String message = describeError(status, body);
-        return status >= 500 ? HubctlException.unreachable(message) : HubctlException.hub(message);
+        return (status >= 500 ? HubctlException.unreachable(message) : HubctlException.hub(message)).withStatus(status);
     }
 
     /** {@code GET path}, the answer as JSON. */
@@ -84,6 +84,24 @@ public final class HubClient {
             return send("POST", path, mapper.writeValueAsBytes(body));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw HubctlException.usage("cannot encode request: " + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * {@code POST path} with bytes as the body (application/octet-stream).
+     *
+     * @return true when the hub took them; false for a 409 (the hub will not take more: e.g. a
+     *         task's stdin is closed)
+     */
+    boolean postBytes(String path, byte[] body) {
+        try {
+            exchange("POST", base.resolve(path), body, "application/json", null, token, "application/octet-stream");
+            return true;
+        } catch (HubctlException e) {
+            if (e.status() == 409) {
+                return false;
+            }
+            throw e;
         }
     }
 
@@ -126,6 +144,11 @@ public final class HubClient {
     }
 
     private Answer exchange(String method, URI uri, byte[] body, String accept, String header, String bearer) {
+        return exchange(method, uri, body, accept, header, bearer, "application/json");
+    }
+
+    private Answer exchange(String method, URI uri, byte[] body, String accept, String header, String bearer,
+            String contentType) {
         if (Thread.currentThread().isInterrupted()) {
             throw HubctlException.interrupted();
         }
@@ -145,7 +168,7 @@ public final class HubClient {
             }
             if (body != null) {
                 c.setDoOutput(true);
-                c.setRequestProperty("Content-Type", "application/json");
+                c.setRequestProperty("Content-Type", contentType);
                 c.setFixedLengthStreamingMode(body.length);
                 try (OutputStream out = c.getOutputStream()) {
                     out.write(body);

@@ -96,10 +96,20 @@ public final class HubctlCommand implements Runnable {
      * @param out stdout, unbuffered
      * @param err stderr, unbuffered
      */
-    record Stdio(java.io.InputStream in, java.io.OutputStream out, java.io.OutputStream err) {
+    record Stdio(java.io.InputStream in, java.io.OutputStream out, java.io.OutputStream err, boolean inIsTerminal) {
         static Stdio system() {
             return new Stdio(System.in, new java.io.FileOutputStream(java.io.FileDescriptor.out),
-                    new java.io.FileOutputStream(java.io.FileDescriptor.err));
+                    new java.io.FileOutputStream(java.io.FileDescriptor.err), stdinIsTerminal());
+        }
+
+        /** Whether fd 0 is a terminal: /proc/self/fd/0 names a tty (else, where there is no /proc, a console). */
+        private static boolean stdinIsTerminal() {
+            try {
+                String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/0")).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                return System.console() != null;
+            }
         }
     }
 

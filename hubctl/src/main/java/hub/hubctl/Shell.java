@@ -47,6 +47,9 @@ final class Shell {
         this.session = session;
         this.root = new HubctlCommand(env);
         root.session = session;
+        // the terminal is the shell's: exec sends no stdin from it (--stdin-file still works)
+        HubctlCommand.Stdio sys = HubctlCommand.Stdio.system();
+        root.stdio = new HubctlCommand.Stdio(null, sys.out(), sys.err(), true);
         // Completion resolves the hub from the shell's own settings, not the last command's flags.
         this.lookups = new HubctlCommand(env);
         lookups.session = session;

@@ -50,10 +50,18 @@ final class Cli {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         // The same command line main() builds for these arguments (only the subcommand they name).
-        var cli = HubctlMain.commandLineFor(new HubctlCommand(env), args);
+        HubctlCommand root = new HubctlCommand(env);
+        root.stdio = emptyStdio();
+        var cli = HubctlMain.commandLineFor(root, args);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return new Run(cli.execute(args), out.toString(), err.toString());
+    }
+
+    /** Stdin with nothing in it (never the test JVM's: surefire talks over it), bytes out to nowhere. */
+    static HubctlCommand.Stdio emptyStdio() {
+        return new HubctlCommand.Stdio(new java.io.ByteArrayInputStream(new byte[0]),
+                java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream(), false);
     }
 
     /** One run's outcome with its byte streams: what {@code exec --raw} wrote, and the text. */
@@ -70,7 +78,7 @@ final class Cli {
         var stdout = new java.io.ByteArrayOutputStream();
         var stderr = new java.io.ByteArrayOutputStream();
         HubctlCommand root = new HubctlCommand(java.util.Map.of());
-        root.stdio = new HubctlCommand.Stdio(new java.io.ByteArrayInputStream(stdin), stdout, stderr);
+        root.stdio = new HubctlCommand.Stdio(new java.io.ByteArrayInputStream(stdin), stdout, stderr, false);
         var cli = HubctlMain.commandLineFor(root, argv);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
@@ -90,6 +98,7 @@ final class Cli {
             all.addAll(List.of(args));
             thread = new Thread(() -> {
                 var cli = HubctlMain.commandLine();
+                ((HubctlCommand) cli.getCommand()).stdio = emptyStdio();
                 cli.setOut(new PrintWriter(out, true));
                 cli.setErr(new PrintWriter(err, true));
                 code = cli.execute(all.toArray(String[]::new));

@@ -89,6 +89,46 @@ class ExecOutputTest {
         }
     }
 
+    @Test
+    void stdinIsStreamedToTheRemoteCommandAndToEveryNodeOfARun(@TempDir Path dir) throws Exception {
+        try (TestHub hub = new TestHub(dir)) {
+            hub.agent("in-1");
+            hub.agent("in-2");
+            Cli.Bytes hi = Cli.runBytes(hub.url, hub.token, "hi\n".getBytes(), "exec", "in-1", "--", "cat");
+            assertThat(hi.code()).as(hi.err()).isZero();
+            assertThat(hi.out()).isEqualTo("hi\n");
+
+            // 5 MiB of random bytes in, through cat, out: the same bytes (many chunks, each taken in turn)
+            byte[] random = new byte[5 * 1024 * 1024];
+            new Random(7).nextBytes(random);
+            Cli.Bytes big = Cli.runBytes(hub.url, hub.token, random, "exec", "in-1", "--raw", "--", "cat");
+            assertThat(big.code()).as(big.err()).isZero();
+            assertThat(sha256(big.stdout())).isEqualTo(sha256(random));
+
+            // a command that reads nothing still ends, and EOF is what a reader of an empty stdin sees
+            assertThat(Cli.runBytes(hub.url, hub.token, new byte[0], "exec", "in-1", "--", "wc -c").out().strip())
+                    .isEqualTo("0");
+            Cli.Bytes closed = Cli.runBytes(hub.url, hub.token, random, "exec", "in-1", "--", "head -c 3 >/dev/null; "
+                    + "echo done");
+            assertThat(closed.code()).as(closed.err()).isZero();
+            assertThat(closed.out()).isEqualTo("done\n");
+            // -n: /dev/null
+            assertThat(Cli.runBytes(hub.url, hub.token, "x".getBytes(), "exec", "in-1", "-n", "--", "wc -c").out()
+                    .strip()).isEqualTo("0");
+
+            // a run: stdin read once, every node gets all of it; --stdin-file too
+            Cli.Bytes run = Cli.runBytes(hub.url, hub.token, "abc\n".getBytes(), "exec", "in-1", "in-2", "--",
+                    "cat");
+            assertThat(run.code()).as(run.err()).isZero();
+            assertThat(run.out().lines()).containsExactlyInAnyOrder("in-1 | abc", "in-2 | abc");
+            Path file = dir.resolve("in.txt");
+            Files.writeString(file, "from a file\n");
+            Cli.Bytes fromFile = Cli.runBytes(hub.url, hub.token, new byte[0], "exec", "in-2", "--stdin-file",
+                    file.toString(), "--", "cat");
+            assertThat(fromFile.out()).isEqualTo("from a file\n");
+        }
+    }
+
     static String sha256(byte[] b) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }

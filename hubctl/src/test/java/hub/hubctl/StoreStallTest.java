@@ -35,17 +35,17 @@ class StoreStallTest {
             await().atMost(WAIT).until(() -> follow.out().contains("one"));
 
             proxy.stall();
-            await().atMost(WAIT).until(() -> exec.err().contains("; retrying"));
-            assertThat(exec.err()).contains("storage did not answer in time");
+            // exec reads its task's raw output from the database, not Redis: it even gets "two" during
+            // the stall, but the task's result waits for the history to take its last lines
+            Files.writeString(go, "");
+            await().atMost(WAIT).until(() -> exec.out().equals("one\ntwo\n"));
+            Thread.sleep(1000);
             assertThat(exec.alive()).isTrue();
 
             proxy.resume();
-            Files.writeString(go, "");
             await().atMost(WAIT).until(() -> !exec.alive());
             assertThat(exec.code()).as(exec.err()).isZero();
             assertThat(exec.out()).isEqualTo("one\ntwo\n");
-            assertThat(exec.err()).contains("hubctl: reconnected");
-            assertThat(exec.err().lines().filter(l -> l.endsWith("; retrying"))).hasSize(1);
 
             await().atMost(WAIT).until(() -> follow.out().contains("two"));
             assertThat(follow.alive()).as(follow.err()).isTrue();

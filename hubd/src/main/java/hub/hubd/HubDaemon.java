@@ -125,7 +125,7 @@ public final class HubDaemon implements AutoCloseable {
                     config.taskOutput().retention(), config.taskOutput().maxBytesPerNode(), metrics);
             NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> nodeRemoved(history, nodeId));
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
-            TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events);
+            TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls,
                     metrics);

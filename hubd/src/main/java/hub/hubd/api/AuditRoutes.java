@@ -66,6 +66,10 @@ final class AuditRoutes {
         Endpoint e = ctx.endpoints().lastHttpEndpoint();
         String method = ctx.method().name();
         String action = e == null ? null : ACTIONS.get(method + " " + e.path);
+        if (e != null && e.path.equals("/api/v1/tasks/{id}/stdin") && (status == 204 || status == 503
+                || status == 409)) {
+            return; // a stream of chunks: the task's creation is audited "with stdin", refusals are
+        }
         if (action == null && status == 401) {
             String ip = ctx.ip();
             long held = authFailures.allow(ip);

@@ -127,6 +127,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
             cfg.routes.get("/api/v1/tasks/{id}/raw", taskRoutes::raw);
+            cfg.routes.post("/api/v1/tasks/{id}/stdin", taskRoutes::stdin);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.post("/api/v1/runs", runRoutes::create);
             cfg.routes.get("/api/v1/runs", runRoutes::list);
@@ -197,7 +198,7 @@ public final class HttpApi implements AutoCloseable {
         return ctx.attribute(PRINCIPAL);
     }
 
-    /** A request with a body must say it is JSON: 415 otherwise, before anything reads it. */
+    /** A request with a body must say it is JSON (stdin: octet-stream): 415 otherwise, before anything reads it. */
     private static void requireJsonBody(Context ctx) {
         String method = ctx.method().name();
         if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
@@ -209,6 +210,13 @@ public final class HttpApi implements AutoCloseable {
             return; // no body at all (cancel, rotate-token)
         }
         String base = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (ctx.path().endsWith("/stdin") && ctx.path().startsWith("/api/v1/tasks/")) {
+            if (!base.equals("application/octet-stream")) {
+                throw new io.javalin.http.HttpResponseException(415, "send stdin as application/octet-stream, not "
+                        + (type == null || type.isBlank() ? "without a Content-Type" : "'" + type + "'"));
+            }
+            return;
+        }
         if (!base.equals("application/json")) {
             throw new io.javalin.http.HttpResponseException(415, "send the body as application/json, not "
                     + (type == null || type.isBlank() ? "without a Content-Type" : "'" + type + "'"));

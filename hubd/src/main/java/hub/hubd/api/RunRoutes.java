@@ -25,7 +25,8 @@ final class RunRoutes {
 
     /** Body of {@code POST /api/v1/runs}. */
     record CreateRun(String command, List<String> argv, String selector, List<String> nodes, Boolean all,
-            String parallel, String maxErrors, String timeout, String user, String batchWait) {
+            String parallel, String maxErrors, String timeout, String user, String batchWait,
+            Boolean stdin) {
     }
 
     /** A node of a run in JSON. */
@@ -77,7 +78,8 @@ final class RunRoutes {
                 : req.selector() != null ? "on " + req.selector() : "on " + req.nodes())
                 + ": " + (req.command() != null ? req.command() : "argv " + req.argv()));
         Run r = runs.create(HttpApi.principal(ctx), new RunService.Request(req.command(), req.argv(), req.selector(),
-                req.nodes(), Boolean.TRUE.equals(req.all()), req.parallel(), req.maxErrors(), timeout, req.user(), batchWait));
+                req.nodes(), Boolean.TRUE.equals(req.all()), req.parallel(), req.maxErrors(), timeout, req.user(), batchWait,
+                Boolean.TRUE.equals(req.stdin())));
         ctx.status(201).json(RunJson.of(r));
     }
 

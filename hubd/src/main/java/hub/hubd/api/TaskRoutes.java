@@ -40,7 +40,7 @@ final class TaskRoutes {
     }
 
     /** Body of {@code POST …/tasks}. */
-    record CreateTask(String command, List<String> argv, String timeout, String user) {
+    record CreateTask(String command, List<String> argv, String timeout, String user, Boolean stdin) {
     }
 
     /** Task JSON. */
@@ -83,7 +83,11 @@ final class TaskRoutes {
         // 404), and the task is created by the id, which the registry answers from memory.
         String nodeId = nodes.resolve(HttpApi.principal(ctx), ctx.pathParam("node")).info().id();
         ctx.attribute(AuditRoutes.NODE, nodeId);
-        Task t = tasks.create(HttpApi.principal(ctx), nodeId, req.command(), req.argv(), timeout, req.user());
+        boolean stdin = Boolean.TRUE.equals(req.stdin());
+        if (stdin) {
+            ctx.attribute(AuditRoutes.DETAIL, "with stdin: " + ctx.attribute(AuditRoutes.DETAIL));
+        }
+        Task t = tasks.create(HttpApi.principal(ctx), nodeId, req.command(), req.argv(), timeout, req.user(), stdin);
         ctx.attribute(AuditRoutes.NODE, t.nodeId());
         ctx.attribute(AuditRoutes.DETAIL, "task " + t.id() + ": " + ctx.attribute(AuditRoutes.DETAIL));
         ctx.status(201).json(TaskJson.of(t));
@@ -232,6 +236,38 @@ final class TaskRoutes {
             chunks.add(new ChunkJson(c.sequence(), c.stderr() ? "stderr" : "stdout", b64.encodeToString(c.data())));
         }
         ctx.json(new RawJson(TaskJson.of(t), chunks, page.next(), page.complete(), page.missing(), page.droppedFrom()));
+    }
+
+    /** How long a stdin post waits for the agent before answering 503 (the client sends it again). */
+    static final Duration STDIN_WAIT = Duration.ofSeconds(20);
+
+    /**
+     * {@code POST /api/v1/tasks/{id}/stdin?seq=N[&eof=true]} with the bytes as the body
+     * (application/octet-stream, at most 1 MiB): chunk N (1, 2, 3…) of the stdin of a task created
+     * with {@code "stdin": true}; {@code eof} closes it after. Answers 204 once the agent wrote it to
+     * the process, 503 with Retry-After if the process has not taken it within 20 s (send the same
+     * chunk again: it is never written twice), 409 when the task has ended or its process closed its
+     * stdin (stop sending). Needs operator on the node. Not audited one by one: the task's creation
+     * is, "with stdin".
+     */
+    void stdin(Context ctx) throws InterruptedException {
+        Task t = tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"));
+        tasks.requireOperator(HttpApi.principal(ctx), t);
+        long seq = number("seq", ctx.queryParam("seq"), 1, Long.MAX_VALUE);
+        String eofParam = ctx.queryParam("eof");
+        if (eofParam != null && !eofParam.equals("true") && !eofParam.equals("false")) {
+            throw HubException.invalid("eof must be true or false");
+        }
+        byte[] data = ctx.bodyAsBytes();
+        if (data.length > hub.hubd.tasks.TaskInputs.MAX_CHUNK) {
+            throw HubException.invalid("a stdin chunk is at most " + hub.hubd.tasks.TaskInputs.MAX_CHUNK + " bytes");
+        }
+        if (tasks.inputs().send(t, seq, data, "true".equals(eofParam), STDIN_WAIT)) {
+            ctx.status(204);
+        } else {
+            ctx.header("Retry-After", "0");
+            throw HubException.unavailable("the process has not taken this stdin chunk yet; send it again");
+        }
     }
 
     void cancel(Context ctx) {

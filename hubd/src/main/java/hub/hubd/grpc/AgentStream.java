@@ -127,6 +127,19 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                     onTaskMessage(id, msg);
                 }
             }
+            case INPUT_ACK -> {
+                String id = nodeId;
+                var a = msg.getInputAck();
+                if (id == null) {
+                    fail(Status.FAILED_PRECONDITION.withDescription("task message before welcome"));
+                } else if (a.getTaskId().isEmpty() || a.getTaskId().length() > MAX_TASK_ID
+                        || a.getError().length() > 1024) {
+                    violated(Violation.INVALID, "input_ack: task_id of 1 to " + MAX_TASK_ID
+                            + " characters and an error of at most 1024");
+                } else {
+                    ingest.inputAcked(id, a.getTaskId(), a.getSequence(), a.getError());
+                }
+            }
             case RENEW_CERTIFICATE -> {
                 String id = nodeId;
                 if (id == null) {
@@ -473,19 +486,26 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     @Override
     public boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
-            String runAs) {
+            String runAs, boolean stdin) {
         var b = RunCommand.newBuilder().setTaskId(taskId).setTimeoutMillis(timeoutMillis)
                 // what a command may want to know about where it runs (as SSM's AWS_SSM_INSTANCE_ID)
                 .putEnv("HUB_TASK_ID", taskId).putEnv("HUB_NODE_ID", nodeId).putEnv("HUB_NODE_NAME", nodeName);
         if (runAs != null) {
             b.setRunAs(runAs);
         }
+        b.setStdin(stdin);
         if (shellCommand != null) {
             b.setShellCommand(shellCommand);
         } else {
             b.addAllArgv(argv);
         }
         return send(HubMessage.newBuilder().setRunCommand(b).build());
+    }
+
+    @Override
+    public void sendInput(String taskId, long sequence, byte[] data, boolean eof) {
+        send(HubMessage.newBuilder().setTaskInput(hub.proto.agent.v1.TaskInput.newBuilder().setTaskId(taskId)
+                .setSequence(sequence).setData(ByteString.copyFrom(data)).setEof(eof)).build());
     }
 
     @Override

@@ -35,7 +35,12 @@ public interface NodeSession {
      * @return false when the stream is already closed
      */
     boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
-            String runAs);
+            String runAs, boolean stdin);
+
+    /** Sends a chunk of a task's stdin ({@code eof}: close it after). */
+    default void sendInput(String taskId, long sequence, byte[] data, boolean eof) {
+        throw new UnsupportedOperationException("this session takes no input");
+    }
 
     /** Asks the agent to kill a task. */
     void cancelTask(String taskId, String reason);

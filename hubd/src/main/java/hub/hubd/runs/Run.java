@@ -10,11 +10,12 @@ import java.util.List;
  * @param selector  the label selector it was given, or null for a list of nodes
  * @param parallel  at most this many of its tasks unfinished at once
  * @param maxErrors launching stops once more than this many nodes failed
+ * @param stdin     its tasks read the stdin their client sends each of them
  * @param batchWaitMs 0: a sliding window of {@code parallel} nodes; else batches of {@code parallel},
  *                  each started this long after the one before has ended
  */
 public record Run(String id, String owner, String ownerId, String command, List<String> argv, String runAs,
-        String selector, int parallel, int maxErrors, long timeoutMs, long batchWaitMs, State state, Instant createdAt,
+        String selector, int parallel, int maxErrors, long timeoutMs, long batchWaitMs, boolean stdin, State state, Instant createdAt,
         Instant finishedAt, List<Node> nodes) {
 
     /** Where a run is. */

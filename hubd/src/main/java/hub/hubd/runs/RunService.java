@@ -53,7 +53,7 @@ public final class RunService implements AutoCloseable {
 
     /** What to run where, as asked. */
     public record Request(String command, List<String> argv, String selector, List<String> nodes, boolean all,
-            String parallel, String maxErrors, Duration timeout, String user, Duration batchWait) {
+            String parallel, String maxErrors, Duration timeout, String user, Duration batchWait, boolean stdin) {
     }
 
     /** A running run: its stored form, kept current, and who started it. */
@@ -179,7 +179,8 @@ public final class RunService implements AutoCloseable {
         long timeoutMs = req.timeout() == null ? 0 : req.timeout().toMillis();
         Run run = new Run(Ids.newId(), by.user(), by.userId(), hasCommand ? req.command() : null,
                 hasArgv ? List.copyOf(req.argv()) : null, req.user(), hasSelector ? req.selector() : null, parallel,
-                maxErrors, timeoutMs, req.batchWait() == null ? 0 : req.batchWait().toMillis(), Run.State.RUNNING, clock.instant(), null, List.copyOf(list));
+                maxErrors, timeoutMs, req.batchWait() == null ? 0 : req.batchWait().toMillis(), req.stdin(),
+                Run.State.RUNNING, clock.instant(), null, List.copyOf(list));
         repo.insert(run);
         Live l = new Live(run, by);
         live.put(run.id(), l);
@@ -339,7 +340,7 @@ public final class RunService implements AutoCloseable {
         }
         try {
             Task t = tasks.create(l.by, n.nodeId(), r.command(), r.argv(),
-                    r.timeoutMs() > 0 ? Duration.ofMillis(r.timeoutMs()) : null, r.runAs());
+                    r.timeoutMs() > 0 ? Duration.ofMillis(r.timeoutMs()) : null, r.runAs(), r.stdin());
             if (t.state() == TaskState.FAILED) { // it went offline as it was sent
                 return withOutcome(n, t.id(), Run.Outcome.OFFLINE, null, t.error());
             }
@@ -392,7 +393,7 @@ public final class RunService implements AutoCloseable {
             return;
         }
         l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), state, r.createdAt(), null, r.nodes());
+                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), state, r.createdAt(), null, r.nodes());
         repo.finish(r.id(), state, clock.millis()); // the state now; finished_at again once the last task ends
         for (Run.Node n : r.nodes()) {
             if (n.outcome() == Run.Outcome.PENDING) {
@@ -409,7 +410,7 @@ public final class RunService implements AutoCloseable {
             long now = clock.millis();
             repo.finish(r.id(), s, now);
             l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(),
-                    r.parallel(), r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), s, r.createdAt(), java.time.Instant.ofEpochMilli(now),
+                    r.parallel(), r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), s, r.createdAt(), java.time.Instant.ofEpochMilli(now),
                     r.nodes());
             live.remove(r.id());
         }
@@ -421,7 +422,7 @@ public final class RunService implements AutoCloseable {
         List<Run.Node> ns = new ArrayList<>(r.nodes());
         ns.set(n.position(), n);
         l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
+                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
     }
 
     private static long errors(Run r) {

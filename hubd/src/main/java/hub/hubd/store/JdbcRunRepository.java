@@ -19,7 +19,7 @@ import java.util.Optional;
 public final class JdbcRunRepository implements RunRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, owner, owner_id, command, argv, run_as, selector, parallel, max_errors, "
-            + "timeout_ms, batch_wait_ms, state, created_at, finished_at";
+            + "timeout_ms, batch_wait_ms, stdin, state, created_at, finished_at";
     private final Jdbc jdbc;
 
     public JdbcRunRepository(Database db) {
@@ -35,9 +35,9 @@ public final class JdbcRunRepository implements RunRepository {
             throw new StoreException("cannot encode argv", e);
         }
         jdbc.inTransaction(c -> {
-            Jdbc.update(c, "INSERT INTO runs (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(),
+            Jdbc.update(c, "INSERT INTO runs (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(),
                     r.owner(), r.ownerId(), r.command(), argv, r.runAs(), r.selector(), r.parallel(), r.maxErrors(),
-                    r.timeoutMs(), r.batchWaitMs(), r.state().wireName(), r.createdAt().toEpochMilli(), Jdbc.millis(r.finishedAt()));
+                    r.timeoutMs(), r.batchWaitMs(), r.stdin() ? 1 : 0, r.state().wireName(), r.createdAt().toEpochMilli(), Jdbc.millis(r.finishedAt()));
             for (Run.Node n : r.nodes()) {
                 insertNode(c, r.id(), n);
             }
@@ -104,7 +104,7 @@ public final class JdbcRunRepository implements RunRepository {
                 }, id));
         return new Run(id, rs.getString("owner"), rs.getString("owner_id"), rs.getString("command"), argv,
                 rs.getString("run_as"), rs.getString("selector"), rs.getInt("parallel"), rs.getInt("max_errors"),
-                rs.getLong("timeout_ms"), rs.getLong("batch_wait_ms"), Run.State.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
+                rs.getLong("timeout_ms"), rs.getLong("batch_wait_ms"), rs.getInt("stdin") != 0, Run.State.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                 Instant.ofEpochMilli(rs.getLong("created_at")), Jdbc.instant(rs, "finished_at"), List.copyOf(nodes));
     }
 }

@@ -372,6 +372,13 @@ public final class TaskIngest implements AutoCloseable {
     /** Error of a task whose node was removed before it ended. */
     static final String REMOVED = "its node was removed before it ended";
 
+    /** The agent handled a task's stdin up to {@code sequence} (no storage: answered at once). */
+    public void inputAcked(String nodeId, String taskId, long sequence, String error) {
+        if (service != null) {
+            service.inputs().acked(nodeId, taskId, sequence, error);
+        }
+    }
+
     /** The task's process started. */
     public void started(String nodeId, NodeSession session, String taskId, long startedAtMillis) {
         submit(nodeId, session, () -> {

@@ -40,13 +40,22 @@ public final class TaskService {
     private final Map<String, AtomicInteger> unfinished = new ConcurrentHashMap<>();
 
     public TaskService(TaskRepository repo, NodeDirectory nodes, NodeRegistry registry, HistoryStore history,
-            Clock clock, EventPublisher events) {
+            Clock clock, EventPublisher events, io.micrometer.core.instrument.MeterRegistry metrics) {
         this.events = events;
         this.history = history;
         this.repo = repo;
         this.nodes = nodes;
         this.registry = registry;
         this.clock = clock;
+        this.inputs = new TaskInputs(registry, metrics);
+        onFinished((taskId, state, exit, error) -> inputs.ended(taskId));
+    }
+
+    private final TaskInputs inputs;
+
+    /** Stdin of the tasks started with it. */
+    public TaskInputs inputs() {
+        return inputs;
     }
 
     /**
@@ -68,6 +77,12 @@ public final class TaskService {
      */
     public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout,
             String runAs) {
+        return create(by, nodeRef, command, argv, timeout, runAs, false);
+    }
+
+    /** As above; with {@code stdin} the process reads what {@link #inputs()} is sent (else /dev/null). */
+    public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout,
+            String runAs, boolean stdin) {
         if (runAs != null && !USER.matcher(runAs).matches()) {
             throw HubException.invalid("user must be a local user name (a-z, 0-9, _ . -, at most 32, not "
                     + "starting with a digit), not '" + hub.hubd.core.LogText.safe(runAs) + "'");
@@ -116,7 +131,7 @@ public final class TaskService {
             count.decrementAndGet();
             throw e;
         }
-        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs, t.runAs())) {
+        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs, t.runAs(), stdin)) {
             repo.update(t.id(), TaskState.SENT, null, null, null, null, null);
             events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
         } else {

@@ -29,7 +29,7 @@ final class RecordingSession implements NodeSession {
 
     @Override
     public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis,
-            String runAs) {
+            String runAs, boolean stdin) {
         events.add("run:" + taskId);
         return true;
     }

@@ -63,7 +63,7 @@ class TaskIngestTest {
 
         @Override
         public boolean runCommand(String taskId, String shellCommand, List<String> argv, long timeoutMillis,
-                String runAs) {
+                String runAs, boolean stdin) {
             return true;
         }
 
