@@ -284,7 +284,13 @@ public final class AgentConnection implements AutoCloseable {
             case RUN_COMMAND -> runner.start(m.getRunCommand());
             case CANCEL -> runner.cancel(m.getCancel().getTaskId(), m.getCancel().getReason());
             case OUTPUT_ACK -> runner.ack(m.getOutputAck().getTaskId(), m.getOutputAck().getSequence());
-            case TASK_INPUT -> runner.input(m.getTaskInput());
+            case TASK_INPUT -> {
+                try {
+                    runner.input(m.getTaskInput());
+                } catch (RuntimeException e) { // never let one task's input end the stream
+                    log.warn("task {}: stdin not handled: {}", m.getTaskInput().getTaskId(), e.toString());
+                }
+            }
             case RESULT_ACK -> runner.ackResult(m.getResultAck().getTaskId());
             case NODE_CERTIFICATE -> onRenewed(gen, m.getNodeCertificate().getCertificate().toByteArray());
             default -> onStreamMessage(gen, m);

@@ -341,7 +341,13 @@ public final class TaskRunner implements AutoCloseable {
                     inputAck(id, seq, inputError);
                     return;
                 }
-                stdinWriter.execute(() -> write(in));
+                try {
+                    stdinWriter.execute(() -> write(in));
+                } catch (java.util.concurrent.RejectedExecutionException e) { // the task has ended
+                    inputHandled = seq;
+                    inputError = "the process has ended";
+                    inputAck(id, seq, inputError);
+                }
             }
         }
 

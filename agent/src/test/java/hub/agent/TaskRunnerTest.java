@@ -90,6 +90,40 @@ class TaskRunnerTest {
         assertThat(resultIndex).as("result after all output").isEqualTo(sent.size() - 1);
     }
 
+    private List<hub.proto.agent.v1.InputAck> inputAcks(String id) {
+        return sent.stream().filter(AgentMessage::hasInputAck).map(AgentMessage::getInputAck)
+                .filter(a -> a.getTaskId().equals(id)).toList();
+    }
+
+    private static hub.proto.agent.v1.TaskInput input(String id, long seq, String data, boolean eof) {
+        return hub.proto.agent.v1.TaskInput.newBuilder().setTaskId(id).setSequence(seq)
+                .setData(com.google.protobuf.ByteString.copyFromUtf8(data)).setEof(eof).build();
+    }
+
+    @Test
+    void stdinIsWrittenInOrderOnceEachAndInputAfterTheEndIsAcknowledgedWithAnError() {
+        TaskRunner r = runner(1 << 20, true);
+        r.start(RunCommand.newBuilder().setTaskId("in1").setShellCommand("cat").setStdin(true).build());
+        r.input(input("in1", 1, "one\n", false));
+        r.input(input("in1", 1, "one\n", false)); // a resend: acknowledged, not written twice
+        r.input(input("in1", 3, "gap\n", false)); // out of order: ignored
+        r.input(input("in1", 2, "two\n", true));
+        assertThat(awaitResult("in1").getExitCode()).isZero();
+        assertThat(text("in1", OutputStream.OUTPUT_STREAM_STDOUT)).isEqualTo("one\ntwo\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> inputAcks("in1").stream()
+                .anyMatch(a -> a.getSequence() == 2 && a.getError().isEmpty()));
+        // the process is gone: more input is answered at once, with why, and the runner goes on
+        r.input(input("in1", 3, "late\n", false));
+        await().atMost(Duration.ofSeconds(5)).until(() -> inputAcks("in1").stream()
+                .anyMatch(a -> a.getSequence() == 3 && !a.getError().isEmpty()));
+        r.input(input("nosuch", 1, "x", false));
+        assertThat(inputAcks("nosuch")).singleElement().satisfies(a -> assertThat(a.getError()).contains("not running"));
+        // without RunCommand.stdin the process reads /dev/null and input is refused
+        r.start(shell("in2", "wc -c", 0));
+        assertThat(awaitResult("in2").getExitCode()).isZero();
+        assertThat(text("in2", OutputStream.OUTPUT_STREAM_STDOUT).strip()).isEqualTo("0");
+    }
+
     @Test
     void argvRunsWithoutAShell() {
         runner(1 << 20, true).start(RunCommand.newBuilder().setTaskId("t2").addArgv("echo").addArgv("$HOME; *")

@@ -176,6 +176,8 @@ class WireRecordingTest {
                     follow.stop();
                 }
 
+                // the agent stores its key and certificate after the Welcome; wait for the file
+                await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(state.resolve("node.pem")));
                 PrivateKey key = Pem.privateKey(Files.readString(state.resolve("node.pem")));
                 byte[] scalar = new byte[32]; // the private scalar, big-endian, 32 bytes whatever its value
                 byte[] s = ((ECPrivateKey) key).getS().toByteArray();
