@@ -167,6 +167,9 @@ final class ExecCommand implements Callable<Integer> {
         }
         Input input = input(root.stdio());
         if (node == null || json || group) { // -o json and --group make even one node a run
+            if (input != null && input.spool() == 0) {
+                input = null; // nothing to send (e.g. </dev/null): the tasks read /dev/null, no pipe, no posts
+            }
             return new FleetExec(spec, client, root.colors(), json ? FleetExec.Mode.JSON
                     : group ? FleetExec.Mode.GROUP : FleetExec.Mode.STREAM).run(runBody(input != null), input);
         }
@@ -387,17 +390,21 @@ final class ExecCommand implements Callable<Integer> {
             this.file = file;
         }
 
-        /** For a run: makes stdin a file every node's sender can read from the start. */
-        synchronized void spool() {
+        /** For a run: makes stdin a file every node's sender can read from the start; its size. */
+        synchronized long spool() {
             if (file != null) {
-                return;
+                try {
+                    return java.nio.file.Files.size(file);
+                } catch (java.io.IOException e) {
+                    throw HubctlException.usage("cannot read " + file + ": " + e.getMessage());
+                }
             }
             try {
                 file = java.nio.file.Files.createTempFile("hubctl-stdin-", ".bin");
                 file.toFile().deleteOnExit();
                 spooled = true;
                 try (var out = java.nio.file.Files.newOutputStream(file)) {
-                    stream.transferTo(out);
+                    return stream.transferTo(out);
                 }
             } catch (java.io.IOException e) {
                 throw HubctlException.usage("cannot keep stdin for the run's nodes: " + e.getMessage());

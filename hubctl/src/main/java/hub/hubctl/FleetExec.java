@@ -88,9 +88,6 @@ final class FleetExec {
     int run(Map<String, Object> body, ExecCommand.Input input) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (input != null) {
-            input.spool();
-        }
         JsonNode run = client.post("api/v1/runs", body);
         String id = run.get("id").asText();
         Map<Integer, NodeOut> nodes = new LinkedHashMap<>();
