@@ -209,6 +209,7 @@ public final class HubDaemon implements AutoCloseable {
         HubDaemon d = new HubDaemon(config);
         try {
             d.writer.start();
+            d.rawOutput.start();
             d.liveness.start();
             d.joiner.start();
             d.grpc.start();

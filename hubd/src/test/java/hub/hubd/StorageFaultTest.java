@@ -107,7 +107,7 @@ class StorageFaultTest {
                         .withHistory(HubConfig.HistoryStoreKind.REDIS, "redis://127.0.0.1:" + proxy.port(),
                                 1000, 1L << 20))) {
             hub.agent("r-1", hub.joinToken(1, "1h", Map.of()));
-            await().atMost(Duration.ofSeconds(10)).until(() -> "online".equals(hub.node("r-1").path("status").asText()));
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> "online".equals(hub.node("r-1").path("status").asText()));
             assertThat(hub.call("GET", "/api/v1/nodes/r-1/history?tail=5", null, hub.adminToken()).status())
                     .isEqualTo(200);
 

@@ -55,6 +55,10 @@ public final class RawOutput implements AutoCloseable {
                 .description("Output chunks kept as history text only: their node's unread raw output was over "
                         + "--task-output-max-bytes").register(metrics);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(Threads.daemons("task-output-retention", true));
+    }
+
+    /** Starts the retention sweep (once the hub has started: a hub that failed to start has none running). */
+    public void start() {
         long every = Math.max(1000, Math.min(60_000, retention.toMillis() / 4));
         sweeper.scheduleWithFixedDelay(this::expire, every, every, TimeUnit.MILLISECONDS);
     }
@@ -184,5 +188,10 @@ public final class RawOutput implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        try {
+            sweeper.awaitTermination(5, TimeUnit.SECONDS); // a sweep under way ends before the database closes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
