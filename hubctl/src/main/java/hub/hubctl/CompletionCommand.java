@@ -1,15 +1,15 @@
 package hub.hubctl;
 
 import java.util.concurrent.Callable;
-import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hubctl completion bash|zsh}: a completion script for hubctl's commands and options,
- * generated from the same command model as {@code --help}, so it cannot drift.
+ * {@code hubctl completion bash|zsh}: a completion script that asks hubctl itself what fits
+ * ({@code hubctl __complete}, see {@link Completions}): commands and options from the same model as
+ * {@code --help}, and live node names, label keys and values from the hub, so it cannot drift.
  */
 @Command(name = "completion", mixinStandardHelpOptions = true,
         description = {"Print a shell completion script for hubctl.",
@@ -27,8 +27,8 @@ final class CompletionCommand implements Callable<Integer> {
         if (!shell.equals("bash") && !shell.equals("zsh")) {
             throw HubctlException.usage("completion is for bash or zsh, not '" + shell + "'");
         }
-        // picocli's script is bash; zsh runs it through bashcompinit.
-        spec.commandLine().getOut().print(AutoComplete.bash("hubctl", HubctlMain.commandLine()));
+        // The script is bash; zsh runs it through bashcompinit.
+        spec.commandLine().getOut().print(Completions.script());
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hubctl events [-f] [--node NODE] [--types T,…] [--last N | --after SEQ]}: the hub's recent
+ * {@code hubctl events [-f] [--node NODE] [-l SELECTOR] [--types T,…] [--last N | --after SEQ]}: the hub's recent
  * events, and with {@code -f} live ones, resuming after the last one printed when the connection
  * drops or the hub restarts.
  */
@@ -32,6 +32,10 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = "--node", paramLabel = "NODE", completionCandidates = LiveValues.Nodes.class,
             description = "Only this node's events (id or unique name).")
     String node;
+
+    @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", completionCandidates = LiveValues.Labels.class,
+            description = "Only events about nodes whose labels matched when they happened: " + Selectors.HELP)
+    List<String> labels;
 
     @Option(names = "--types", paramLabel = "TYPE[,TYPE…]", split = ",", description = "Only these event types.")
     List<String> types;
@@ -93,6 +97,10 @@ final class EventsCommand implements Callable<Integer> {
         List<String> q = new ArrayList<>();
         if (node != null) {
             q.add("node=" + HubClient.enc(node));
+        }
+        String selector = Selectors.join(labels);
+        if (selector != null) {
+            q.add("label=" + HubClient.enc(selector));
         }
         if (types != null && !types.isEmpty()) {
             q.add("types=" + HubClient.enc(String.join(",", types)));

@@ -74,9 +74,12 @@ final class ExecCommand implements Callable<Integer> {
             + "stdin (for a run: to every node).")
     java.nio.file.Path stdinFile;
 
-    @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
-            description = "Run on every node whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
-    String selector;
+    @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", completionCandidates = LiveValues.Labels.class,
+            description = "Run on every node whose labels match: " + Selectors.HELP)
+    List<String> labels;
+
+    /** The joined {@code -l} values, set when the command starts. */
+    private String selector;
 
     @Option(names = "--all", description = "Run on every node you may run commands on.")
     boolean all;
@@ -108,6 +111,7 @@ final class ExecCommand implements Callable<Integer> {
     private List<String> command;
 
     private void split() {
+        selector = Selectors.join(labels);
         List<String> orig = spec.commandLine().getParseResult().originalArgs();
         int dash = orig.indexOf("--");
         int after = dash < 0 ? -1 : orig.size() - dash - 1;

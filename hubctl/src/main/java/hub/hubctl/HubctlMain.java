@@ -20,8 +20,8 @@ public final class HubctlMain {
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
 
-    /** Runs that need every subcommand: help lists them, completion and the shell offer them. */
-    private static final Set<String> NEED_ALL = Set.of("help", "completion", "shell");
+    /** Runs that need every subcommand: help lists them, the shell offers them. */
+    private static final Set<String> NEED_ALL = Set.of("help", "shell");
 
     /** Root options that take a value as the next argument. */
     private static final Set<String> ROOT_OPTIONS_WITH_VALUE = Set.of("--hub", "--token", "--context", "-o",
@@ -149,6 +149,9 @@ public final class HubctlMain {
     }
 
     public static void main(String[] args) {
+        if (args.length == 2 && args[0].equals("__complete")) { // the completion script's question
+            System.exit(Completions.run(args[1], System.getenv(), System.out));
+        }
         System.exit(commandLineFor(new HubctlCommand(), args).execute(args));
     }
 }

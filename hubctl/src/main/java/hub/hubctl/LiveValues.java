@@ -31,7 +31,7 @@ final class LiveValues {
     }
 
     /** The kinds of live value. */
-    enum Kind { NODES, TOKENS, LISTENERS, USERS, CONTEXTS }
+    enum Kind { NODES, LABELS, TOKENS, LISTENERS, USERS, CONTEXTS }
 
     /** A factory for the shell's command line: live candidates from {@code source}. */
     static CommandLine.IFactory factory(Source source) {
@@ -68,6 +68,17 @@ final class LiveValues {
     static final class Nodes extends Candidates {
         Nodes() {
             super(Kind.NODES);
+        }
+    }
+
+    /**
+     * Label selector parts: each live label key as {@code key=} and each live {@code key=value}, so
+     * Tab completes a key, then its values, as a shell completes a directory, then its files.
+     * ({@link Completions} completes after the last comma of a selector too.)
+     */
+    static final class Labels extends Candidates {
+        Labels() {
+            super(Kind.LABELS);
         }
     }
 
@@ -141,6 +152,7 @@ final class LiveValues {
             HubctlCommand r = root.get();
             return switch (kind) {
                 case NODES -> items(r, "api/v1/nodes", n -> List.of(n.path("name").asText(""), n.path("id").asText("")));
+                case LABELS -> labels(r);
                 case TOKENS -> items(r, "api/v1/join-tokens", n -> List.of(n.path("id").asText("")));
                 case LISTENERS -> items(r, "api/v1/listeners", n -> List.of(n.path("id").asText("")));
                 case USERS -> items(r, "api/v1/users", n -> List.of(n.path("name").asText("")));
@@ -150,6 +162,21 @@ final class LiveValues {
                     yield names;
                 }
             };
+        }
+
+        /** {@code key=} for every label key of the nodes the caller sees, then every {@code key=value}. */
+        private static List<String> labels(HubctlCommand r) {
+            java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+            java.util.TreeSet<String> pairs = new java.util.TreeSet<>();
+            for (JsonNode n : r.client().quick().get("api/v1/nodes").path("items")) {
+                n.path("labels").fields().forEachRemaining(e -> {
+                    keys.add(e.getKey() + "=");
+                    pairs.add(e.getKey() + "=" + e.getValue().asText());
+                });
+            }
+            List<String> out = new ArrayList<>(keys);
+            out.addAll(pairs);
+            return out;
         }
 
         private static List<String> items(HubctlCommand r, String path, Function<JsonNode, List<String>> fields) {

@@ -29,10 +29,9 @@ final class NodesCommand extends GroupCommand {
         @Option(names = "--status", paramLabel = "online|offline", description = "Only nodes in this state.")
         String status;
 
-        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
-                description = "Only nodes whose labels match: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k; "
-                        + "commas join requirements (kubectl's grammar). With --watch: KEY=VALUE.")
-        String label;
+        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", completionCandidates = LiveValues.Labels.class,
+                description = "Only nodes whose labels match: " + Selectors.HELP)
+        List<String> labels;
 
         @Option(names = {"-w", "--watch"},
                 description = "After the list, print a node's row again whenever it changes (until interrupted).")
@@ -43,10 +42,7 @@ final class NodesCommand extends GroupCommand {
             if (status != null && !status.equals("online") && !status.equals("offline")) {
                 throw HubctlException.usage("--status must be online or offline, not '" + status + "'");
             }
-            if (watch && label != null && !label.matches("[^=!,() ]+=[^=!,() ]*")) {
-                // --watch matches the rows that change here, as KEY=VALUE; the hub parses the rest
-                throw HubctlException.usage("with --watch, --label must be KEY=VALUE, not '" + label + "'");
-            }
+            String label = Selectors.join(labels);
             HubctlCommand root = HubctlCommand.root(spec);
             List<String> q = new ArrayList<>();
             if (status != null) {
@@ -68,15 +64,16 @@ final class NodesCommand extends GroupCommand {
                 }
                 return 0;
             }
-            return watch(root, listPath, out, json, wide);
+            return watch(root, listPath, label, out, json, wide);
         }
 
         /**
          * Watch: subscribes to node events first (live only), then prints the list, then a row for each
-         * change; after a disconnect it resumes after the last event seen.
+         * change; after a disconnect it resumes after the last event seen. The hub selects the events
+         * by the label selector (a node's labels when the event happened), so rows match as the list's do.
          */
-        private int watch(HubctlCommand root, String listPath, PrintWriter out, boolean json, boolean wide)
-                throws InterruptedException {
+        private int watch(HubctlCommand root, String listPath, String label, PrintWriter out, boolean json,
+                boolean wide) throws InterruptedException {
             HubClient client = root.client();
             java.util.concurrent.atomic.AtomicLong position = new java.util.concurrent.atomic.AtomicLong(-1);
             java.util.concurrent.atomic.AtomicBoolean listed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -84,6 +81,7 @@ final class NodesCommand extends GroupCommand {
             try {
                 Streams.follow(spec.commandLine().getErr(), () -> HubSocket.open(client, "api/v1/events?types="
                         + "node.online,node.offline,node.updated,node.removed"
+                        + (label == null ? "" : "&label=" + HubClient.enc(label))
                         + (position.get() >= 0 ? "&after=" + position.get() : ""), root.mapper(), o -> {
                             String type = o.path("type").asText();
                             if (type.equals("sync")) {
@@ -121,16 +119,8 @@ final class NodesCommand extends GroupCommand {
         }
 
         private boolean matches(JsonNode n) {
-            if (status != null && !status.equals(n.path("status").asText()) && !"removed".equals(
-                    n.path("status").asText())) {
-                return false;
-            }
-            if (label != null) {
-                String k = label.substring(0, label.indexOf('='));
-                String v = label.substring(label.indexOf('=') + 1);
-                return "removed".equals(n.path("status").asText()) || v.equals(n.path("labels").path(k).asText(null));
-            }
-            return true;
+            return status == null || status.equals(n.path("status").asText())
+                    || "removed".equals(n.path("status").asText());
         }
 
         private static void print(JsonNode n, Table.Aligned rows, PrintWriter out, boolean json, boolean wide) {
@@ -213,9 +203,9 @@ final class NodesCommand extends GroupCommand {
                 description = "Node ids or unique names.")
         List<String> nodes = new ArrayList<>();
 
-        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR",
-                description = "Remove the nodes whose labels match (k=v, k!=v, 'k in (a,b)', k, !k, joined by commas).")
-        String selector;
+        @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", completionCandidates = LiveValues.Labels.class,
+                description = "Remove the nodes whose labels match: " + Selectors.HELP)
+        List<String> labels;
 
         @Option(names = "--offline-for", paramLabel = "DURATION",
                 description = "Only nodes offline for at least this long (e.g. 14d, as GitHub removes runners).")
@@ -226,6 +216,7 @@ final class NodesCommand extends GroupCommand {
 
         @Override
         public Integer call() {
+            String selector = Selectors.join(labels);
             boolean pick = selector != null || offlineFor != null;
             if (pick == !nodes.isEmpty()) {
                 throw HubctlException.usage(pick ? "give NODE names or -l/--offline-for, not both"
@@ -235,7 +226,7 @@ final class NodesCommand extends GroupCommand {
             HubClient client = root.client();
             List<String> targets = nodes;
             if (pick) {
-                targets = picked(client);
+                targets = picked(client, selector);
                 if (targets.isEmpty()) {
                     root.done(spec, "no node matches");
                     return 0;
@@ -262,7 +253,7 @@ final class NodesCommand extends GroupCommand {
         }
 
         /** The ids of the nodes the selector and age pick (by id: names of picked nodes may repeat). */
-        private List<String> picked(HubClient client) {
+        private List<String> picked(HubClient client, String selector) {
             java.time.Duration age = null;
             if (offlineFor != null) {
                 age = age(offlineFor);

@@ -128,6 +128,35 @@ class FollowTest {
     }
 
     @Test
+    void watchAndEventsTakeTheWholeSelectorGrammarAndRepeatedDashL() throws Exception {
+        Cli.Background watch = background("nodes", "ls", "-w", "-l", "role in (web,db)", "-l", "!gpu");
+        await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("listeners", "ls").out()
+                .contains("label=role in (web,db),!gpu"));
+        String token = hubctl("tokens", "create", "-l", "role=web", "-l", "env=prod").out().strip();
+        AgentConnection web = Agents.start(hub, "web-a", token, scheduler);
+        await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("web-a"));
+        web.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().lines()
+                .anyMatch(l -> l.startsWith("web-a") && l.contains("offline")));
+        agent.close(); // box-1 (no labels) goes offline too: not a row of this watch
+        await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("nodes", "ls", "--status", "offline", "-o", "name")
+                .out().contains("box-1"));
+        Cli.Run sel = hubctl("nodes", "ls", "-l", "role=web", "-l", "env notin (dev)", "-o", "name");
+        assertThat(sel.out().lines().toList()).as(sel.err()).containsExactly("web-a");
+        assertThat(watch.out()).doesNotContain("box-1");
+        assertThat(watch.stop()).isZero();
+
+        Cli.Run events = hubctl("events", "-l", "role=web", "-l", "env!=dev", "--last", "100", "-o", "json");
+        assertThat(events.code()).as(events.err()).isZero();
+        assertThat(events.out().lines().toList()).isNotEmpty()
+                .allMatch(l -> l.contains("\"node\":\"" + web.nodeId() + "\""))
+                .anyMatch(l -> l.contains("node.online")).anyMatch(l -> l.contains("node.offline"));
+        Cli.Run bad = hubctl("nodes", "ls", "-l", "role in (web");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).startsWith("hubctl: ").contains("selector");
+    }
+
+    @Test
     void listenersLsShowsAFollowerAndKillEndsItWithExit1() throws Exception {
         Cli.Background f = background("events", "-f");
         await().atMost(Duration.ofSeconds(10)).until(() -> hubctl("listeners", "ls").out().lines().count() == 2);

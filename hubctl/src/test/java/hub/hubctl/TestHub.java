@@ -36,9 +36,13 @@ final class TestHub implements AutoCloseable {
         token = hub.adminToken();
     }
 
-    /** Joins an agent named {@code name} with a fresh join token and waits until it is connected. */
-    AgentConnection agent(String name) {
-        Cli.Run created = Cli.run(url, token, "tokens", "create", "--uses", "1");
+    /** Joins an agent named {@code name} (with labels {@code k=v}) with a fresh join token; waits until it is connected. */
+    AgentConnection agent(String name, String... labels) {
+        List<String> args = new ArrayList<>(List.of("tokens", "create", "--uses", "1"));
+        for (String l : labels) {
+            args.addAll(List.of("--label", l));
+        }
+        Cli.Run created = Cli.run(url, token, args.toArray(String[]::new));
         if (created.code() != 0) {
             throw new IllegalStateException(created.err());
         }

@@ -106,7 +106,7 @@ public final class HubDaemon implements AutoCloseable {
             this.registry = new NodeRegistry(clock, System::nanoTime, config.heartbeatInterval());
             HubConfig.Events ev = config.events();
             this.events = new EventBus(new EventBus.Options(ev.ringSize(), ev.ringAge(), ev.queue()), clock,
-                    new EventJson(), registry::ownerOf, metrics, previousLastSeq(config.dataDir()));
+                    new EventJson(), registry::info, metrics, previousLastSeq(config.dataDir()));
             registry.publishTo(events);
             var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock, events);
             apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));

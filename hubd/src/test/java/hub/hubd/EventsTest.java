@@ -106,6 +106,43 @@ class EventsTest {
     }
 
     @Test
+    void aLabelSelectorKeepsItsNodesEventsLiveReplayedAndRemovedAndNothingElse() {
+        hub(10_000, 1024, Duration.ofSeconds(15));
+        String enc = "label=" + java.net.URLEncoder.encode("role in (web,cache),env!=dev", StandardCharsets.UTF_8);
+        WsClient web = open("/api/v1/events?" + enc);
+        WsClient noEnv = open("/api/v1/events?label=!env");
+        await().atMost(Duration.ofSeconds(5)).until(() -> listeners() == 2);
+        assertThat(hub.get("/api/v1/listeners").get("items")).anySatisfy(r -> assertThat(r.get("filter").asText())
+                .contains("label=role in (web,cache),env!=dev"));
+
+        AgentConnection w = hub.agent("sel-web", hub.joinToken(1, "15m", Map.of("role", "web", "env", "prod")));
+        AgentConnection dev = hub.agent("sel-dev", hub.joinToken(1, "15m", Map.of("role", "web", "env", "dev")));
+        AgentConnection db = hub.agent("sel-db", hub.joinToken(1, "15m", Map.of("role", "db")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> w.connected() && dev.connected() && db.connected());
+        w.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> "offline".equals(hub.node("sel-web").path("status")
+                .asText()));
+        assertThat(hub.call("DELETE", "/api/v1/nodes/sel-web", null, hub.adminToken()).status()).isEqualTo(204);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !web.ofType("node.removed").isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !noEnv.ofType("node.online").isEmpty());
+        assertThat(web.all()).filteredOn(e -> e.has("seq")).isNotEmpty()
+                .allMatch(e -> e.get("node").asText().equals(w.nodeId()));
+        assertThat(web.ofType("node.online")).hasSize(1);
+        assertThat(web.ofType("node.offline")).hasSize(1);
+        assertThat(web.ofType("token.created")).as("events about no node are not selected").isEmpty();
+        assertThat(web.ofType("node.removed").get(0).get("labels").get("role").asText()).isEqualTo("web");
+        assertThat(noEnv.all()).filteredOn(e -> e.has("seq")).allMatch(e -> e.get("node").asText().equals(db.nodeId()));
+
+        WsClient replay = open("/api/v1/events?last=1000&" + enc);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !replay.ofType("sync").isEmpty());
+        assertThat(replay.all()).filteredOn(e -> e.has("seq")).extracting(e -> e.get("type").asText())
+                .containsExactly("node.online", "node.offline", "node.removed");
+        dev.close();
+        db.close();
+    }
+
+    @Test
     void heartbeatsOnlyWhenAskedForAndNeverKeptForReplay() {
         hub(10_000, 1024, Duration.ofSeconds(15));
         AgentConnection a = hub.agent("hb-1", hub.joinToken(1, "15m", Map.of()));
@@ -192,6 +229,8 @@ class EventsTest {
                 .contains("node.exploded").contains("errorId");
         assertThat(upgradeAnswer("/api/v1/events?node=nope", hub.adminToken())).startsWith("HTTP/1.1 404");
         assertThat(upgradeAnswer("/api/v1/events?after=soon", hub.adminToken())).startsWith("HTTP/1.1 400");
+        assertThat(upgradeAnswer("/api/v1/events?label=team+in+(web", hub.adminToken())).startsWith("HTTP/1.1 400")
+                .contains("selector");
         assertThat(upgradeAnswer("/api/v1/nodes/nope/history/follow", hub.adminToken())).startsWith("HTTP/1.1 404");
         TestHub.Answer plain = hub.call("GET", "/api/v1/events", null, hub.adminToken());
         assertThat(plain.status()).isEqualTo(400);

@@ -65,7 +65,8 @@ final class EventRoutes implements AutoCloseable {
     }
 
     /** What an events request asked for, checked before the upgrade. */
-    private record EventsSpec(Principal by, String nodeId, Set<String> types, Long after, int last) {
+    private record EventsSpec(Principal by, String nodeId, hub.hubd.core.Selector selector, Set<String> types,
+            Long after, int last) {
     }
 
     /** What a history follow asked for. */
@@ -78,6 +79,8 @@ final class EventRoutes implements AutoCloseable {
         Principal by = HttpApi.principal(ctx);
         String node = ctx.queryParam("node");
         String nodeId = node == null ? null : nodes.resolve(by, node).info().id();
+        String label = ctx.queryParam("label");
+        hub.hubd.core.Selector selector = label == null ? null : hub.hubd.core.Selector.parse(label);
         Set<String> types = null;
         String t = ctx.queryParam("types");
         if (t != null && !t.isBlank()) {
@@ -96,7 +99,7 @@ final class EventRoutes implements AutoCloseable {
         if (afterSeq != null && last > 0) {
             throw HubException.invalid("give after or last, not both");
         }
-        ctx.attribute(SPEC, new EventsSpec(by, nodeId, types, afterSeq, last));
+        ctx.attribute(SPEC, new EventsSpec(by, nodeId, selector, types, afterSeq, last));
     }
 
     /** Before the upgrade of {@code …/history/follow}: node, and where to start. */
@@ -137,7 +140,7 @@ final class EventRoutes implements AutoCloseable {
                 return i != null && by.roleOn(i.owner(), i.labels()) != null;
             } : null;
             Listener l = bus.subscribe(by.userId(), by.tokenId(), by.seesAllNodes(), granted, s.nodeId(),
-                    s.types(), s.after(), s.last(), peers.sink(ctx));
+                    s.selector(), s.types(), s.after(), s.last(), peers.sink(ctx));
             connected(ctx, l);
         });
         ws.onClose(ctx -> disconnected(ctx));

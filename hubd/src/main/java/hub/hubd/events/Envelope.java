@@ -11,13 +11,20 @@ public final class Envelope {
     private final Instant at;
     private final Event event;
     private final long typeBit;
+    private final java.util.Map<String, String> labels;
     private volatile String json;
 
-    Envelope(long seq, Instant at, Event event) {
+    Envelope(long seq, Instant at, Event event, java.util.Map<String, String> labels) {
         this.seq = seq;
         this.at = at;
         this.event = event;
         this.typeBit = typeBit(event.type());
+        this.labels = labels;
+    }
+
+    /** The labels of the event's node when it was published, or {@code null} if it is about no known node. */
+    java.util.Map<String, String> labels() {
+        return labels;
     }
 
     /** The bit of an event type in a subscription's type mask. */

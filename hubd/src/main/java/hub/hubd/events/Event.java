@@ -47,8 +47,8 @@ public sealed interface Event {
         }
     }
 
-    /** A node was removed from the hub. */
-    record NodeRemoved(String nodeId, String owner, String name) implements Event {
+    /** A node was removed from the hub; its labels as they were, for subscribers that select by them. */
+    record NodeRemoved(String nodeId, String owner, String name, Map<String, String> labels) implements Event {
         @Override
         public String type() {
             return "node.removed";

@@ -80,7 +80,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     /** The previous run's last sequence, or -1 when it was not recorded (a crash). */
     private final long previousLastSeq;
     private final EventCodec codec;
-    private final Function<String, String> ownerOfNode;
+    private final Function<String, ? extends NodeFacts> nodeFacts;
     private final ThreadPoolExecutor writers;
     private final ScheduledThreadPoolExecutor timers;
     private final ReentrantLock lock = new ReentrantLock();
@@ -107,24 +107,32 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     private volatile boolean closed;
     private volatile boolean stopping;
 
+    /** What the bus needs to know of a node to route its events: its owner (a user id) and labels. */
+    public interface NodeFacts {
+        String owner();
+
+        Map<String, String> labels();
+    }
+
     /**
-     * @param ownerOfNode the owner of a node from an in-memory index (the registry); never blocks
+     * @param nodeFacts a node's owner and labels from an in-memory index (the registry), or
+     *                  {@code null} for an unknown node; never blocks
      */
-    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, String> ownerOfNode,
+    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, ? extends NodeFacts> nodeFacts,
             MeterRegistry metrics) {
-        this(options, clock, codec, ownerOfNode, metrics, -1);
+        this(options, clock, codec, nodeFacts, metrics, -1);
     }
 
     /**
      * @param previousLastSeq the last sequence of the hub's previous run, if it stopped cleanly and
      *                        recorded it; -1 when unknown. A client resuming at it missed nothing.
      */
-    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, String> ownerOfNode,
+    public EventBus(Options options, Clock clock, EventCodec codec, Function<String, ? extends NodeFacts> nodeFacts,
             MeterRegistry metrics, long previousLastSeq) {
         this.options = options;
         this.clock = clock;
         this.codec = codec;
-        this.ownerOfNode = ownerOfNode;
+        this.nodeFacts = nodeFacts;
         this.ring = new Envelope[options.ringSize()];
         // Past the previous run's last sequence even if the clock went back or it published more
         // than a thousand events per millisecond on average.
@@ -176,13 +184,16 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             return;
         }
         try {
-            String owner = event.owner() != null ? event.owner()
-                    : event.nodeId() != null ? ownerOfNode.apply(event.nodeId()) : null;
+            NodeFacts node = event.nodeId() != null ? nodeFacts.apply(event.nodeId()) : null;
+            String owner = event.owner() != null ? event.owner() : node != null ? node.owner() : null;
+            // the labels the event is selected by: the node's when it happened (a removed node's, as they were)
+            Map<String, String> labels = event instanceof Event.NodeRemoved r ? r.labels()
+                    : node != null ? node.labels() : null;
             boolean keep = !(event instanceof Event.NodeHeartbeat);
             List<Subscription> lagged = null;
             lock.lock();
             try {
-                Envelope env = new Envelope(++lastSeq, clock.instant(), event);
+                Envelope env = new Envelope(++lastSeq, clock.instant(), event, labels);
                 lastSeqVisible = lastSeq;
                 if (keep) {
                     keep(env);
@@ -292,15 +303,16 @@ public final class EventBus implements EventPublisher, AutoCloseable {
      * @param granted which other nodes (by id) it may see through grants, or {@code null} for none;
      *                called under the bus's lock, so it must answer from memory
      * @param nodeId  only this node (the caller checked the user may see it), or {@code null}
+     * @param selector only events about a node whose labels matched it when they happened, or {@code null}
      * @param types   event types, or {@code null} for {@link #DEFAULT_TYPES}
      * @param after   resume after this sequence, or {@code null}
      * @param last    without {@code after}: first replay up to this many of the latest kept events
      */
     public Listener subscribe(String user, String tokenId, boolean admin, java.util.function.Predicate<String> granted,
-            String nodeId, Set<String> types, Long after, int last, Sink sink) {
+            String nodeId, hub.hubd.core.Selector selector, Set<String> types, Long after, int last, Sink sink) {
         Set<String> wanted = types == null || types.isEmpty() ? DEFAULT_TYPES : Set.copyOf(types);
-        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, admin ? null : granted, nodeId, wanted,
-                after, last);
+        Subscription.Spec spec = new Subscription.Spec(user, tokenId, admin, admin ? null : granted, nodeId, selector,
+                wanted, after, last);
         Subscription s = new Subscription(Ids.newId(), spec, sink, options.queueCapacity(), this, writers, timers,
                 clock);
         if (stopping) {
@@ -382,7 +394,8 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         if (spec.admin()) {
             return true;
         }
-        String owner = ev.owner() != null ? ev.owner() : ev.nodeId() != null ? ownerOfNode.apply(ev.nodeId()) : null;
+        NodeFacts node = ev.owner() == null && ev.nodeId() != null ? nodeFacts.apply(ev.nodeId()) : null;
+        String owner = ev.owner() != null ? ev.owner() : node != null ? node.owner() : null;
         return spec.user().equals(owner)
                 || (spec.granted() != null && ev.nodeId() != null && spec.granted().test(ev.nodeId()));
     }

@@ -59,16 +59,20 @@ final class Subscription implements Listener {
      * @param admin   whether it sees every node
      * @param granted the other nodes (by id) it sees through grants, or {@code null}
      * @param nodeId  only this node's events, or {@code null}
+     * @param selector only events about a node whose labels matched it when they happened, or {@code null}
      * @param types   the event types it wants
      * @param after   resume after this sequence, or {@code null}
      * @param last    without {@code after}: replay this many of the most recent kept events first
      */
     record Spec(String user, String tokenId, boolean admin, java.util.function.Predicate<String> granted,
-            String nodeId, Set<String> types, Long after, int last) {
+            String nodeId, hub.hubd.core.Selector selector, Set<String> types, Long after, int last) {
         String describe() {
             StringBuilder sb = new StringBuilder();
             sb.append(nodeId != null ? "node=" + nodeId : admin ? "all nodes"
                     : granted != null ? "own and granted nodes" : "own nodes");
+            if (selector != null) {
+                sb.append(" label=").append(selector);
+            }
             if (!types.equals(EventBus.DEFAULT_TYPES)) {
                 sb.append(" types=").append(String.join(",", types));
             }
@@ -110,7 +114,8 @@ final class Subscription implements Listener {
     }
 
     boolean wants(Envelope e) {
-        return (typeMask & e.typeBit()) != 0;
+        return (typeMask & e.typeBit()) != 0 && (spec.selector() == null
+                || e.labels() != null && spec.selector().matches(e.labels()));
     }
 
     /** Queues a live event; false if the queue is full (the bus then closes this as lagged). Never blocks. */

@@ -19,7 +19,8 @@ import java.util.Objects;
  * @param createdAt    when it first joined
  */
 public record NodeInfo(String id, String name, String hostname, String os, String arch,
-        String agentVersion, Map<String, String> labels, String owner, Instant createdAt) {
+        String agentVersion, Map<String, String> labels, String owner, Instant createdAt)
+        implements hub.hubd.events.EventBus.NodeFacts {
 
     public NodeInfo {
         Objects.requireNonNull(id, "id");

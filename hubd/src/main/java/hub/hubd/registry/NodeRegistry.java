@@ -147,12 +147,6 @@ public final class NodeRegistry {
         return n == null ? null : n.info;
     }
 
-    /** The owner (user id) of a node, from memory; {@code null} if unknown. For the event bus's routing. */
-    public String ownerOf(String nodeId) {
-        LiveNode n = byId.get(nodeId);
-        return n == null ? null : n.info.owner();
-    }
-
     /**
      * Adds a node that just joined (already stored) and attaches its stream.
      *
@@ -364,7 +358,7 @@ public final class NodeRegistry {
         if (s != null) {
             s.close("node removed");
         }
-        events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name()));
+        events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name(), n.info.labels()));
     }
 
     /** The live view of every node this hub holds: one pass, no database. */

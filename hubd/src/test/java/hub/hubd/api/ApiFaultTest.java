@@ -163,7 +163,7 @@ class ApiFaultTest {
         NodeRegistry registry = new NodeRegistry(Clock.systemUTC(), System::nanoTime, Duration.ofSeconds(10));
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         bus = new EventBus(EventBus.Options.defaults(), Clock.systemUTC(), new EventJson(),
-                registry::ownerOf, metrics);
+                registry::info, metrics);
         api = new HttpApi(new ApiTokens(new OneAdmin(), Clock.systemUTC()),
                 new hub.hubd.auth.Users(new OneAdmin(), Clock.systemUTC(), null),
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),

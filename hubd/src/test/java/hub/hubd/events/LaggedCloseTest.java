@@ -84,7 +84,7 @@ class LaggedCloseTest {
                     Clock.systemUTC(), new EventJson(), node -> null, new SimpleMeterRegistry())) {
                 MemorySink sink = new MemorySink();
                 long first = bus.lastSeq();
-                bus.subscribe("admin", "tok", true, null, null, null, null, 0, sink);
+                bus.subscribe("admin", "tok", true, null, null, null, null, null, 0, sink);
                 for (int i = 0; i < 100_000 && !sink.closed.isDone(); i++) {
                     bus.publish(new Event.TokenRevoked("t" + i, "admin"));
                 }
