@@ -17,8 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Show the audit log (admins): every change and command made through the hub, who made it, "
             + "from where, on what, and its result.",
-            "Without --since, the latest --limit entries."},
-        footer = {"", "Exit codes: 0 ok; 1 the hub answered an error or could not be reached; 2 usage error."})
+            "Without --since, the latest --limit entries."})
 final class AuditCommand implements Callable<Integer> {
     static final long POLL_MS = 1000;
 

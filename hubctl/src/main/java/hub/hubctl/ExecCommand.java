@@ -28,20 +28,9 @@ import picocli.CommandLine.Spec;
             "The words of COMMAND are joined with spaces and run by /bin/sh -c on the node (as ssh does).",
             "If the node goes offline meanwhile, exec says so and waits for it; if the hub restarts or "
                 + "its storage stalls, exec says so and retries until it answers; 'hubctl tasks' lists and "
-                + "cancels tasks later."},
-        footer = {"", "Output is read whole from the hub, whatever its history caps (the hub keeps a task's raw output "
-            + "until exec has printed it); if the hub could not keep all of it, exec says so and fails.",
-            "", "Exit codes (one node): the remote exit code; 124 if it timed out; 130 if cancelled; 255 if "
-            + "the hub answered an error, could not be reached, the command could not run at all, or its output "
-            + "could not be read whole (as ssh does, 255 never collides with a remote code); 2 usage error.",
-            "Exit codes (a run): 0 if every node succeeded with its output whole; 1 if any failed, timed out, was "
-            + "offline or skipped, or its output was not whole; 130 if cancelled; 255 hub error; 2 usage error.",
-            "", "Examples:",
-            "  hubctl exec web-1 -- uptime",
-            "  hubctl exec web-1 --raw -- tar c /etc > etc.tar",
-            "  hubctl exec -l role=web --parallel 25% --max-errors 2 -- systemctl restart nginx",
-            "  hubctl exec --all --group -- cat /etc/debian_version",
-            "  hubctl exec -l 'env in (prod,staging)' -o json -- df -h / | jq -r .stdout"})
+                + "cancels tasks later.",
+            "Output is read whole from the hub, whatever its history caps (the hub keeps a task's raw output "
+                + "until exec has printed it); if the hub could not keep all of it, exec says so and fails."})
 final class ExecCommand implements Callable<Integer> {
     static final int EXIT_TIMED_OUT = 124;
     static final int EXIT_CANCELLED = 130;

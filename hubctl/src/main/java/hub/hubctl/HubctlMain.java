@@ -127,6 +127,7 @@ public final class HubctlMain {
             return ExitCodes.USAGE;
         });
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        Docs.apply(cli);
         return cli;
     }
 

@@ -192,9 +192,7 @@ final class NodesCommand extends GroupCommand {
     @Command(name = "rm", aliases = "remove", mixinStandardHelpOptions = true,
             description = {"Remove nodes: each is forgotten and its agent disconnected; it must join again.",
                 "Name them, or pick them with -l and/or --offline-for; a pick is listed and confirmed first "
-                    + "(-y to skip the question, as scripts must)."},
-            footer = {"", "Exit codes: 0 removed (or nothing matched); 1 the hub refused one (the others are still "
-                + "removed); 2 usage error, or not confirmed."})
+                    + "(-y to skip the question, as scripts must)."})
     static final class Rm implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 /** {@code hubctl shell}: the interactive shell (see {@link Shell}). */
 @Command(name = "shell", mixinStandardHelpOptions = true,
         description = {"An interactive shell: every hubctl command, with completion of commands, options, "
-                + "node names and ids, token and listener ids; history in $XDG_STATE_HOME/hubctl/history.",
+                + "node names and ids, label keys and values, token and listener ids; history in "
+                + "$XDG_STATE_HOME/hubctl/history.",
             "Ctrl-C stops a running follow or exec; Ctrl-D or 'exit' leaves. --hub, --token and --context "
                     + "given here apply to every command in the shell."})
 final class ShellCommand implements Callable<Integer> {
