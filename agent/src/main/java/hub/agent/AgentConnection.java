@@ -492,6 +492,11 @@ public final class AgentConnection implements AutoCloseable {
         }
     }
 
+    /** Load drivers only: tasks are answered at once with exit 0 and nothing runs (see {@link TaskRunner#hollow}). */
+    void hollowTasks() {
+        runner.hollow();
+    }
+
     /** Cancels the stream and stops reconnecting. */
     @Override
     public synchronized void close() {

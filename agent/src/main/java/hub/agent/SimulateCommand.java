@@ -44,6 +44,10 @@ final class SimulateCommand implements Callable<Integer> {
             description = "Virtual agents are named PREFIX-0, PREFIX-1, … Default: ${DEFAULT-VALUE}")
     String prefix;
 
+    @Option(names = "--hollow-tasks", description = "Answer every task at once with exit 0 and run nothing: "
+            + "measures the hub, not how fast this machine forks (as kubemark's hollow nodes).")
+    boolean hollowTasks;
+
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0",
             description = "Stop after this many seconds; 0 runs until SIGTERM/SIGINT.")
     long durationSeconds;
@@ -104,6 +108,9 @@ final class SimulateCommand implements Callable<Integer> {
             AgentConnection a = new AgentConnection(id, parent.link(callbacks, group), IdentityStore.memory(),
                     CredentialStore.memory(), parent.joinToken, scheduler, Backoff.standard(), listener,
                     java.time.Clock.systemUTC(), Duration.ofMinutes(1), sharedKey);
+            if (hollowTasks) {
+                a.hollowTasks();
+            }
             agents.add(a);
             long due = start + i * intervalNanos;
             long wait = due - System.nanoTime();

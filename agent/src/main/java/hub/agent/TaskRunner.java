@@ -54,6 +54,7 @@ public final class TaskRunner implements AutoCloseable {
     private final Semaphore budget;
     private final Map<String, Task> tasks = new ConcurrentHashMap<>();
     private volatile RunAs runAs = RunAs.ownUser();
+    private volatile boolean hollow;
 
     /**
      * @param maxUnackedBytes output kept for resending, over all tasks; at least 2 chunks (32 KiB)
@@ -70,6 +71,15 @@ public final class TaskRunner implements AutoCloseable {
     /** Which users tasks run as, and which this node allows (default: the agent's own user only). */
     public void runAs(RunAs policy) {
         this.runAs = policy;
+    }
+
+    /**
+     * Load drivers only ({@code hub-agent simulate --hollow-tasks}): every task is answered at once,
+     * started and exited 0, and nothing runs, so a driver measures the hub rather than how fast the
+     * simulating machine forks (as kubemark's hollow nodes run no containers).
+     */
+    void hollow() {
+        this.hollow = true;
     }
 
     /** Ids of tasks still running or holding unacknowledged output or results (for Hello). */
@@ -172,6 +182,15 @@ public final class TaskRunner implements AutoCloseable {
         }
 
         void launch() {
+            if (hollow) {
+                synchronized (this) {
+                    startedAt = System.currentTimeMillis();
+                }
+                outbox.send(AgentMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id)
+                        .setStartedAtUnixMillis(startedAt)).build());
+                finish(TaskOutcome.TASK_OUTCOME_EXITED, 0, "");
+                return;
+            }
             List<String> argv = cmd.getArgvCount() > 0 ? cmd.getArgvList()
                     : List.of("/bin/sh", "-c", cmd.getShellCommand());
             try {

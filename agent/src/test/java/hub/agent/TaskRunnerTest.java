@@ -125,6 +125,21 @@ class TaskRunnerTest {
     }
 
     @Test
+    void aHollowRunnerAnswersAtOnceWithExitZeroAndRunsNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        TaskRunner r = runner(1 << 20, true);
+        r.hollow(); // hub-agent simulate --hollow-tasks
+        java.nio.file.Path marker = dir.resolve("ran");
+        r.start(shell("h1", "touch " + marker + "; exit 7", 0));
+        TaskResult res = awaitResult("h1");
+        assertThat(res.getOutcome()).isEqualTo(TaskOutcome.TASK_OUTCOME_EXITED);
+        assertThat(res.getExitCode()).isZero();
+        assertThat(res.getLastSequence()).isZero();
+        assertThat(sent.get(0).hasTaskStarted()).isTrue();
+        assertThat(outputs("h1")).isEmpty();
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
     void argvRunsWithoutAShell() {
         runner(1 << 20, true).start(RunCommand.newBuilder().setTaskId("t2").addArgv("echo").addArgv("$HOME; *")
                 .build());

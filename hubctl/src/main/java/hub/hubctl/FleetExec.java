@@ -155,6 +155,7 @@ final class FleetExec {
                     if (mode == Mode.GROUP) {
                         fold(sameOutput, out);
                     }
+                    releaseRead(nodes);
                     return summary(run, nodes, err);
                 }
                 if (!printed) {
@@ -193,16 +194,35 @@ final class FleetExec {
         }
     }
 
+    /** Frees on the hub what was read of every task (best effort: its retention frees it otherwise). */
+    private void releaseRead(Map<Integer, NodeOut> nodes) {
+        List<NodeOut> left = nodes.values().stream().filter(no -> no.reader != null && no.reader.complete()
+                && no.reader.next() != null).toList();
+        for (int from = 0; from < left.size(); from += PAGES_PER_REQUEST) {
+            try {
+                readGroup(left.subList(from, Math.min(left.size(), from + PAGES_PER_REQUEST)), java.util.Set.of());
+            } catch (HubctlException e) {
+                return; // the hub frees it after --task-output-retention
+            }
+        }
+    }
+
+    /** Tasks asked for in one {@code POST /api/v1/tasks/raw}, and the bytes asked for in all. */
+    static final int PAGES_PER_REQUEST = 128;
+    static final long BYTES_PER_REQUEST = 4L * 1024 * 1024;
+
     /**
      * Reads the output of the tasks that ended (all of them) and of up to {@value #RUNNING_PER_ROUND}
-     * running ones not read in the last second, a few requests at a time.
+     * running ones not read in the last second, {@value #PAGES_PER_REQUEST} tasks a request, a few
+     * requests at a time; and frees what was read of tasks read to their end.
      *
      * @return whether any output arrived
      */
     private boolean readRound(JsonNode run, Map<Integer, NodeOut> nodes, ExecutorService pool, PrintWriter out,
             PrintWriter err) throws InterruptedException {
         long now = System.currentTimeMillis();
-        List<NodeOut> ended = new ArrayList<>();
+        java.util.Set<NodeOut> ended = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<NodeOut> releasing = new ArrayList<>();
         List<NodeOut> running = new ArrayList<>();
         int pos = 0;
         for (JsonNode n : run.path("nodes")) {
@@ -215,9 +235,10 @@ final class FleetExec {
                 no.reader = new TaskReader(client, task, no.sink(out, err));
             }
             if (no.reader.complete()) {
-                continue;
-            }
-            if (!List.of("pending", "running").contains(n.path("outcome").asText())) {
+                if (no.reader.next() != null) {
+                    releasing.add(no);
+                }
+            } else if (!List.of("pending", "running").contains(n.path("outcome").asText())) {
                 ended.add(no);
             } else if (now - no.polledAtMs >= RUNNING_POLL_MS) {
                 running.add(no);
@@ -226,20 +247,12 @@ final class FleetExec {
         running.sort(java.util.Comparator.comparingLong(no -> no.polledAtMs));
         List<NodeOut> batch = new ArrayList<>(ended);
         batch.addAll(running.subList(0, Math.min(RUNNING_PER_ROUND, running.size())));
-        List<Future<Boolean>> results = new ArrayList<>(batch.size());
-        for (NodeOut no : batch) {
-            no.polledAtMs = now;
-            results.add(pool.submit(() -> {
-                boolean any = false;
-                // an ended task's output is read to its end now; a running one's, a page
-                while (no.reader.poll()) {
-                    any = true;
-                    if (!ended.contains(no)) {
-                        break;
-                    }
-                }
-                return any;
-            }));
+        batch.addAll(releasing);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int from = 0; from < batch.size(); from += PAGES_PER_REQUEST) {
+            List<NodeOut> group = batch.subList(from, Math.min(batch.size(), from + PAGES_PER_REQUEST));
+            group.forEach(no -> no.polledAtMs = now);
+            results.add(pool.submit(() -> readGroup(group, ended)));
         }
         boolean any = false;
         for (Future<Boolean> f : results) {
@@ -251,6 +264,49 @@ final class FleetExec {
                 }
                 throw new IllegalStateException(e.getCause());
             }
+        }
+        return any;
+    }
+
+    /**
+     * One request for a page of each task in {@code group}; again for the ended ones that got
+     * chunks and are not read to their end yet, and for those the hub deferred (its byte budget).
+     * A running task gets one page a round.
+     */
+    private boolean readGroup(List<NodeOut> group, java.util.Set<NodeOut> ended) {
+        boolean any = false;
+        List<NodeOut> todo = group;
+        while (!todo.isEmpty()) {
+            List<Map<String, Object>> pages = new ArrayList<>(todo.size());
+            List<NodeOut> asked = new ArrayList<>(todo.size());
+            for (NodeOut no : todo) {
+                TaskReader.Ask a = no.reader.next();
+                if (a != null) {
+                    pages.add(Map.of("task", a.taskId(), "after", a.after(), "maxBytes", a.maxBytes(), "release", true));
+                    asked.add(no);
+                }
+            }
+            if (asked.isEmpty()) {
+                break;
+            }
+            JsonNode res = client.post("api/v1/tasks/raw", Map.of("pages", pages, "maxBytes", BYTES_PER_REQUEST));
+            List<NodeOut> again = new ArrayList<>();
+            int i = 0;
+            for (JsonNode p : res.path("pages")) {
+                NodeOut no = asked.get(i++);
+                if (p.path("deferred").asBoolean()) {
+                    again.add(no);
+                } else if (p.hasNonNull("error")) {
+                    no.reader.refused(p.get("error"));
+                } else {
+                    boolean got = no.reader.take(p.path("page"));
+                    any |= got;
+                    if (got && ended.contains(no) && !no.reader.complete()) {
+                        again.add(no);
+                    }
+                }
+            }
+            todo = again;
         }
         return any;
     }

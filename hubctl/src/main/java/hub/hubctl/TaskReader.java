@@ -87,6 +87,21 @@ final class TaskReader {
         this.sink = sink;
     }
 
+    /** A page to ask the hub for: the task's output after {@code after}, releasing what is before it. */
+    record Ask(String taskId, long after, long maxBytes) {
+    }
+
+    /**
+     * What to ask for next: the next page, or once the task's output is all read, a last call that
+     * frees what the last page gave; null when there is nothing left to ask.
+     */
+    Ask next() {
+        if (complete) {
+            return released || after == 0 ? null : new Ask(taskId, after, 1);
+        }
+        return new Ask(taskId, after, PAGE_BYTES);
+    }
+
     /**
      * Fetches the next page and hands its chunks on; after the last one, releases it.
      *
@@ -97,8 +112,26 @@ final class TaskReader {
             releaseLast();
             return false;
         }
-        JsonNode page = client.get("api/v1/tasks/" + HubClient.enc(taskId) + "/raw?release=true&maxBytes="
-                + PAGE_BYTES + "&after=" + after);
+        Ask a = next();
+        boolean any = take(client.get("api/v1/tasks/" + HubClient.enc(taskId) + "/raw?release=true&maxBytes="
+                + a.maxBytes() + "&after=" + a.after()));
+        if (complete) {
+            releaseLast();
+        }
+        return any;
+    }
+
+    /**
+     * Takes the answer to {@link #next()} (a page as {@code GET …/raw} gives it, or an item of
+     * {@code POST /api/v1/tasks/raw}): hands its chunks on, and notes the end.
+     *
+     * @return whether there were chunks
+     */
+    boolean take(JsonNode page) {
+        if (complete) { // the answer to the last call, which released the rest
+            released = true;
+            return false;
+        }
         task = page.path("task");
         JsonNode missing = page.get("missing");
         if (missing != null && !missing.isNull() && incomplete == null) {
@@ -113,9 +146,20 @@ final class TaskReader {
         if (page.path("complete").asBoolean()) {
             complete = true;
             sink.finish();
-            releaseLast();
         }
         return chunks.size() > 0;
+    }
+
+    /**
+     * The hub refused the ask (an item's {@code error}: a problem). A refused release is given up
+     * (the hub's retention frees it); a refused read fails as {@code GET …/raw} would.
+     */
+    void refused(JsonNode problem) {
+        if (complete) {
+            released = true;
+            return;
+        }
+        throw HubctlException.hub(problem.path("detail").asText("the hub refused to read task " + taskId));
     }
 
     /** Frees what the last page gave (best effort: the hub's retention frees it otherwise). */

@@ -429,6 +429,47 @@ class TaskExecTest {
     }
 
     @Test
+    void severalTasksRawPagesComeInOneRequestWithTheirOwnErrorsWithinAByteBudget() throws Exception {
+        String a = create("{\"command\": \"echo one\"}").get("id").asText();
+        String b = create("{\"command\": \"seq 1 3000\"}").get("id").asText();
+        awaitFinal(a);
+        awaitFinal(b);
+        String body = "{\"maxBytes\": 100, \"pages\": [{\"task\": \"" + a + "\", \"release\": true}, "
+                + "{\"task\": \"nope\"}, {\"task\": \"" + b + "\"}, {\"task\": \"" + a + "\"}]}";
+        TestHub.Answer res = hub.call("POST", "/api/v1/tasks/raw", body, hub.adminToken());
+        assertThat(res.status()).as(res.body()).isEqualTo(200);
+        JsonNode pages = res.json().get("pages");
+        assertThat(pages).hasSize(4);
+        JsonNode first = pages.get(0).get("page");
+        assertThat(new String(java.util.Base64.getDecoder().decode(first.get("chunks").get(0).get("data").asText())))
+                .isEqualTo("one\n");
+        assertThat(first.get("complete").asBoolean()).isTrue();
+        assertThat(first.get("task").get("state").asText()).isEqualTo("exited");
+        assertThat(pages.get(1).get("error").get("status").asInt()).isEqualTo(404);
+        assertThat(pages.get(1).has("page")).isFalse();
+        // b's first chunk is over what was left of the 100 bytes (a chunk is never split): the rest waits
+        assertThat(pages.get(2).get("page").get("chunks").size()).isEqualTo(1);
+        assertThat(pages.get(3).get("deferred").asBoolean()).isTrue();
+
+        String viewer = hub.call("POST", "/api/v1/users", "{\"name\": \"vic\", \"role\": \"viewer\"}",
+                hub.adminToken()).json().get("token").asText();
+        assertThat(hub.call("POST", "/api/v1/users/vic/grants", "{\"selector\": \"!nothing\", \"role\": \"viewer\"}",
+                hub.adminToken()).status()).isEqualTo(201);
+        JsonNode mixed = hub.call("POST", "/api/v1/tasks/raw", "{\"pages\": [{\"task\": \"" + b + "\"}, "
+                + "{\"task\": \"" + b + "\", \"after\": 1, \"release\": true}]}", viewer).json().get("pages");
+        assertThat(mixed.get(0).get("page").get("chunks").size()).isPositive(); // a viewer reads
+        assertThat(mixed.get(1).get("error").get("status").asInt()).isEqualTo(403); // but does not release
+
+        assertThat(hub.call("POST", "/api/v1/tasks/raw", "{\"pages\": []}", hub.adminToken()).status()).isEqualTo(400);
+        String many = "{\"pages\": [" + "{\"task\": \"x\"},".repeat(256) + "{\"task\": \"x\"}]}";
+        TestHub.Answer tooMany = hub.call("POST", "/api/v1/tasks/raw", many, hub.adminToken());
+        assertThat(tooMany.status()).isEqualTo(400);
+        assertThat(tooMany.contentType()).startsWith("application/problem+json");
+        assertThat(hub.call("POST", "/api/v1/tasks/raw", "{\"pages\": [{\"task\": \"" + a + "\", \"after\": -1}]}",
+                hub.adminToken()).status()).isEqualTo(400);
+    }
+
+    @Test
     void outputPastTheNodesRawBoundIsHistoryTextOnlyAndTheReaderIsTold() throws Exception {
         hub.close();
         HubConfig c = config(dir.resolve("bounded"));

@@ -26,20 +26,25 @@ final class ApiErrors {
         this.mapper = mapper;
     }
 
+    /** The HTTP status of a kind of refusal. */
+    static int status(HubException.Kind kind) {
+        return switch (kind) {
+            case INVALID -> 400;
+            case UNAUTHENTICATED -> 401;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case UNAVAILABLE -> 503;
+        };
+    }
+
     void handle(Exception e, Context ctx) {
         String errorId = Ids.newId();
         MDC.put("errorId", errorId);
         try {
             Problem p;
             if (e instanceof HubException he) {
-                int status = switch (he.kind()) {
-                    case INVALID -> 400;
-                    case UNAUTHENTICATED -> 401;
-                    case FORBIDDEN -> 403;
-                    case NOT_FOUND -> 404;
-                    case CONFLICT -> 409;
-                    case UNAVAILABLE -> 503;
-                };
+                int status = status(he.kind());
                 p = problem(he.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                         status, he.getMessage(), errorId);
                 log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status,

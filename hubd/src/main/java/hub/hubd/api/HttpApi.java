@@ -127,6 +127,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.post("/api/v1/tasks/{id}/cancel", taskRoutes::cancel);
             cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
             cfg.routes.get("/api/v1/tasks/{id}/raw", taskRoutes::raw);
+            cfg.routes.post("/api/v1/tasks/raw", taskRoutes::rawPages);
             cfg.routes.post("/api/v1/tasks/{id}/stdin", taskRoutes::stdin);
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.post("/api/v1/runs", runRoutes::create);

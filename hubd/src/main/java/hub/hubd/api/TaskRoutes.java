@@ -2,6 +2,7 @@ package hub.hubd.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import hub.hubd.auth.Principal;
 import hub.hubd.config.Durations;
 import hub.hubd.core.HubException;
 import hub.hubd.history.HistoryLine;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 
 /** Tasks ({@code /api/v1/nodes/{node}/tasks}, {@code /api/v1/tasks/{id}}) and node history. */
 final class TaskRoutes {
@@ -217,7 +219,8 @@ final class TaskRoutes {
      * operator on the node, as running the task did.
      */
     void raw(Context ctx) {
-        Task t = tasks.get(HttpApi.principal(ctx), ctx.pathParam("id"));
+        Principal by = HttpApi.principal(ctx);
+        Task t = tasks.get(by, ctx.pathParam("id"));
         long after = number("after", ctx.queryParam("after"), 0, Long.MAX_VALUE, 0);
         long maxBytes = number("maxBytes", ctx.queryParam("maxBytes"), 1, hub.hubd.tasks.RawOutput.MAX_PAGE_BYTES,
                 1024 * 1024);
@@ -225,9 +228,12 @@ final class TaskRoutes {
         if (release != null && !release.equals("true") && !release.equals("false")) {
             throw HubException.invalid("release must be true or false");
         }
-        boolean releasing = "true".equals(release);
+        ctx.json(rawPage(by, t, after, maxBytes, "true".equals(release)));
+    }
+
+    private RawJson rawPage(Principal by, Task t, long after, long maxBytes, boolean releasing) {
         if (releasing) {
-            tasks.requireOperator(HttpApi.principal(ctx), t);
+            tasks.requireOperator(by, t);
         }
         var page = raw.read(t, after, maxBytes, releasing);
         Base64.Encoder b64 = Base64.getEncoder();
@@ -235,7 +241,74 @@ final class TaskRoutes {
         for (var c : page.chunks()) {
             chunks.add(new ChunkJson(c.sequence(), c.stderr() ? "stderr" : "stdout", b64.encodeToString(c.data())));
         }
-        ctx.json(new RawJson(TaskJson.of(t), chunks, page.next(), page.complete(), page.missing(), page.droppedFrom()));
+        return new RawJson(TaskJson.of(t), chunks, page.next(), page.complete(), page.missing(), page.droppedFrom());
+    }
+
+    /** Pages asked for in one {@code POST /api/v1/tasks/raw}, at most. */
+    static final int MAX_PAGES = 256;
+
+    /** One page asked for: a task, where to start, whether to release what is before it. */
+    record PageRequest(String task, Long after, Long maxBytes, Boolean release) {
+    }
+
+    /** The body of {@code POST /api/v1/tasks/raw}. */
+    record PagesRequest(List<PageRequest> pages, Long maxBytes) {
+    }
+
+    /** One page answered: the page, or why not ({@code error}), or {@code deferred} past the byte budget. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record PageAnswer(String task, RawJson page, Problem error, Boolean deferred) {
+    }
+
+    /**
+     * {@code POST /api/v1/tasks/raw} {@code {"pages":[{"task":ID,"after":SEQ,"release":true},…],
+     * "maxBytes":N}}: several tasks' raw output pages in one request, as {@code GET …/raw} gives
+     * each (a run's client reads a thousand tasks so). At most {@value #MAX_PAGES} pages and about
+     * {@code maxBytes} (default 1 MiB, at most 8 MiB) in all; pages past that are answered
+     * {@code "deferred": true} (ask again). A task the caller may not read is answered with its own
+     * {@code error} (a problem: status, detail), the others as usual.
+     */
+    void rawPages(Context ctx) {
+        Principal by = HttpApi.principal(ctx);
+        PagesRequest req = ApiJson.body(ctx, mapper, PagesRequest.class);
+        if (req.pages() == null || req.pages().isEmpty()) {
+            throw HubException.invalid("pages must be a non-empty list of {task, after, release}");
+        }
+        if (req.pages().size() > MAX_PAGES) {
+            throw HubException.invalid("at most " + MAX_PAGES + " pages in one request, not " + req.pages().size());
+        }
+        long budget = req.maxBytes() == null ? 1024 * 1024 : req.maxBytes();
+        if (budget < 1 || budget > hub.hubd.tasks.RawOutput.MAX_PAGE_BYTES) {
+            throw HubException.invalid("maxBytes must be between 1 and " + hub.hubd.tasks.RawOutput.MAX_PAGE_BYTES);
+        }
+        List<PageAnswer> out = new ArrayList<>(req.pages().size());
+        for (PageRequest p : req.pages()) {
+            if (p == null || p.task() == null || p.task().isBlank()) {
+                throw HubException.invalid("every page needs a task id");
+            }
+            long after = p.after() == null ? 0 : p.after();
+            long max = p.maxBytes() == null ? Long.MAX_VALUE : p.maxBytes();
+            if (after < 0 || max < 1) {
+                throw HubException.invalid("after must be at least 0 and maxBytes at least 1 (task " + p.task() + ")");
+            }
+            if (budget <= 0) {
+                out.add(new PageAnswer(p.task(), null, null, true));
+                continue;
+            }
+            try {
+                RawJson page = rawPage(by, tasks.get(by, p.task()), after, Math.min(max, budget),
+                        Boolean.TRUE.equals(p.release()));
+                for (ChunkJson c : page.chunks()) {
+                    budget -= c.data().length() * 3L / 4;
+                }
+                out.add(new PageAnswer(p.task(), page, null, null));
+            } catch (HubException e) {
+                int status = ApiErrors.status(e.kind());
+                out.add(new PageAnswer(p.task(), null, new Problem(null, e.kind().name().toLowerCase(
+                        java.util.Locale.ROOT).replace('_', '-'), status, e.getMessage(), null), null));
+            }
+        }
+        ctx.json(Map.of("pages", out));
     }
 
     /** How long a stdin post waits for the agent before answering 503 (the client sends it again). */

@@ -10,6 +10,13 @@ public interface RunRepository {
     /** A node's task and outcome changed. */
     void updateNode(String runId, Run.Node node);
 
+    /** Several nodes' tasks and outcomes changed: stored together (one transaction where the store has them). */
+    default void updateNodes(String runId, List<Run.Node> nodes) {
+        for (Run.Node n : nodes) {
+            updateNode(runId, n);
+        }
+    }
+
     void finish(String runId, Run.State state, long atMillis);
 
     Optional<Run> find(String id);

@@ -48,8 +48,11 @@ public final class RunService implements AutoCloseable {
     /** Runs still running, by id; and their tasks, by task id. */
     private final Map<String, Live> live = new ConcurrentHashMap<>();
     private final Map<String, Live> byTask = new ConcurrentHashMap<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(
-            hub.hubd.core.Threads.daemons("runs", false));
+    /** The one thread that changes runs; what waits for it, so a burst of results is stored in one write. */
+    private final java.util.concurrent.LinkedBlockingQueue<Runnable> workerQueue =
+            new java.util.concurrent.LinkedBlockingQueue<>();
+    private final ExecutorService worker = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+            java.util.concurrent.TimeUnit.MILLISECONDS, workerQueue, hub.hubd.core.Threads.daemons("runs", false));
 
     /** What to run where, as asked. */
     public record Request(String command, List<String> argv, String selector, List<String> nodes, boolean all,
@@ -64,6 +67,8 @@ public final class RunService implements AutoCloseable {
         long nextBatchAtMillis;
         /** A pump is scheduled for then. */
         boolean batchScheduled;
+        /** Nodes changed in memory and not stored yet, by position (worker thread only). */
+        final Map<Integer, Run.Node> dirty = new java.util.TreeMap<>();
 
         Live(Run run, Principal by) {
             this.run = run;
@@ -261,7 +266,12 @@ public final class RunService implements AutoCloseable {
         return get(by, id);
     }
 
-    /** Worker thread: starts nodes while fewer than {@code parallel} are unfinished. */
+    /**
+     * Worker thread: starts nodes while fewer than {@code parallel} are unfinished. The nodes a pass
+     * starts are one wave: their tasks are stored in one transaction and the run's nodes in another
+     * before any is sent, so a hub that stops meanwhile finds them (their tasks fail as lost) and
+     * never starts a node twice.
+     */
     private void pump(Live l) {
         Run r = l.run;
         if (r.state().isFinal()) {
@@ -272,28 +282,39 @@ public final class RunService implements AutoCloseable {
         if (r.batchWaitMs() > 0 && !batchMayStart(l, running)) {
             return;
         }
+        List<Run.Node> wave = new ArrayList<>();
+        List<NodeView> views = new ArrayList<>();
         boolean launched = false;
         for (Run.Node n : r.nodes()) {
-            if (running >= r.parallel() || l.run.state().isFinal()) {
+            if (running + wave.size() >= r.parallel()) {
                 break;
             }
             if (n.outcome() != Run.Outcome.PENDING) {
                 continue;
             }
-            Run.Node next = launch(l, n);
-            update(l, next);
             launched = true;
-            if (next.outcome() == Run.Outcome.RUNNING) {
-                running++;
-            } else if (errors(l.run) > l.run.maxErrors()) {
-                stop(l, Run.State.STOPPED, "more than " + l.run.maxErrors() + " nodes failed");
+            Optional<NodeView> v = nodes.registryView(n.nodeId());
+            if (v.isEmpty()) {
+                update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed"));
+            } else if (v.get().status() != NodeStatus.ONLINE) {
+                update(l, withOutcome(n, null, Run.Outcome.OFFLINE, null, "offline"));
+            } else {
+                wave.add(n);
+                views.add(v.get());
             }
+        }
+        running += launch(l, wave, views);
+        if (!l.run.state().isFinal() && errors(l.run) > l.run.maxErrors()) {
+            stop(l, Run.State.STOPPED, "more than " + l.run.maxErrors() + " nodes failed");
         }
         if (launched && r.batchWaitMs() > 0) {
             l.nextBatchAtMillis = 0; // set when this batch has ended
             if (running == 0) { // a batch of offline nodes only: the wait starts now
                 batchMayStart(l, 0);
             }
+        }
+        if (launched) {
+            flush(l);
         }
         finishIfDone(l);
     }
@@ -329,40 +350,60 @@ public final class RunService implements AutoCloseable {
         return false;
     }
 
-    private Run.Node launch(Live l, Run.Node n) {
+    /** Starts a wave: one task per node, stored with the run's nodes before any is sent. How many run. */
+    private int launch(Live l, List<Run.Node> wave, List<NodeView> views) {
+        if (wave.isEmpty()) {
+            return 0;
+        }
         Run r = l.run;
-        Optional<NodeView> v = nodes.registryView(n.nodeId());
-        if (v.isEmpty()) {
-            return withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed");
-        }
-        if (v.get().status() != NodeStatus.ONLINE) {
-            return withOutcome(n, null, Run.Outcome.OFFLINE, null, "offline");
-        }
+        Map<String, Run.Node> byNode = new java.util.HashMap<>();
+        wave.forEach(n -> byNode.put(n.nodeId(), n));
+        List<TaskService.Started> started;
         try {
-            Task t = tasks.create(l.by, n.nodeId(), r.command(), r.argv(),
+            TaskService.Command c = TaskService.Command.of(r.command(), r.argv(),
                     r.timeoutMs() > 0 ? Duration.ofMillis(r.timeoutMs()) : null, r.runAs(), r.stdin());
-            if (t.state() == TaskState.FAILED) { // it went offline as it was sent
-                return withOutcome(n, t.id(), Run.Outcome.OFFLINE, null, t.error());
-            }
-            byTask.put(t.id(), l);
-            return withOutcome(n, t.id(), Run.Outcome.RUNNING, null, null);
+            started = tasks.createAll(l.by, views, c, stored -> {
+                for (Task t : stored) { // followed, and stored, before any of them can end
+                    byTask.put(t.id(), l);
+                    update(l, withOutcome(byNode.get(t.nodeId()), t.id(), Run.Outcome.RUNNING, null, null));
+                }
+                flush(l);
+            });
         } catch (HubException e) {
-            return withOutcome(n, null, e.kind() == HubException.Kind.CONFLICT ? Run.Outcome.OFFLINE
-                    : Run.Outcome.FAILED, null, e.getMessage());
-        } catch (RuntimeException e) { // the store failed: this node failed, the run goes on
-            log.warn("run {}: starting node {} failed: {}", r.id(), n.nodeName(), e.toString());
-            return withOutcome(n, null, Run.Outcome.FAILED, null, "the hub could not start it: " + e.getMessage());
+            wave.forEach(n -> update(l, withOutcome(n, null, Run.Outcome.FAILED, null, e.getMessage())));
+            return 0;
+        } catch (RuntimeException e) { // the store failed: these nodes failed, the run goes on
+            log.warn("run {}: starting {} nodes failed: {}", r.id(), wave.size(), e.toString());
+            wave.forEach(n -> update(l, withOutcome(n, null, Run.Outcome.FAILED, null,
+                    "the hub could not start it: " + e.getMessage())));
+            return 0;
         }
+        int running = 0;
+        for (TaskService.Started s : started) {
+            Run.Node n = byNode.get(s.node().info().id());
+            if (s.refused() != null) {
+                HubException e = s.refused();
+                update(l, withOutcome(n, null, e.kind() == HubException.Kind.CONFLICT ? Run.Outcome.OFFLINE
+                        : Run.Outcome.FAILED, null, e.getMessage()));
+            } else if (s.task().state() == TaskState.FAILED) { // it went offline as it was sent
+                byTask.remove(s.task().id());
+                update(l, withOutcome(n, s.task().id(), Run.Outcome.OFFLINE, null, s.task().error()));
+            } else {
+                running++;
+            }
+        }
+        return running;
     }
 
     /** Work for the worker thread that logs what it throws (the run's state is in the store). */
-    private static Runnable safely(Live l, Runnable work) {
+    private Runnable safely(Live l, Runnable work) {
         return () -> {
             try {
                 work.run();
             } catch (RuntimeException e) {
                 log.error("run {}: following it failed", l.run.id(), e);
             }
+            flushIdle();
         };
     }
 
@@ -400,12 +441,14 @@ public final class RunService implements AutoCloseable {
                 update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, why));
             }
         }
+        flush(l);
         finishIfDone(l);
     }
 
     private void finishIfDone(Live l) {
         Run r = l.run;
         if (r.nodes().stream().allMatch(n -> n.outcome().isFinal())) {
+            flush(l); // its nodes are stored before it is finished
             Run.State s = r.state() == Run.State.RUNNING ? Run.State.DONE : r.state();
             long now = clock.millis();
             repo.finish(r.id(), s, now);
@@ -416,13 +459,44 @@ public final class RunService implements AutoCloseable {
         }
     }
 
+    /** Changes a node in memory; {@link #flush} stores it. Worker thread. */
     private void update(Live l, Run.Node n) {
-        repo.updateNode(l.run.id(), n);
+        l.dirty.put(n.position(), n);
         Run r = l.run;
         List<Run.Node> ns = new ArrayList<>(r.nodes());
         ns.set(n.position(), n);
         l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
                 r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
+    }
+
+    /**
+     * Stores the nodes changed since the last flush, in one transaction. Called once the worker has
+     * nothing else queued (so a burst of results is one write), when a wave starts, and before a
+     * run is finished. A failure is logged and the nodes stay dirty: the next flush tries again.
+     */
+    private void flush(Live l) {
+        if (l.dirty.isEmpty()) {
+            return;
+        }
+        List<Run.Node> changed = List.copyOf(l.dirty.values());
+        repo.updateNodes(l.run.id(), changed);
+        for (Run.Node n : changed) {
+            l.dirty.remove(n.position(), n);
+        }
+    }
+
+    /** Worker thread, when nothing else is queued: stores what every live run changed. */
+    private void flushIdle() {
+        if (!workerQueue.isEmpty()) {
+            return;
+        }
+        for (Live l : live.values()) {
+            try {
+                flush(l);
+            } catch (RuntimeException e) {
+                log.warn("run {}: storing its nodes' outcomes failed (kept, tried again): {}", l.run.id(), e.toString());
+            }
+        }
     }
 
     private static long errors(Run r) {

@@ -53,8 +53,24 @@ public final class JdbcRunRepository implements RunRepository {
 
     @Override
     public void updateNode(String runId, Run.Node n) {
-        jdbc.update("UPDATE run_nodes SET task_id = ?, outcome = ?, exit_code = ?, error = ? WHERE run_id = ? "
-                + "AND position = ?", n.taskId(), n.outcome().wireName(), n.exitCode(), n.error(), runId, n.position());
+        jdbc.update(UPDATE_NODE, n.taskId(), n.outcome().wireName(), n.exitCode(), n.error(), runId, n.position());
+    }
+
+    private static final String UPDATE_NODE = "UPDATE run_nodes SET task_id = ?, outcome = ?, exit_code = ?, error = ? "
+            + "WHERE run_id = ? AND position = ?";
+
+    @Override
+    public void updateNodes(String runId, List<Run.Node> nodes) {
+        if (nodes.isEmpty()) {
+            return;
+        }
+        jdbc.inTransaction(c -> {
+            for (Run.Node n : nodes) {
+                Jdbc.update(c, UPDATE_NODE, n.taskId(), n.outcome().wireName(), n.exitCode(), n.error(), runId,
+                        n.position());
+            }
+            return null;
+        });
     }
 
     @Override

@@ -30,16 +30,34 @@ public final class JdbcTaskRepository implements TaskRepository {
 
     @Override
     public void insert(Task t) {
+        jdbc.update(INSERT, insertParams(t));
+    }
+
+    @Override
+    public void insertAll(List<Task> tasks) {
+        if (tasks.isEmpty()) {
+            return;
+        }
+        jdbc.inTransaction(c -> {
+            for (Task t : tasks) {
+                Jdbc.update(c, INSERT, insertParams(t));
+            }
+            return null;
+        });
+    }
+
+    private static final String INSERT = "INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, "
+            + "created_at, output_after, output_until, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    private static Object[] insertParams(Task t) {
         String argv;
         try {
             argv = t.argv() == null ? null : JSON.writeValueAsString(t.argv());
         } catch (JsonProcessingException e) {
             throw new StoreException("cannot encode argv", e);
         }
-        jdbc.update("INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, created_at, "
-                + "output_after, output_until, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.nodeId(),
-                t.owner(), t.command(), argv, t.timeoutMs(), t.state().wireName(), t.createdAt().toEpochMilli(),
-                t.output().after(), t.output().until(), t.runAs());
+        return new Object[] {t.id(), t.nodeId(), t.owner(), t.command(), argv, t.timeoutMs(), t.state().wireName(),
+            t.createdAt().toEpochMilli(), t.output().after(), t.output().until(), t.runAs()};
     }
 
     @Override

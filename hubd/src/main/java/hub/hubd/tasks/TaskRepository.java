@@ -7,6 +7,13 @@ public interface TaskRepository {
 
     void insert(Task task);
 
+    /** Stores several tasks at once (one transaction where the store has them): all or none. */
+    default void insertAll(java.util.List<Task> tasks) {
+        for (Task t : tasks) {
+            insert(t);
+        }
+    }
+
     Optional<Task> find(String id);
 
     /** The node's most recently created task. */

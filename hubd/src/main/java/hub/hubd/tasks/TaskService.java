@@ -14,6 +14,7 @@ import hub.hubd.registry.NodeView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,64 +84,135 @@ public final class TaskService {
     /** As above; with {@code stdin} the process reads what {@link #inputs()} is sent (else /dev/null). */
     public Task create(Principal by, String nodeRef, String command, List<String> argv, Duration timeout,
             String runAs, boolean stdin) {
-        if (runAs != null && !USER.matcher(runAs).matches()) {
-            throw HubException.invalid("user must be a local user name (a-z, 0-9, _ . -, at most 32, not "
-                    + "starting with a digit), not '" + hub.hubd.core.LogText.safe(runAs) + "'");
-        }
-        boolean hasCommand = command != null && !command.isBlank();
-        boolean hasArgv = argv != null && !argv.isEmpty();
-        if (hasCommand == hasArgv) {
-            throw HubException.invalid("give exactly one of command and argv");
-        }
-        if (hasArgv && argv.stream().anyMatch(a -> a == null || a.indexOf('\0') >= 0)) {
-            throw HubException.invalid("argv elements must be strings without NUL");
-        }
-        if (hasCommand && command.indexOf('\0') >= 0) {
-            throw HubException.invalid("command must not contain NUL");
-        }
-        long timeoutMs = timeout == null ? 0 : timeout.toMillis();
-        if (timeoutMs < 0 || (timeout != null && timeout.compareTo(MAX_TIMEOUT) > 0)) {
-            throw HubException.invalid("timeout must be between 1ms and 7d");
-        }
+        Command c = Command.of(command, argv, timeout, runAs, stdin);
         NodeView node = nodes.resolve(by, nodeRef);
-        NodeDirectory.require(by, node, Role.OPERATOR);
-        String nodeId = node.info().id();
-        NodeSession session = registry.session(nodeId).orElseThrow(() -> HubException.conflict(
-                "node " + node.info().name() + " is offline; tasks are only sent to online nodes"));
-        AtomicInteger count = unfinished.computeIfAbsent(nodeId, k -> new AtomicInteger());
-        if (count.incrementAndGet() > MAX_UNFINISHED) {
-            count.decrementAndGet();
-            throw HubException.unavailable("node " + node.info().name() + " already has " + MAX_UNFINISHED
-                    + " unfinished tasks; wait or cancel some");
+        Started s = createAll(by, List.of(node), c, stored -> { }).get(0);
+        if (s.refused() != null) {
+            throw s.refused();
         }
+        return s.task();
+    }
+
+    /** What a task runs, checked: the same for every node of a run's wave. */
+    public record Command(String command, List<String> argv, long timeoutMs, String runAs, boolean stdin) {
+        /**
+         * @throws HubException INVALID: neither or both of command and argv, a NUL, a bad timeout or user
+         */
+        public static Command of(String command, List<String> argv, Duration timeout, String runAs, boolean stdin) {
+            if (runAs != null && !USER.matcher(runAs).matches()) {
+                throw HubException.invalid("user must be a local user name (a-z, 0-9, _ . -, at most 32, not "
+                        + "starting with a digit), not '" + hub.hubd.core.LogText.safe(runAs) + "'");
+            }
+            boolean hasCommand = command != null && !command.isBlank();
+            boolean hasArgv = argv != null && !argv.isEmpty();
+            if (hasCommand == hasArgv) {
+                throw HubException.invalid("give exactly one of command and argv");
+            }
+            if (hasArgv && argv.stream().anyMatch(a -> a == null || a.indexOf('\0') >= 0)) {
+                throw HubException.invalid("argv elements must be strings without NUL");
+            }
+            if (hasCommand && command.indexOf('\0') >= 0) {
+                throw HubException.invalid("command must not contain NUL");
+            }
+            long timeoutMs = timeout == null ? 0 : timeout.toMillis();
+            if (timeoutMs < 0 || (timeout != null && timeout.compareTo(MAX_TIMEOUT) > 0)) {
+                throw HubException.invalid("timeout must be between 1ms and 7d");
+            }
+            return new Command(hasCommand ? command : null, hasArgv ? List.copyOf(argv) : null, timeoutMs, runAs,
+                    stdin);
+        }
+    }
+
+    /**
+     * One node's part of {@link #createAll}: its task (state {@code sent}, or {@code failed} when the
+     * node went offline as it was sent), or why none was made (FORBIDDEN, CONFLICT offline,
+     * UNAVAILABLE queue full).
+     */
+    public record Started(NodeView node, Task task, HubException refused) {
+    }
+
+    /**
+     * Creates a task on each node and sends it. The tasks are stored together (one transaction),
+     * then {@code beforeSend} is given them (a run records its nodes' tasks so, before any can end),
+     * then each is sent. A task is stored as {@code sent}: one that the hub stops before sending is
+     * found missing when its node reconnects, and fails as lost.
+     *
+     * @return one entry per node, in order
+     * @throws RuntimeException when the store fails: nothing was stored or sent
+     */
+    public List<Started> createAll(Principal by, List<NodeView> targets, Command c,
+            java.util.function.Consumer<List<Task>> beforeSend) {
         Instant now = clock.instant();
-        // Taken before the task exists: every line of its output will come after this offset.
-        long outputAfter;
+        List<Started> out = new ArrayList<>(targets.size());
+        List<Task> made = new ArrayList<>(targets.size());
+        List<NodeSession> sessions = new ArrayList<>(targets.size());
         try {
-            outputAfter = history.tail(nodeId, 0).nextOffset();
+            for (NodeView node : targets) {
+                String nodeId = node.info().id();
+                try {
+                    NodeDirectory.require(by, node, Role.OPERATOR);
+                } catch (HubException e) {
+                    out.add(new Started(node, null, e));
+                    continue;
+                }
+                NodeSession session = registry.session(nodeId).orElse(null);
+                if (session == null) {
+                    out.add(new Started(node, null, HubException.conflict("node " + node.info().name()
+                            + " is offline; tasks are only sent to online nodes")));
+                    continue;
+                }
+                AtomicInteger count = unfinished.computeIfAbsent(nodeId, k -> new AtomicInteger());
+                if (count.incrementAndGet() > MAX_UNFINISHED) {
+                    count.decrementAndGet();
+                    out.add(new Started(node, null, HubException.unavailable("node " + node.info().name()
+                            + " already has " + MAX_UNFINISHED + " unfinished tasks; wait or cancel some")));
+                    continue;
+                }
+                Task t = new Task(Ids.newId(), nodeId, by.user(), c.command(), c.argv(), c.timeoutMs(), TaskState.SENT,
+                        null, null, now, null, null, null, null, c.runAs());
+                made.add(t); // counted: taken back below if it is not stored
+                sessions.add(session);
+                out.add(new Started(node, t, null));
+            }
+            // Taken before the tasks exist: every line of their output will come after these offsets.
+            for (int i = 0; i < made.size(); i++) {
+                Task t = made.get(i);
+                long after = history.tail(t.nodeId(), 0).nextOffset();
+                made.set(i, new Task(t.id(), t.nodeId(), t.owner(), t.command(), t.argv(), t.timeoutMs(), t.state(),
+                        null, null, t.createdAt(), null, null, null, new Task.OutputRange(after, null), t.runAs()));
+            }
+            repo.insertAll(made);
         } catch (RuntimeException e) {
-            count.decrementAndGet();
+            for (Task t : made) {
+                unfinished.get(t.nodeId()).decrementAndGet();
+            }
             throw e;
         }
-        Task t = new Task(Ids.newId(), nodeId, by.user(), hasCommand ? command : null, hasArgv ? argv : null,
-                timeoutMs, TaskState.QUEUED, null, null, now, null, null, null,
-                new Task.OutputRange(outputAfter, null), runAs);
-        try {
-            repo.insert(t);
-        } catch (RuntimeException e) {
-            count.decrementAndGet();
-            throw e;
+        beforeSend.accept(List.copyOf(made));
+        int next = 0;
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i).task() == null) {
+                continue;
+            }
+            Task t = made.get(next);
+            NodeSession session = sessions.get(next++);
+            String owner = out.get(i).node().info().owner();
+            if (session.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), c.stdin())) {
+                events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "sent", null, null));
+                out.set(i, new Started(out.get(i).node(), t, null));
+            } else {
+                String error = "node went offline before the task was sent";
+                long at = clock.millis();
+                repo.update(t.id(), TaskState.FAILED, null, error, null, at, t.output().after());
+                finished(t.nodeId(), t.id(), TaskState.FAILED, null, error);
+                events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "failed", null, error));
+                out.set(i, new Started(out.get(i).node(), new Task(t.id(), t.nodeId(), t.owner(), t.command(),
+                        t.argv(), t.timeoutMs(), TaskState.FAILED, null, error, t.createdAt(), null,
+                        java.time.Instant.ofEpochMilli(at), null, new Task.OutputRange(t.output().after(),
+                        t.output().after()), t.runAs()), null));
+            }
         }
-        if (session.runCommand(t.id(), t.command(), t.argv(), timeoutMs, t.runAs(), stdin)) {
-            repo.update(t.id(), TaskState.SENT, null, null, null, null, null);
-            events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "sent", null, null));
-        } else {
-            String error = "node went offline before the task was sent";
-            finished(nodeId, t.id(), TaskState.FAILED, null, error);
-            repo.update(t.id(), TaskState.FAILED, null, error, null, clock.millis(), outputAfter);
-            events.publish(new Event.TaskStateChanged(nodeId, node.info().owner(), t.id(), "failed", null, error));
-        }
-        return get(by, t.id());
+        return out;
     }
 
     /** A task by id, without an access check (for the hub's own work, such as runs). */
