@@ -446,6 +446,8 @@ class TaskExecTest {
         assertThat(first.get("complete").asBoolean()).isTrue();
         assertThat(first.get("task").get("state").asText()).isEqualTo("exited");
         assertThat(pages.get(1).get("error").get("status").asInt()).isEqualTo(404);
+        assertThat(pages.get(1).get("error").get("title").asText()).isEqualTo("Not Found");
+        assertThat(pages.get(1).get("error").get("type").asText()).endsWith("/not-found");
         assertThat(pages.get(1).has("page")).isFalse();
         // b's first chunk is over what was left of the 100 bytes (a chunk is never split): the rest waits
         assertThat(pages.get(2).get("page").get("chunks").size()).isEqualTo(1);

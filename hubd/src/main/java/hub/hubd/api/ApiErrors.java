@@ -26,6 +26,15 @@ final class ApiErrors {
         this.mapper = mapper;
     }
 
+    /** A refusal as a problem (without an error id: for one item of an answer that is otherwise fine). */
+    static Problem problem(HubException e) {
+        return problem(slug(e.kind()), status(e.kind()), e.getMessage(), null);
+    }
+
+    private static String slug(HubException.Kind kind) {
+        return kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
     /** The HTTP status of a kind of refusal. */
     static int status(HubException.Kind kind) {
         return switch (kind) {
@@ -45,8 +54,7 @@ final class ApiErrors {
             Problem p;
             if (e instanceof HubException he) {
                 int status = status(he.kind());
-                p = problem(he.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-                        status, he.getMessage(), errorId);
+                p = problem(slug(he.kind()), status, he.getMessage(), errorId);
                 log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status,
                         he.getMessage(), errorId);
                 if (status == 401) {

@@ -303,9 +303,7 @@ final class TaskRoutes {
                 }
                 out.add(new PageAnswer(p.task(), page, null, null));
             } catch (HubException e) {
-                int status = ApiErrors.status(e.kind());
-                out.add(new PageAnswer(p.task(), null, new Problem(null, e.kind().name().toLowerCase(
-                        java.util.Locale.ROOT).replace('_', '-'), status, e.getMessage(), null), null));
+                out.add(new PageAnswer(p.task(), null, ApiErrors.problem(e), null));
             }
         }
         ctx.json(Map.of("pages", out));
