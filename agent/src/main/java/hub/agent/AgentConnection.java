@@ -292,6 +292,8 @@ public final class AgentConnection implements AutoCloseable {
                 }
             }
             case RESULT_ACK -> runner.ackResult(m.getResultAck().getTaskId());
+            case TERMINAL_RESIZE -> runner.resize(m.getTerminalResize().getTaskId(),
+                    m.getTerminalResize().getColumns(), m.getTerminalResize().getRows());
             case NODE_CERTIFICATE -> onRenewed(gen, m.getNodeCertificate().getCertificate().toByteArray());
             default -> onStreamMessage(gen, m);
         }

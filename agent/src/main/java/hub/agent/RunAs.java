@@ -59,13 +59,16 @@ public final class RunAs {
         return requested == null || requested.isEmpty() ? defaultUser : requested;
     }
 
+    /** Who a task runs as: the agent's own user, or another through {@code runuser} (its path). */
+    public record Target(String user, boolean agentUser, String runuser) {
+    }
+
     /**
-     * The argv to start for a task asking for {@code requested}: {@code argv} itself when it runs as
-     * the agent's user, else wrapped in {@code runuser}.
+     * The user a task asking for {@code requested} runs as, checked against the node's policy.
      *
      * @throws Refused when the policy does not allow the user, or the agent cannot switch to it
      */
-    public List<String> command(String requested, List<String> argv) throws Refused {
+    public Target target(String requested) throws Refused {
         String user = userFor(requested);
         Policy p = policy();
         if (p.denyRoot && user.equals("root")) {
@@ -76,15 +79,29 @@ public final class RunAs {
                     + String.join(",", p.allowUsers) + ")");
         }
         if (user.equals(agentUser)) {
-            return argv;
+            return new Target(user, true, null);
         }
         if (!agentUser.equals("root")) {
             throw new Refused("the agent runs as " + agentUser + " and cannot run tasks as " + user);
         }
+        return new Target(user, false, runuser());
+    }
+
+    /**
+     * The argv to start for a task asking for {@code requested}: {@code argv} itself when it runs as
+     * the agent's user, else wrapped in {@code runuser}.
+     *
+     * @throws Refused when the policy does not allow the user, or the agent cannot switch to it
+     */
+    public List<String> command(String requested, List<String> argv) throws Refused {
+        Target t = target(requested);
+        if (t.agentUser()) {
+            return argv;
+        }
         List<String> wrapped = new ArrayList<>(argv.size() + 4);
-        wrapped.add(runuser());
+        wrapped.add(t.runuser());
         wrapped.add("-u");
-        wrapped.add(user);
+        wrapped.add(t.user());
         wrapped.add("--");
         wrapped.addAll(argv);
         return wrapped;

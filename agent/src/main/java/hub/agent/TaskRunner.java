@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class TaskRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     static final int CHUNK = 16 * 1024;
+    /** How long a hung-up terminal's processes have to end before they are killed. */
+    static final long HANGUP_GRACE_MS = 2000;
 
     /** Where messages for the hub go. Sends while disconnected may be dropped: they are resent. */
     @FunctionalInterface
@@ -131,6 +133,14 @@ public final class TaskRunner implements AutoCloseable {
                 .setSequence(sequence).setError(error == null ? "" : error)).build());
     }
 
+    /** A terminal task's window changed size. */
+    public void resize(String taskId, int columns, int rows) {
+        Task t = tasks.get(taskId);
+        if (t != null) {
+            t.resize(columns, rows);
+        }
+    }
+
     /** Kills the task's process tree; it ends as CANCELLED. */
     public void cancel(String taskId, String reason) {
         Task t = tasks.get(taskId);
@@ -191,10 +201,19 @@ public final class TaskRunner implements AutoCloseable {
                 finish(TaskOutcome.TASK_OUTCOME_EXITED, 0, "");
                 return;
             }
+            boolean terminal = cmd.hasTerminal();
             List<String> argv = cmd.getArgvCount() > 0 ? cmd.getArgvList()
                     : List.of("/bin/sh", "-c", cmd.getShellCommand());
+            Terminals.Launch onTerminal = null;
             try {
-                argv = runAs.command(cmd.getRunAs(), argv);
+                if (terminal) {
+                    RunAs.Target who = runAs.target(cmd.getRunAs());
+                    onTerminal = Terminals.launch(cmd, Terminals.account(who.user()), who.agentUser(), who.runuser(),
+                            Terminals.side(cmd.getTerminal().getColumns(), 80),
+                            Terminals.side(cmd.getTerminal().getRows(), 24));
+                } else {
+                    argv = runAs.command(cmd.getRunAs(), argv);
+                }
             } catch (RunAs.Refused e) {
                 log.info("task {} refused: {}", id, e.getMessage());
                 finish(TaskOutcome.TASK_OUTCOME_FAILED, -1, "refused: " + e.getMessage());
@@ -211,9 +230,14 @@ public final class TaskRunner implements AutoCloseable {
             Process p;
             try {
                 synchronized (this) {
-                    p = pb.start();
+                    if (onTerminal != null) {
+                        p = Terminals.start(onTerminal, Terminals.side(cmd.getTerminal().getColumns(), 80),
+                                Terminals.side(cmd.getTerminal().getRows(), 24));
+                    } else {
+                        p = pb.start();
+                    }
                     process = p;
-                    if (cmd.getStdin()) {
+                    if (cmd.getStdin() || terminal) {
                         stdin = p.getOutputStream();
                         stdinWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                             Thread th = new Thread(r, "task-" + id + "-in");
@@ -238,7 +262,9 @@ public final class TaskRunner implements AutoCloseable {
                 }
             }
             CompletableFuture<Void> out = read(p.getInputStream(), OutputStream.OUTPUT_STREAM_STDOUT);
-            CompletableFuture<Void> err = read(p.getErrorStream(), OutputStream.OUTPUT_STREAM_STDERR);
+            // A terminal's stderr is the terminal: everything comes on its one output.
+            CompletableFuture<Void> err = terminal ? CompletableFuture.completedFuture(null)
+                    : read(p.getErrorStream(), OutputStream.OUTPUT_STREAM_STDERR);
             CompletableFuture.allOf(out, err, p.onExit()).whenComplete((v, e) -> {
                 TaskOutcome killed;
                 String reason;
@@ -316,9 +342,35 @@ public final class TaskRunner implements AutoCloseable {
                 killReason = reason;
                 p = process;
             }
-            if (p != null) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
+            if (p instanceof com.pty4j.unix.UnixPtyProcess pty) {
+                // A terminal is hung up first, as sshd does when its connection goes: shells save their
+                // history and scripts run their exit traps (a lock file left behind blocks the next
+                // login); what is still there after the grace period is killed.
+                pty.hangup();
+                timers.schedule(() -> killTree(p), HANGUP_GRACE_MS, TimeUnit.MILLISECONDS);
+            } else if (p != null) {
+                killTree(p);
+            }
+        }
+
+        private void killTree(Process p) {
+            // pty4j's processes have a pid but no handle: go through the pid for the tree.
+            ProcessHandle.of(p.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+            p.destroyForcibly();
+        }
+
+        /** A terminal task's window size changed; ignored for any other task. */
+        void resize(int columns, int rows) {
+            Process p;
+            synchronized (this) {
+                p = process;
+            }
+            if (p instanceof com.pty4j.PtyProcess pty && p.isAlive()) {
+                try {
+                    pty.setWinSize(new com.pty4j.WinSize(Terminals.side(columns, 80), Terminals.side(rows, 24)));
+                } catch (RuntimeException e) {
+                    log.debug("task {}: resize failed: {}", id, e.toString());
+                }
             }
         }
 

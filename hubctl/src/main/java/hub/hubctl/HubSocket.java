@@ -48,9 +48,6 @@ final class HubSocket implements AutoCloseable {
      * @throws HubctlException transient when the hub cannot be reached, otherwise the hub's refusal
      */
     static HubSocket open(HubClient client, String path, ObjectMapper mapper, Consumer<JsonNode> onObject) {
-        URI http = client.base().resolve(path);
-        URI uri = URI.create((http.getScheme().equals("https") ? "wss" : "ws") + http.toString()
-                .substring(http.getScheme().length()));
         CompletableFuture<End> ended = new CompletableFuture<>();
         StringBuilder partial = new StringBuilder();
         WebSocket.Listener listener = new WebSocket.Listener() {
@@ -91,6 +88,27 @@ final class HubSocket implements AutoCloseable {
                 ended.complete(new End(1006, "connection lost: " + error.getMessage()));
             }
         };
+        WebSocket ws = connect(client, path, listener);
+        HubSocket s = new HubSocket(ws);
+        ended.whenComplete((end, err) -> {
+            if (err != null) {
+                s.ended.completeExceptionally(err);
+            } else {
+                s.ended.complete(end);
+            }
+        });
+        return s;
+    }
+
+    /**
+     * Opens the WebSocket {@code path} (with its query) on the hub with the client's token and trust.
+     *
+     * @throws HubctlException transient when the hub cannot be reached, otherwise the hub's refusal
+     */
+    static WebSocket connect(HubClient client, String path, WebSocket.Listener listener) {
+        URI http = client.base().resolve(path);
+        URI uri = URI.create((http.getScheme().equals("https") ? "wss" : "ws") + http.toString()
+                .substring(http.getScheme().length()));
         HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
         if (client.tls() != null) {
             hb.sslContext(client.tls());
@@ -100,16 +118,7 @@ final class HubSocket implements AutoCloseable {
             b.header("Authorization", "Bearer " + client.token().strip());
         }
         try {
-            WebSocket ws = b.buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
-            HubSocket s = new HubSocket(ws);
-            ended.whenComplete((end, err) -> {
-                if (err != null) {
-                    s.ended.completeExceptionally(err);
-                } else {
-                    s.ended.complete(end);
-                }
-            });
-            return s;
+            return b.buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
         } catch (ExecutionException | CompletionException e) {
             throw refusal(client, e.getCause() == null ? e : e.getCause());
         } catch (TimeoutException e) {

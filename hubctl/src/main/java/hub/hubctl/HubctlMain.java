@@ -36,6 +36,8 @@ public final class HubctlMain {
         m.put("tasks", TasksCommand.class);
         m.put("runs", RunsCommand.class);
         m.put("history", HistoryCommand.class);
+        m.put("ssh", SshCommand.class);
+        m.put("sessions", SessionsCommand.class);
         m.put("events", EventsCommand.class);
         m.put("listeners", ListenersCommand.class);
         m.put("users", UsersCommand.class);

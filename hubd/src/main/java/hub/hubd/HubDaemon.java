@@ -65,6 +65,8 @@ public final class HubDaemon implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService expiry;
     private final EventBus events;
     private final hub.hubd.tasks.RawOutput rawOutput;
+    private final hub.hubd.sessions.SessionService sessions;
+    private final hub.hubd.store.JdbcRecordingStore recordings;
     private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
     private volatile boolean closed;
@@ -162,9 +164,14 @@ public final class HubDaemon implements AutoCloseable {
             this.runs = new hub.hubd.runs.RunService(new hub.hubd.store.JdbcRunRepository(db), directory, tasks, clock,
                     userId -> userRepo.findById(userId).map(u -> new hub.hubd.auth.Principal(u.id(), u.name(), u.role(),
                             null, grants.of(u.id()))));
+            var recordings = new hub.hubd.store.JdbcRecordingStore(db);
+            this.recordings = recordings;
+            this.sessions = new hub.hubd.sessions.SessionService(tasks, directory, registry, recordings, audit, clock,
+                    config.sessions(), metrics);
+            ingest.terminals(sessions);
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready, tls, config.advertise(), audit, runs, rawOutput);
+                    () -> ready, tls, config.advertise(), audit, runs, rawOutput, sessions, recordings);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -192,6 +199,7 @@ public final class HubDaemon implements AutoCloseable {
         history.delete(nodeId);
         ingest.nodeRemoved(nodeId);
         rawOutput.nodeRemoved(nodeId);
+        sessions.nodeRemoved(nodeId);
     }
 
     private void closeRedis() {
@@ -210,6 +218,7 @@ public final class HubDaemon implements AutoCloseable {
         try {
             d.writer.start();
             d.rawOutput.start();
+            d.sessions.start();
             d.liveness.start();
             d.joiner.start();
             d.grpc.start();
@@ -304,6 +313,7 @@ public final class HubDaemon implements AutoCloseable {
         closed = true;
         ready = false;
         Duration grace = config.shutdownGrace();
+        sessions.close(); // clients told, agents asked to end them, before the streams drain
         int drained = registry.drainAll(OfflineReason.HUB_RESTART);
         log.info("stopping: asked {} agents to drain", drained);
         liveness.close();

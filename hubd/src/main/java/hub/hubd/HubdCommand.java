@@ -76,6 +76,30 @@ public final class HubdCommand implements Callable<HubConfig> {
                     + "exit 255 saying so. Default: ${DEFAULT-VALUE}")
     long taskOutputMaxBytes;
 
+    @Option(names = "--session-idle-timeout", paramLabel = "DURATION", defaultValue = "30m",
+            description = "End a terminal session (hubctl ssh) with no input and no output for this long. "
+                    + "Default: ${DEFAULT-VALUE}")
+    String sessionIdleTimeout;
+
+    @Option(names = "--session-max-per-node", paramLabel = "N", defaultValue = "10",
+            description = "Terminal sessions one node may have open at once. Default: ${DEFAULT-VALUE}")
+    int sessionMaxPerNode;
+
+    @Option(names = "--record-input",
+            description = "Record what is typed in terminal sessions too (off by default: it holds passwords "
+                    + "typed at prompts); admins read it with the recording's input=true")
+    boolean recordInput;
+
+    @Option(names = "--session-max-recording-bytes", paramLabel = "N", defaultValue = "67108864",
+            description = "Output recorded per terminal session; past it the session goes on, unrecorded "
+                    + "(its text still reaches the node's history). Default: ${DEFAULT-VALUE}")
+    long sessionMaxRecordingBytes;
+
+    @Option(names = "--session-retention", paramLabel = "DURATION", defaultValue = "30d",
+            description = "How long a terminal session's recording is kept after it ended. Default: "
+                    + "${DEFAULT-VALUE}")
+    String sessionRetention;
+
     @Option(names = "--history-store", paramLabel = "sqlite|redis", defaultValue = "sqlite",
             description = "Where terminal history lives: the database (sqlite, also with --db-url "
                     + "postgresql) or Redis (several hubs). Default: ${DEFAULT-VALUE}")
@@ -159,7 +183,9 @@ public final class HubdCommand implements Callable<HubConfig> {
                         : defaultAgentArtifact(), hub.hubd.config.Advertise.parse(advertise),
                 new HubConfig.Tls(insecurePlaintext, tlsCert, tlsKey, tlsClientCa, Durations.parse(nodeCertTtl),
                         java.time.Duration.ofSeconds(10)), auditRetention(), nodeExpiry(),
-                new HubConfig.TaskOutput(Durations.parse(taskOutputRetention), taskOutputMaxBytes));
+                new HubConfig.TaskOutput(Durations.parse(taskOutputRetention), taskOutputMaxBytes),
+                new HubConfig.Sessions(Durations.parse(sessionIdleTimeout), sessionMaxPerNode, recordInput,
+                        sessionMaxRecordingBytes, Durations.parse(sessionRetention)));
     }
 
     @Option(names = "--node-expiry", paramLabel = "DURATION", defaultValue = "0",

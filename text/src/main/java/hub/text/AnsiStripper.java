@@ -13,7 +13,8 @@ import java.util.Objects;
  * ST), two-byte and intermediate ESC sequences ({@code ESC 7}, {@code ESC ( B}), C1 controls, and C0
  * controls other than tab. What it keeps: the final state of each line as a terminal would show it,
  * so a progress bar redrawn with carriage returns (and {@code ESC [K}, {@code ESC [G}, backspace)
- * leaves only its last state. Invalid UTF-8 becomes U+FFFD; nothing here throws on any input.
+ * leaves only its last state. A full-screen program's alternate screen is dropped whole (see
+ * {@link #alternate}): what stays is the main screen's lines. Invalid UTF-8 becomes U+FFFD; nothing here throws on any input.
  *
  * <p>The line is kept as UTF-8 bytes, so printable ASCII (nearly all output) is copied in bulk and
  * becomes a {@link String} without decoding; cursor motion and overwrites work in code points.
@@ -52,6 +53,13 @@ public final class AnsiStripper {
     private int len;
     private int cursor;
     private int state = GROUND;
+    /**
+     * On the alternate screen (a full-screen program: vi, less, top, between {@code ESC [ ? 1049 h}
+     * and {@code l}, or 47/1047): its output is not lines anyone reads later, so it is dropped, and
+     * the line before it (the prompt that started it) goes on when the program leaves, as a terminal
+     * restores its main screen.
+     */
+    private boolean alternate;
     // Inside OSC/DCS/… strings: whether the last byte was 0xC2, the first half of UTF-8 C1 ST.
     private boolean stringC2;
     // CSI parameter parsing: only the first parameter matters for the few sequences we obey.
@@ -90,7 +98,13 @@ public final class AnsiStripper {
         int i = offset;
         final int end = offset + length;
         while (i < end) {
-            if (state == GROUND) {
+            if (state == GROUND && alternate) {
+                // A full-screen program's screen: nothing of it is a line; only its escapes count.
+                if (bytes[i] == 0x1b) {
+                    state = ESC;
+                }
+                i++;
+            } else if (state == GROUND) {
                 if (utf8Needed == 0 && cursor == len) {
                     i = groundRun(bytes, i, end);
                     if (i >= end) {
@@ -335,13 +349,17 @@ public final class AnsiStripper {
         } else if (b >= 0x40 && b <= 0x7e) {
             state = GROUND;
             if (!csiPrivate) {
-                csiDispatch(b);
+                if (!alternate) { // the full-screen program's cursor motion is not the main screen's
+                    csiDispatch(b);
+                }
+            } else if ((b == 'h' || b == 'l') && (csiParam == 1049 || csiParam == 1047 || csiParam == 47)) {
+                alternate = b == 'h';
             }
         } else if (b == 0x18 || b == 0x1a) {
             state = GROUND;
         } else if (b == 0x1b) {
             state = ESC;
-        } else if (b < 0x20) {
+        } else if (b < 0x20 && !alternate) {
             control(b); // C0 controls inside CSI act immediately, as in a terminal
         }
         // intermediates 0x20-0x2f and bytes >= 0x80: part of the sequence, ignored

@@ -90,6 +90,19 @@ class AnsiStripperTest {
     }
 
     @Test
+    void aFullScreenProgramLeavesOnlyTheMainScreensLines() {
+        // vi as a shell in a terminal session runs it: its alternate screen (drawn with cursor moves,
+        // forward motion, CRs and newlines) leaves nothing; the prompt line goes on after it.
+        String vi = "$ vi notes\r\n" + ESC + "[?1049h" + ESC + "[1;30r" + ESC + "[H" + ESC + "[J~\r\n~"
+                + ESC + "[30;83H0,0-1" + ESC + "[9CAll\r\nhello from vi" + ESC + "[11C" + ESC + "[?1049l"
+                + "$ cat notes\r\nhello from vi\r\n";
+        assertThat(stripEveryWay(vi)).containsExactly("$ vi notes", "$ cat notes", "hello from vi");
+        // 47 and 1047 are the older names of the same mode.
+        assertThat(stripEveryWay("a" + ESC + "[?47hgone\n" + ESC + "[?47lb\n")).containsExactly("ab");
+        assertThat(stripEveryWay("x" + ESC + "[?1047hgone" + ESC + "[?1047ly\n")).containsExactly("xy");
+    }
+
+    @Test
     void oscTitlesAndHyperlinks() {
         assertThat(stripEveryWay(ESC + "]0;my title\u0007after\n")).containsExactly("after");
         assertThat(stripEveryWay(ESC + "]2;title with ST" + ESC + "\\after\n")).containsExactly("after");

@@ -44,6 +44,7 @@ public final class HttpApi implements AutoCloseable {
     static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final BooleanSupplier ready;
     private final EventRoutes eventRoutes;
+    private final SessionRoutes sessionRoutes;
     private final hub.hubd.tls.HubTls tls;
     private final java.util.List<String> advertise;
     private volatile HubInfo info;
@@ -56,7 +57,8 @@ public final class HttpApi implements AutoCloseable {
             java.time.Duration wsPingInterval, hub.hubd.provisioning.AgentArtifact agentArtifact,
             PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
             java.util.List<String> advertise, hub.hubd.audit.AuditLog audit, hub.hubd.runs.RunService runs,
-            hub.hubd.tasks.RawOutput rawOutput) {
+            hub.hubd.tasks.RawOutput rawOutput, hub.hubd.sessions.SessionService sessions,
+            hub.hubd.sessions.RecordingStore recordings) {
         this.tls = tls;
         this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
@@ -76,6 +78,7 @@ public final class HttpApi implements AutoCloseable {
         AuditRoutes auditRoutes = new AuditRoutes(audit, nodes);
         RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
+        this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -156,6 +159,15 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.wsBeforeUpgrade("/api/v1/nodes/{node}/history/follow", eventRoutes::checkFollow);
             cfg.routes.ws("/api/v1/nodes/{node}/history/follow", eventRoutes::follow);
             cfg.routes.get("/api/v1/nodes/{node}/history/follow", EventRoutes::notAnUpgrade);
+            cfg.routes.wsBeforeUpgrade("/api/v1/nodes/{node}/terminal", sessionRoutes::checkOpen);
+            cfg.routes.ws("/api/v1/nodes/{node}/terminal", sessionRoutes::open);
+            cfg.routes.get("/api/v1/nodes/{node}/terminal", EventRoutes::notAnUpgrade);
+            cfg.routes.wsBeforeUpgrade("/api/v1/sessions/{id}/join", sessionRoutes::checkJoin);
+            cfg.routes.ws("/api/v1/sessions/{id}/join", sessionRoutes::join);
+            cfg.routes.get("/api/v1/sessions/{id}/join", EventRoutes::notAnUpgrade);
+            cfg.routes.get("/api/v1/sessions", sessionRoutes::list);
+            cfg.routes.get("/api/v1/sessions/{id}", sessionRoutes::show);
+            cfg.routes.get("/api/v1/sessions/{id}/recording", sessionRoutes::recording);
         });
     }
 
@@ -271,6 +283,7 @@ public final class HttpApi implements AutoCloseable {
     @Override
     public void close() {
         eventRoutes.close();
+        sessionRoutes.close();
         app.stop();
         if (headerDeadline != null) {
             headerDeadline.close();

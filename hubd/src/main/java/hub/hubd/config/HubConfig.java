@@ -30,6 +30,7 @@ import java.util.Objects;
  * @param auditRetention    how long audit entries are kept ({@link Duration#ZERO}: for ever)
  * @param nodeExpiry        offline nodes are removed after this long ({@link Duration#ZERO}: never)
  * @param taskOutput        how long and how much raw task output is kept for its readers
+ * @param sessions          terminal sessions: idle timeout, bounds, recording
  */
 public record HubConfig(
         Path dataDir,
@@ -50,7 +51,42 @@ public record HubConfig(
         Tls tls,
         Duration auditRetention,
         Duration nodeExpiry,
-        TaskOutput taskOutput) {
+        TaskOutput taskOutput,
+        Sessions sessions) {
+
+    /**
+     * Terminal sessions ({@code hubctl ssh}).
+     *
+     * @param idleTimeout       a session with no input and no output this long is ended
+     *                          ({@code --session-idle-timeout})
+     * @param maxPerNode        live sessions per node ({@code --session-max-per-node})
+     * @param recordInput       whether typed input is recorded ({@code --record-input}; off: passwords)
+     * @param maxRecordingBytes output recorded per session; past it the session goes on unrecorded
+     *                          ({@code --session-max-recording-bytes})
+     * @param retention         how long recordings are kept after their session ended
+     *                          ({@code --session-retention})
+     */
+    public record Sessions(Duration idleTimeout, int maxPerNode, boolean recordInput, long maxRecordingBytes,
+            Duration retention) {
+        public Sessions {
+            if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("session-idle-timeout must be at least 1s");
+            }
+            if (maxPerNode < 1) {
+                throw new IllegalArgumentException("session-max-per-node must be at least 1");
+            }
+            if (maxRecordingBytes < 0) {
+                throw new IllegalArgumentException("session-max-recording-bytes must not be negative");
+            }
+            if (retention.compareTo(Duration.ofMinutes(1)) < 0) {
+                throw new IllegalArgumentException("session-retention must be at least 1m");
+            }
+        }
+
+        public static Sessions defaults() {
+            return new Sessions(Duration.ofMinutes(30), 10, false, 64L * 1024 * 1024, Duration.ofDays(30));
+        }
+    }
 
     /**
      * Raw task output (the exact bytes, for {@code hubctl exec}), kept until its reader has it.
@@ -163,6 +199,7 @@ public record HubConfig(
         Objects.requireNonNull(events, "events");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(taskOutput, "taskOutput");
+        Objects.requireNonNull(sessions, "sessions");
         advertise = java.util.List.copyOf(advertise);
         if (advertise.isEmpty()) {
             throw new IllegalArgumentException("advertise needs at least one host name or address");
@@ -195,7 +232,7 @@ public record HubConfig(
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
                 64L * 1024 * 1024, Events.defaults(), null, java.util.List.of("127.0.0.1", "localhost", "::1"),
-                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO, TaskOutput.defaults());
+                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO, TaskOutput.defaults(), Sessions.defaults());
     }
 
     /** How long audit entries are kept unless {@code --audit-retention} says otherwise. */
@@ -205,65 +242,72 @@ public record HubConfig(
     public HubConfig withNodeExpiry(Duration expiry) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, expiry, taskOutput);
+                advertise, tls, auditRetention, expiry, taskOutput, sessions);
     }
 
     /** This configuration with other raw task output bounds. */
     public HubConfig withTaskOutput(TaskOutput t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, nodeExpiry, t);
+                advertise, tls, auditRetention, nodeExpiry, t, sessions);
     }
 
     /** This configuration keeping audit entries for {@code retention}. */
     public HubConfig withAuditRetention(Duration retention) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, retention, nodeExpiry, taskOutput);
+                advertise, tls, retention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration serving another agent artifact. */
     public HubConfig withAgentArtifact(Path artifact) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration with other TLS settings. */
     public HubConfig withTls(Tls t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, t, auditRetention, nodeExpiry, taskOutput);
+                advertise, t, auditRetention, nodeExpiry, taskOutput, sessions);
     }
 
     /** This configuration advertising other names. */
     public HubConfig withAdvertise(java.util.List<String> names) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                names, tls, auditRetention, nodeExpiry, taskOutput);
+                names, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+    }
+
+    /** This configuration with other terminal session settings. */
+    public HubConfig withSessions(Sessions s) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                advertise, tls, auditRetention, nodeExpiry, taskOutput, s);
     }
 
     /** Where the CA and the generated serving certificate live. */

@@ -503,6 +503,28 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     }
 
     @Override
+    public boolean runTerminal(String taskId, String command, String runAs, String term, int columns, int rows,
+            java.util.Map<String, String> env) {
+        var b = RunCommand.newBuilder().setTaskId(taskId).putAllEnv(env)
+                .putEnv("HUB_TASK_ID", taskId).putEnv("HUB_NODE_ID", nodeId).putEnv("HUB_NODE_NAME", nodeName)
+                .setStdin(true)
+                .setTerminal(hub.proto.agent.v1.Terminal.newBuilder().setTerm(term).setColumns(columns).setRows(rows));
+        if (runAs != null) {
+            b.setRunAs(runAs);
+        }
+        if (command != null) {
+            b.setShellCommand(command);
+        }
+        return send(HubMessage.newBuilder().setRunCommand(b).build());
+    }
+
+    @Override
+    public void resizeTerminal(String taskId, int columns, int rows) {
+        send(HubMessage.newBuilder().setTerminalResize(hub.proto.agent.v1.TerminalResize.newBuilder()
+                .setTaskId(taskId).setColumns(columns).setRows(rows)).build());
+    }
+
+    @Override
     public void sendInput(String taskId, long sequence, byte[] data, boolean eof) {
         send(HubMessage.newBuilder().setTaskInput(hub.proto.agent.v1.TaskInput.newBuilder().setTaskId(taskId)
                 .setSequence(sequence).setData(ByteString.copyFrom(data)).setEof(eof)).build());

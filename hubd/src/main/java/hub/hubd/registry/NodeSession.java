@@ -37,6 +37,22 @@ public interface NodeSession {
     boolean runCommand(String taskId, String shellCommand, java.util.List<String> argv, long timeoutMillis,
             String runAs, boolean stdin);
 
+    /**
+     * Sends a terminal session to start: {@code command} (null: the login shell) on a
+     * pseudo-terminal of that type and size, as {@code runAs} (null: the agent's default).
+     *
+     * @param env the client's locale variables (LANG, LC_*), checked by the caller
+     * @return false when the stream is already closed
+     */
+    default boolean runTerminal(String taskId, String command, String runAs, String term, int columns, int rows,
+            java.util.Map<String, String> env) {
+        return false;
+    }
+
+    /** Tells a terminal session's agent that its window is now {@code columns} by {@code rows}. */
+    default void resizeTerminal(String taskId, int columns, int rows) {
+    }
+
     /** Sends a chunk of a task's stdin ({@code eof}: close it after). */
     default void sendInput(String taskId, long sequence, byte[] data, boolean eof) {
         throw new UnsupportedOperationException("this session takes no input");

@@ -20,7 +20,7 @@ import java.util.Set;
 public final class JdbcTaskRepository implements TaskRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, node_id, owner, command, argv, timeout_ms, state, exit_code, error, "
-            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by, output_after, output_until, run_as";
+            + "created_at, started_at, finished_at, cancel_requested_at, cancel_requested_by, output_after, output_until, run_as, terminal";
     private static final String FINAL_STATES = "('exited', 'failed', 'timed_out', 'cancelled')";
     private final Jdbc jdbc;
 
@@ -47,7 +47,7 @@ public final class JdbcTaskRepository implements TaskRepository {
     }
 
     private static final String INSERT = "INSERT INTO tasks (id, node_id, owner, command, argv, timeout_ms, state, "
-            + "created_at, output_after, output_until, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + "created_at, output_after, output_until, run_as, terminal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private static Object[] insertParams(Task t) {
         String argv;
@@ -57,7 +57,8 @@ public final class JdbcTaskRepository implements TaskRepository {
             throw new StoreException("cannot encode argv", e);
         }
         return new Object[] {t.id(), t.nodeId(), t.owner(), t.command(), argv, t.timeoutMs(), t.state().wireName(),
-            t.createdAt().toEpochMilli(), t.output().after(), t.output().until(), t.runAs()};
+            t.createdAt().toEpochMilli(), t.output().after(), t.output().until(), t.runAs(),
+            t.terminal() == null ? null : t.terminal().term()};
     }
 
     @Override
@@ -83,6 +84,23 @@ public final class JdbcTaskRepository implements TaskRepository {
             sql.append(" AND state IN (").append(String.join(", ", java.util.Collections.nCopies(states.size(), "?")))
                     .append(')');
             states.forEach(st -> params.add(st.wireName()));
+        }
+        if (before != null) {
+            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+            params.addAll(List.of(before.createdAtMillis(), before.createdAtMillis(), before.id()));
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        params.add(limit);
+        return jdbc.query(sql.toString(), JdbcTaskRepository::row, params.toArray());
+    }
+
+    @Override
+    public List<Task> sessions(String nodeId, Position before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM tasks WHERE terminal IS NOT NULL");
+        List<Object> params = new ArrayList<>();
+        if (nodeId != null) {
+            sql.append(" AND node_id = ?");
+            params.add(nodeId);
         }
         if (before != null) {
             sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
@@ -129,7 +147,11 @@ public final class JdbcTaskRepository implements TaskRepository {
                 list, rs.getLong("timeout_ms"), TaskState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                 exitCode, rs.getString("error"), Instant.ofEpochMilli(rs.getLong("created_at")),
                 Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"), cancel(rs), output(rs),
-                rs.getString("run_as"));
+                rs.getString("run_as"), terminal(rs.getString("terminal")));
+    }
+
+    private static Task.Terminal terminal(String term) {
+        return term == null ? null : new Task.Terminal(term, 0, 0, null);
     }
 
     private static Task.OutputRange output(ResultSet rs) throws SQLException {

@@ -22,10 +22,37 @@ import java.util.Objects;
  * @param cancel     the first cancel asked for while it was unfinished, or null
  * @param output     where its output lies in the node's history
  * @param runAs      the local user it runs as on the node, or null for the agent's default
+ * @param terminal   the pseudo-terminal of a terminal session ({@code hubctl ssh}), else null
  */
 public record Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
         TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt,
-        CancelRequest cancel, OutputRange output, String runAs) {
+        CancelRequest cancel, OutputRange output, String runAs, Terminal terminal) {
+
+    /** A task that is not a terminal session. */
+    public Task(String id, String nodeId, String owner, String command, List<String> argv, long timeoutMs,
+            TaskState state, Integer exitCode, String error, Instant createdAt, Instant startedAt, Instant finishedAt,
+            CancelRequest cancel, OutputRange output, String runAs) {
+        this(id, nodeId, owner, command, argv, timeoutMs, state, exitCode, error, createdAt, startedAt, finishedAt,
+                cancel, output, runAs, null);
+    }
+
+    /**
+     * The pseudo-terminal a session runs on: its type (TERM) and, when it started, its size and the
+     * client's locale variables (LANG, LC_*). The store keeps the type only: tasks read back have
+     * sizes 0 and no variables.
+     */
+    public record Terminal(String term, int columns, int rows, java.util.Map<String, String> env) {
+        public Terminal {
+            Objects.requireNonNull(term, "term");
+            env = env == null ? java.util.Map.of() : java.util.Map.copyOf(env);
+        }
+    }
+
+    /** This task in another state (the rest as it is). */
+    public Task with(TaskState newState, String newError, Instant newFinishedAt, OutputRange newOutput) {
+        return new Task(id, nodeId, owner, command, argv, timeoutMs, newState, exitCode, newError, createdAt, startedAt,
+                newFinishedAt, cancel, newOutput, runAs, terminal);
+    }
 
     /**
      * Every line of the task's output has a history offset above {@code after} and, once the task

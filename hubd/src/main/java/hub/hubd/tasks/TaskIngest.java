@@ -63,6 +63,7 @@ public final class TaskIngest implements AutoCloseable {
     private final EventPublisher events;
     private final RawOutput raw;
     private final Lane[] lanes = new Lane[LANES];
+    private volatile TerminalTap terminals;
     private final Map<String, TaskStreams> open = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> queuedByNode = new ConcurrentHashMap<>();
     private final hub.hubd.core.WarnLimiter warnings = new hub.hubd.core.WarnLimiter(java.time.Duration.ofMinutes(1),
@@ -105,6 +106,11 @@ public final class TaskIngest implements AutoCloseable {
                     .description("Messages waiting in the ingest lane").register(metrics);
             lane.thread.start();
         }
+    }
+
+    /** Where terminal sessions' output goes besides the history (set once, when sessions are built). */
+    public void terminals(TerminalTap tap) {
+        this.terminals = tap;
     }
 
     /** Something for a lane to do, for one node. */
@@ -174,9 +180,12 @@ public final class TaskIngest implements AutoCloseable {
         long lastSequence;
         /** Chunks from some point on are history text only: the node's raw output was over its bound. */
         boolean rawDropped;
+        /** A terminal session: its raw output is its recording, not output kept for an exec reader. */
+        final boolean terminal;
 
-        TaskStreams(String taskId, String nodeId, HistoryStore.TaskProgress p, boolean rawDropped) {
+        TaskStreams(String taskId, String nodeId, HistoryStore.TaskProgress p, boolean rawDropped, boolean terminal) {
             this.rawDropped = rawDropped;
+            this.terminal = terminal;
             this.taskId = taskId;
             this.nodeId = nodeId;
             this.out = new AnsiStripper(MAX_LINE_BYTES, outLines);
@@ -257,7 +266,7 @@ public final class TaskIngest implements AutoCloseable {
 
     /**
      * Whether {@code taskId} is {@code nodeId}'s, and open: from the open tasks' table, or the store
-     * (one read per task, not per message). Lane thread only.
+     * (one read per task, not per message), which then opens its streams. Lane thread only.
      */
     private Standing standing(String nodeId, String taskId) {
         TaskStreams ts = open.get(taskId);
@@ -268,13 +277,24 @@ public final class TaskIngest implements AutoCloseable {
         if (t.isEmpty() || !t.get().nodeId().equals(nodeId)) {
             return Standing.NOT_YOURS;
         }
-        return t.get().state().isFinal() ? Standing.FINISHED : Standing.OPEN;
+        if (t.get().state().isFinal()) {
+            return Standing.FINISHED;
+        }
+        open.put(taskId, new TaskStreams(taskId, nodeId, history.progress(nodeId, taskId), raw.wasDropped(taskId),
+                t.get().terminal() != null));
+        return Standing.OPEN;
     }
 
-    /** The streams of an open task of {@code nodeId} (checked with {@link #standing} first). */
+    /** The streams of an open task of {@code nodeId} (opened by {@link #standing}, called first). */
     private TaskStreams streams(String nodeId, String taskId) {
-        return open.computeIfAbsent(taskId, id -> new TaskStreams(id, nodeId, history.progress(nodeId, id),
-                raw.wasDropped(id)));
+        TaskStreams ts = open.get(taskId);
+        if (ts == null) { // closed meanwhile (a failed batch): open again
+            if (standing(nodeId, taskId) != Standing.OPEN) {
+                throw new IllegalStateException("task " + taskId + " is not open");
+            }
+            ts = open.get(taskId);
+        }
+        return ts;
     }
 
     private void notYours(Work w, String taskId) {
@@ -313,6 +333,10 @@ public final class TaskIngest implements AutoCloseable {
                 } else if (t.cancel() != null) {
                     log.info("task {} on node {}: cancel asked again after a reconnect", t.id(), nodeId);
                     session.cancelTask(t.id(), t.cancel().reason());
+                } else if (t.terminal() != null && (terminals == null || !terminals.held(t.id()))) {
+                    // Nobody can type into it any more (the hub restarted): end it rather than leave a shell.
+                    log.info("session {} on node {} ended: no client holds it after a reconnect", t.id(), nodeId);
+                    session.cancelTask(t.id(), SESSION_ORPHANED);
                 }
             }
         });
@@ -369,11 +393,18 @@ public final class TaskIngest implements AutoCloseable {
     /** Error of a task the agent no longer has. */
     static final String LOST = "the agent no longer has this task (it restarted, or the task never reached it)";
 
+    /** Why a terminal session nobody holds any more is ended. */
+    static final String SESSION_ORPHANED = "the session's client is gone (the hub restarted); session ended";
+
     /** Error of a task whose node was removed before it ended. */
     static final String REMOVED = "its node was removed before it ended";
 
     /** The agent handled a task's stdin up to {@code sequence} (no storage: answered at once). */
     public void inputAcked(String nodeId, String taskId, long sequence, String error) {
+        TerminalTap tap = terminals;
+        if (tap != null && tap.inputAcked(nodeId, taskId, sequence, error)) {
+            return;
+        }
         if (service != null) {
             service.inputs().acked(nodeId, taskId, sequence, error);
         }
@@ -398,6 +429,10 @@ public final class TaskIngest implements AutoCloseable {
     /** A chunk of output. */
     public void output(String nodeId, NodeSession session, String taskId, boolean stderr, long sequence,
             byte[] data) {
+        TerminalTap tap = terminals;
+        if (tap != null) {
+            tap.arrived(nodeId, taskId, sequence, data);
+        }
         submit(new Chunk(nodeId, session, taskId, stderr, sequence, data, System.nanoTime()));
     }
 
@@ -414,6 +449,7 @@ public final class TaskIngest implements AutoCloseable {
         List<HistoryStore.Append> appends = new ArrayList<>(chunks.size());
         List<Chunk> stored = new ArrayList<>(chunks.size());
         List<TaskOutputStore.RawChunk> rawChunks = new ArrayList<>(chunks.size());
+        List<TaskOutputStore.RawChunk> recorded = new ArrayList<>();
         Map<String, Long> rawBytes = new java.util.HashMap<>(); // this batch's raw bytes, by node
         List<Chunk> firstDropped = new ArrayList<>(); // chunks from which a task's raw output is not kept
         long now = clock.millis();
@@ -458,7 +494,9 @@ public final class TaskIngest implements AutoCloseable {
             }
             (c.stderr() ? ts.err : ts.out).feed(c.data());
             ts.lastSequence = c.sequence(); // taken back below if the store does not take it
-            if (ts.rawDropped) {
+            if (ts.terminal) {
+                recorded.add(new TaskOutputStore.RawChunk(c.taskId(), c.sequence(), c.nodeId(), false, c.data()));
+            } else if (ts.rawDropped) {
                 raw.droppedAgain();
             } else {
                 long batchBytes = rawBytes.getOrDefault(c.nodeId(), 0L) + c.data().length;
@@ -483,6 +521,10 @@ public final class TaskIngest implements AutoCloseable {
             // Raw first: a resend after a failure between the two finds its raw chunk stored and
             // leaves it as it is. Acknowledged below, once both hold the chunk.
             raw.store(rawChunks);
+            TerminalTap tap = terminals;
+            if (tap != null && !recorded.isEmpty()) {
+                tap.record(recorded, now);
+            }
             for (Chunk c : firstDropped) {
                 raw.dropped(c.nodeId(), c.taskId(), c.sequence());
             }

@@ -36,6 +36,12 @@ public interface TaskRepository {
     java.util.List<Task> unfinished(String nodeId);
 
     /**
+     * Terminal sessions (tasks with a terminal), newest first, of one node (null: all), created before
+     * {@code before} (null: from the newest), at most {@code limit}.
+     */
+    java.util.List<Task> sessions(String nodeId, Position before, int limit);
+
+    /**
      * Records a state change; final states are never overwritten.
      *
      * @param outputUntil the node's last history offset once the task's output is all stored (set

@@ -94,15 +94,38 @@ public final class TaskService {
     }
 
     /** What a task runs, checked: the same for every node of a run's wave. */
-    public record Command(String command, List<String> argv, long timeoutMs, String runAs, boolean stdin) {
+    public record Command(String command, List<String> argv, long timeoutMs, String runAs, boolean stdin,
+            Task.Terminal terminal) {
+        public Command(String command, List<String> argv, long timeoutMs, String runAs, boolean stdin) {
+            this(command, argv, timeoutMs, runAs, stdin, null);
+        }
+
         /**
-         * @throws HubException INVALID: neither or both of command and argv, a NUL, a bad timeout or user
+         * A terminal session: the login shell, or {@code command} run by the user's shell (null: none).
+         *
+         * @throws HubException INVALID: a NUL in the command, a bad user
          */
-        public static Command of(String command, List<String> argv, Duration timeout, String runAs, boolean stdin) {
+        public static Command terminal(String command, String runAs, Task.Terminal terminal) {
+            checkUser(runAs);
+            if (command != null && command.indexOf('\0') >= 0) {
+                throw HubException.invalid("command must not contain NUL");
+            }
+            return new Command(command == null || command.isBlank() ? null : command, null, 0, runAs, true,
+                    java.util.Objects.requireNonNull(terminal));
+        }
+
+        private static void checkUser(String runAs) {
             if (runAs != null && !USER.matcher(runAs).matches()) {
                 throw HubException.invalid("user must be a local user name (a-z, 0-9, _ . -, at most 32, not "
                         + "starting with a digit), not '" + hub.hubd.core.LogText.safe(runAs) + "'");
             }
+        }
+
+        /**
+         * @throws HubException INVALID: neither or both of command and argv, a NUL, a bad timeout or user
+         */
+        public static Command of(String command, List<String> argv, Duration timeout, String runAs, boolean stdin) {
+            checkUser(runAs);
             boolean hasCommand = command != null && !command.isBlank();
             boolean hasArgv = argv != null && !argv.isEmpty();
             if (hasCommand == hasArgv) {
@@ -169,7 +192,7 @@ public final class TaskService {
                     continue;
                 }
                 Task t = new Task(Ids.newId(), nodeId, by.user(), c.command(), c.argv(), c.timeoutMs(), TaskState.SENT,
-                        null, null, now, null, null, null, null, c.runAs());
+                        null, null, now, null, null, null, null, c.runAs(), c.terminal());
                 made.add(t); // counted: taken back below if it is not stored
                 sessions.add(session);
                 out.add(new Started(node, t, null));
@@ -178,8 +201,7 @@ public final class TaskService {
             for (int i = 0; i < made.size(); i++) {
                 Task t = made.get(i);
                 long after = history.tail(t.nodeId(), 0).nextOffset();
-                made.set(i, new Task(t.id(), t.nodeId(), t.owner(), t.command(), t.argv(), t.timeoutMs(), t.state(),
-                        null, null, t.createdAt(), null, null, null, new Task.OutputRange(after, null), t.runAs()));
+                made.set(i, t.with(t.state(), null, null, new Task.OutputRange(after, null)));
             }
             repo.insertAll(made);
         } catch (RuntimeException e) {
@@ -197,7 +219,11 @@ public final class TaskService {
             Task t = made.get(next);
             NodeSession session = sessions.get(next++);
             String owner = out.get(i).node().info().owner();
-            if (session.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), c.stdin())) {
+            boolean sent = c.terminal() == null
+                    ? session.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), c.stdin())
+                    : session.runTerminal(t.id(), t.command(), t.runAs(), c.terminal().term(),
+                            c.terminal().columns(), c.terminal().rows(), c.terminal().env());
+            if (sent) {
                 events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "sent", null, null));
                 out.set(i, new Started(out.get(i).node(), t, null));
             } else {
@@ -206,10 +232,9 @@ public final class TaskService {
                 repo.update(t.id(), TaskState.FAILED, null, error, null, at, t.output().after());
                 finished(t.nodeId(), t.id(), TaskState.FAILED, null, error);
                 events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "failed", null, error));
-                out.set(i, new Started(out.get(i).node(), new Task(t.id(), t.nodeId(), t.owner(), t.command(),
-                        t.argv(), t.timeoutMs(), TaskState.FAILED, null, error, t.createdAt(), null,
-                        java.time.Instant.ofEpochMilli(at), null, new Task.OutputRange(t.output().after(),
-                        t.output().after()), t.runAs()), null));
+                out.set(i, new Started(out.get(i).node(), t.with(TaskState.FAILED, error,
+                        java.time.Instant.ofEpochMilli(at), new Task.OutputRange(t.output().after(),
+                        t.output().after())), null));
             }
         }
         return out;
@@ -282,6 +307,50 @@ public final class TaskService {
             registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, requested.cancel().reason()));
         }
         return requested;
+    }
+
+    /**
+     * Asks the agent to kill the task for the hub's own reason (a session's idle timeout, its client
+     * gone): kept with the task as {@link #cancel} does; its error says "cancelled by {@code who}".
+     */
+    public void cancelByHub(String id, String who) {
+        repo.requestCancel(id, new Task.CancelRequest(clock.instant(), who));
+        repo.find(id).filter(t -> !t.state().isFinal() && t.cancel() != null).ifPresent(t ->
+                registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, t.cancel().reason())));
+    }
+
+    /** Terminal sessions of a node visible to {@code by} (null: every node {@code by} sees), newest first. */
+    public List<Task> sessions(Principal by, String nodeRef, TaskRepository.Position before, int limit) {
+        if (nodeRef != null) {
+            return repo.sessions(nodes.resolve(by, nodeRef).info().id(), before, limit);
+        }
+        if (by.seesAllNodes()) {
+            return repo.sessions(null, before, limit);
+        }
+        List<Task> out = new ArrayList<>();
+        TaskRepository.Position from = before;
+        while (out.size() < limit) { // a user who sees some nodes: skip the others' sessions
+            List<Task> page = repo.sessions(null, from, Math.max(limit, 100));
+            for (Task t : page) {
+                if (out.size() < limit && visible(by, t)) {
+                    out.add(t);
+                }
+            }
+            if (page.size() < Math.max(limit, 100)) {
+                break;
+            }
+            from = TaskRepository.Position.of(page.get(page.size() - 1));
+        }
+        return out;
+    }
+
+    private boolean visible(Principal by, Task t) {
+        try {
+            nodes.byId(by, t.nodeId());
+            return true;
+        } catch (HubException e) {
+            return false;
+        }
     }
 
     /** The node was removed: nothing more will come from it, so its tasks are no longer counted. */
