@@ -346,11 +346,27 @@ public final class TaskRunner implements AutoCloseable {
                 // A terminal is hung up first, as sshd does when its connection goes: shells save their
                 // history and scripts run their exit traps (a lock file left behind blocks the next
                 // login); what is still there after the grace period is killed.
-                pty.hangup();
+                hangUp(pty);
                 timers.schedule(() -> killTree(p), HANGUP_GRACE_MS, TimeUnit.MILLISECONDS);
             } else if (p != null) {
                 killTree(p);
             }
+        }
+
+        /** SIGHUP to the terminal's whole process group (the shell is its leader), as a closed terminal does. */
+        private void hangUp(com.pty4j.unix.UnixPtyProcess pty) {
+            try {
+                Process k = new ProcessBuilder("kill", "-HUP", "--", "-" + pty.pid()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (k.waitFor(2, TimeUnit.SECONDS) && k.exitValue() == 0) {
+                    return;
+                }
+            } catch (IOException e) {
+                log.debug("task {}: kill -HUP failed: {}", id, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            pty.hangup(); // the shell alone, then
         }
 
         private void killTree(Process p) {

@@ -28,6 +28,13 @@ class SessionsTest {
     private TestHub hub;
     private AgentConnection agent;
 
+    /**
+     * An interactive shell without this machine's rc files: the tests are about the terminal, and a
+     * login shell here would run whatever root's .bashrc does (pyenv init takes a lock, for one).
+     * The login shell itself is what runs without a command (tried by hand; PROTOCOL.md).
+     */
+    private static final String SHELL = "\"command\":\"exec bash --norc --noprofile -i\"";
+
     private void start(HubConfig.Sessions sessions) {
         hub = new TestHub(HubConfig.defaults(dir.resolve("data")).withHeartbeatInterval(Duration.ofMillis(500))
                 .withSessions(sessions));
@@ -56,8 +63,8 @@ class SessionsTest {
     @Test
     void aLoginShellOnARealTerminalFollowsResizesAndEndsWithItsExitCode() {
         start();
-        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(),
-                "\"term\":\"xterm-256color\",\"columns\":80,\"rows\":24,\"env\":{\"LANG\":\"C.UTF-8\"}")) {
+        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL
+                + ",\"term\":\"xterm-256color\",\"columns\":80,\"rows\":24,\"env\":{\"LANG\":\"C.UTF-8\"}")) {
             String id = t.id();
             assertThat(t.awaitControl("started").path("nodeName").asText()).isEqualTo("term-1");
             t.type("tty; echo \"T=$TERM L=$LANG H=$HOME\"; stty size\r");
@@ -127,7 +134,7 @@ class SessionsTest {
     @Test
     void ctrlCReachesTheRemoteProcessAndACommandRunsOnTheTerminal() {
         start();
-        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), "")) {
+        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL)) {
             t.id();
             t.type("sleep 100\r");
             await().atMost(Duration.ofSeconds(10)).until(() -> t.output().contains("sleep 100"));
@@ -155,7 +162,7 @@ class SessionsTest {
         grant("olga", "operator");
         assertThat(WsClient.refusal(hub, "/api/v1/nodes/term-1/terminal", viewer)).isEqualTo(403);
         assertThat(WsClient.refusal(hub, "/api/v1/nodes/no-such-node/terminal", hub.adminToken())).isEqualTo(404);
-        try (TerminalWs t = TerminalWs.open(hub, "term-1", operator, "")) {
+        try (TerminalWs t = TerminalWs.open(hub, "term-1", operator, SHELL)) {
             String id = t.id();
             // Another operator may not watch otto's session; nor join it read-write; an unknown one is 404.
             assertThat(WsClient.refusal(hub, "/api/v1/sessions/" + id + "/join", other)).isEqualTo(403);
@@ -209,11 +216,26 @@ class SessionsTest {
     }
 
     @Test
+    void aNodeThatGoesOfflineBeforeTheStartFrameIsAConflictNotAnError() {
+        start();
+        try (TerminalWs t = TerminalWs.connect(hub, "term-1", hub.adminToken())) {
+            agent.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> hub.node("term-1").path("status").asText()
+                    .equals("offline"));
+            t.text("{\"type\":\"start\"}");
+            JsonNode e = t.awaitControl("error");
+            assertThat(e.path("status").asInt()).isEqualTo(409);
+            assertThat(e.path("detail").asText()).contains("offline");
+        }
+        assertThat(hub.get("/api/v1/sessions").path("items")).isEmpty();
+    }
+
+    @Test
     void anIdleSessionEndsAndANodeHasAtMostItsSessions() {
         start(new HubConfig.Sessions(Duration.ofSeconds(2), 1, true, 1 << 20, Duration.ofDays(1)));
-        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), "")) {
+        try (TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL)) {
             String id = t.id();
-            try (TerminalWs second = TerminalWs.open(hub, "term-1", hub.adminToken(), "")) {
+            try (TerminalWs second = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL)) {
                 JsonNode e = second.awaitControl("error");
                 assertThat(e.path("status").asInt()).isEqualTo(503);
                 assertThat(e.path("detail").asText()).contains("--session-max-per-node");
@@ -232,7 +254,7 @@ class SessionsTest {
     @Test
     void aClientThatGoesEndsItsSessionAndAHubRestartEndsSessionsCleanly() {
         start();
-        TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), "");
+        TerminalWs t = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL);
         String first = t.id();
         t.type("echo up\r");
         t.awaitOutput("up");
@@ -240,7 +262,7 @@ class SessionsTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> hub.get("/api/v1/tasks/" + first).path("state").asText()
                 .equals("cancelled"));
 
-        TerminalWs s = TerminalWs.open(hub, "term-1", hub.adminToken(), "");
+        TerminalWs s = TerminalWs.open(hub, "term-1", hub.adminToken(), SHELL);
         String second = s.id();
         s.type("echo up2\r");
         s.awaitOutput("up2");

@@ -83,9 +83,14 @@ final class TerminalWs implements AutoCloseable {
 
     /** Opens a session on {@code node} with a start frame ({@code start}'s JSON fields, without type). */
     static TerminalWs open(TestHub hub, String node, String token, String startFields) {
-        TerminalWs t = new TerminalWs(hub, "/api/v1/nodes/" + node + "/terminal", token);
+        TerminalWs t = connect(hub, node, token);
         t.text("{\"type\":\"start\"" + (startFields.isEmpty() ? "" : "," + startFields) + "}");
         return t;
+    }
+
+    /** Upgrades {@code /api/v1/nodes/NODE/terminal} and sends nothing yet. */
+    static TerminalWs connect(TestHub hub, String node, String token) {
+        return new TerminalWs(hub, "/api/v1/nodes/" + node + "/terminal", token);
     }
 
     /** Joins a live session. */

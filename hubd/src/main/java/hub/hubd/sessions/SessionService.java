@@ -252,6 +252,9 @@ public final class SessionService implements TerminalTap, AutoCloseable {
             TaskService.Command c = TaskService.Command.terminal(req.command(), req.user(),
                     new Task.Terminal(req.term(), req.columns(), req.rows(), req.env()));
             s = tasks.createAll(by, List.of(node), c, stored -> {
+                if (stored.isEmpty()) {
+                    return; // refused (forbidden, offline, the node's queue full): said below
+                }
                 // Known before the agent can answer: its first output finds the session.
                 made[0] = new Live(stored.get(0), node, by, owner);
                 live.put(made[0].id(), made[0]);
