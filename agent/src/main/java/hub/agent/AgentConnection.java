@@ -98,6 +98,7 @@ public final class AgentConnection implements AutoCloseable {
 
     private final Object sendLock = new Object();
     private final TaskRunner runner;
+    private final FileTransfers files;
     private int hubIndex;
     private long generation;
     private volatile ClientCallStreamObserver<AgentMessage> stream;
@@ -157,6 +158,7 @@ public final class AgentConnection implements AutoCloseable {
                     : "no stored credential and no join token: give --join-token for the first start");
         }
         this.runner = new TaskRunner(this::sendIfConnected, scheduler, UNACKED_OUTPUT_BYTES);
+        this.files = new FileTransfers(this::sendIfConnected, java.nio.file.Path.of("/"));
     }
 
     /** Task output kept for resending until the hub acknowledges it (the runner's budget). */
@@ -201,6 +203,16 @@ public final class AgentConnection implements AutoCloseable {
     /** Which users this agent runs tasks as and allows (before {@link #start()}). */
     public AgentConnection runAs(RunAs policy) {
         runner.runAs(policy);
+        files.runAs(policy);
+        return this;
+    }
+
+    /**
+     * Resolves the hub's absolute file paths under {@code root} instead of "/" (before {@link
+     * #start()}): the simulator and tests give each simulated node a directory of its own.
+     */
+    public AgentConnection fileRoot(java.nio.file.Path root) {
+        files.root(root);
         return this;
     }
 
@@ -294,6 +306,10 @@ public final class AgentConnection implements AutoCloseable {
             case RESULT_ACK -> runner.ackResult(m.getResultAck().getTaskId());
             case TERMINAL_RESIZE -> runner.resize(m.getTerminalResize().getTaskId(),
                     m.getTerminalResize().getColumns(), m.getTerminalResize().getRows());
+            case FILE_OPEN -> files.open(m.getFileOpen());
+            case FILE_DATA -> files.data(m.getFileData());
+            case FILE_ACK -> files.ack(m.getFileAck());
+            case FILE_CLOSE -> files.close(m.getFileClose().getTransferId(), m.getFileClose().getReason());
             case NODE_CERTIFICATE -> onRenewed(gen, m.getNodeCertificate().getCertificate().toByteArray());
             default -> onStreamMessage(gen, m);
         }
@@ -449,6 +465,7 @@ public final class AgentConnection implements AutoCloseable {
 
     private void endStream(long gen) {
         connected = false;
+        files.streamEnded(); // a transfer lives on one stream; the hub's side of it is gone
         cancelHeartbeats();
         cancelRenewals();
         renewalKeys = null;
@@ -508,6 +525,7 @@ public final class AgentConnection implements AutoCloseable {
         closed = true;
         connected = false;
         runner.close();
+        files.close();
         cancelHeartbeats();
         cancelRenewals();
         if (reconnect != null) {

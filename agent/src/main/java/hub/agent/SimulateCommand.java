@@ -48,12 +48,17 @@ final class SimulateCommand implements Callable<Integer> {
             + "measures the hub, not how fast this machine forks (as kubemark's hollow nodes).")
     boolean hollowTasks;
 
+    @Option(names = "--file-root", paramLabel = "DIR", description = "Give each virtual agent DIR/NAME as its "
+            + "file system root for file copies (hubctl cp), so that they do not write over each other; without "
+            + "it they all use the real /.")
+    java.nio.file.Path fileRoot;
+
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0",
             description = "Stop after this many seconds; 0 runs until SIGTERM/SIGINT.")
     long durationSeconds;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         if (count < 1 || rate < 1) {
             throw new IllegalArgumentException("--count and --rate must be positive");
         }
@@ -110,6 +115,11 @@ final class SimulateCommand implements Callable<Integer> {
                     java.time.Clock.systemUTC(), Duration.ofMinutes(1), sharedKey);
             if (hollowTasks) {
                 a.hollowTasks();
+            }
+            if (fileRoot != null) {
+                java.nio.file.Path own = fileRoot.resolve(prefix + "-" + i);
+                java.nio.file.Files.createDirectories(own);
+                a.fileRoot(own);
             }
             agents.add(a);
             long due = start + i * intervalNanos;

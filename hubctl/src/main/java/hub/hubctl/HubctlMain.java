@@ -38,6 +38,7 @@ public final class HubctlMain {
         m.put("history", HistoryCommand.class);
         m.put("ssh", SshCommand.class);
         m.put("sessions", SessionsCommand.class);
+        m.put("cp", CpCommand.class);
         m.put("events", EventsCommand.class);
         m.put("listeners", ListenersCommand.class);
         m.put("users", UsersCommand.class);

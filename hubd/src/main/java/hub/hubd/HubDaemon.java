@@ -66,6 +66,7 @@ public final class HubDaemon implements AutoCloseable {
     private final EventBus events;
     private final hub.hubd.tasks.RawOutput rawOutput;
     private final hub.hubd.sessions.SessionService sessions;
+    private final hub.hubd.files.FileRelay files;
     private final hub.hubd.store.JdbcRecordingStore recordings;
     private final hub.hubd.tls.HubTls tls;
     private volatile boolean ready;
@@ -129,8 +130,9 @@ public final class HubDaemon implements AutoCloseable {
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
-            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, hubId, tls,
-                    metrics);
+            this.files = new hub.hubd.files.FileRelay(registry, metrics);
+            this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, files, hubId,
+                    tls, metrics);
             var users = new Users(userRepo, clock, new Users.Revocations() {
                 @Override
                 public void tokensRevoked(java.util.List<String> tokenIds, String reason) {
@@ -171,7 +173,7 @@ public final class HubDaemon implements AutoCloseable {
             ingest.terminals(sessions);
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
-                    () -> ready, tls, config.advertise(), audit, runs, rawOutput, sessions, recordings);
+                    () -> ready, tls, config.advertise(), audit, runs, rawOutput, sessions, recordings, files);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
@@ -314,6 +316,7 @@ public final class HubDaemon implements AutoCloseable {
         ready = false;
         Duration grace = config.shutdownGrace();
         sessions.close(); // clients told, agents asked to end them, before the streams drain
+        files.close(); // transfers in progress fail; their clients resume against the next hub
         int drained = registry.drainAll(OfflineReason.HUB_RESTART);
         log.info("stopping: asked {} agents to drain", drained);
         liveness.close();

@@ -52,7 +52,18 @@ final class ApiErrors {
         MDC.put("errorId", errorId);
         try {
             Problem p;
-            if (e instanceof HubException he) {
+            if (ctx.res().isCommitted()) {
+                // Part of a body is out (a file read cut short): no answer can follow it; the
+                // response ends short of its length and the connection is closed.
+                log.info("{} {} failed after its answer began: {} (error id {})", ctx.method(), ctx.path(),
+                        e.getMessage(), errorId);
+                return;
+            }
+            if (e instanceof hub.hubd.files.FileFailure ff) {
+                p = problem(ff.slug(), ff.status(), ff.getMessage(), errorId);
+                log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), ff.status(),
+                        LogText.safe(ff.getMessage()), errorId);
+            } else if (e instanceof HubException he) {
                 int status = status(he.kind());
                 p = problem(slug(he.kind()), status, he.getMessage(), errorId);
                 log.info("{} {} -> {}: {} (error id {})", ctx.method(), ctx.path(), status,
@@ -124,7 +135,11 @@ final class ApiErrors {
             case 409 -> "Conflict";
             case 413 -> "Payload Too Large";
             case 414 -> "URI Too Long";
+            case 411 -> "Length Required";
             case 415 -> "Unsupported Media Type";
+            case 422 -> "Unprocessable Content";
+            case 502 -> "Bad Gateway";
+            case 504 -> "Gateway Timeout";
             case 431 -> "Request Header Fields Too Large";
             case 507 -> "Insufficient Storage";
             case 503 -> "Service Unavailable";

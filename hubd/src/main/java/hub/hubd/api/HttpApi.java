@@ -58,7 +58,7 @@ public final class HttpApi implements AutoCloseable {
             PrometheusMeterRegistry metrics, BooleanSupplier ready, hub.hubd.tls.HubTls tls,
             java.util.List<String> advertise, hub.hubd.audit.AuditLog audit, hub.hubd.runs.RunService runs,
             hub.hubd.tasks.RawOutput rawOutput, hub.hubd.sessions.SessionService sessions,
-            hub.hubd.sessions.RecordingStore recordings) {
+            hub.hubd.sessions.RecordingStore recordings, hub.hubd.files.FileRelay files) {
         this.tls = tls;
         this.advertise = java.util.List.copyOf(advertise);
         this.apiTokens = apiTokens;
@@ -79,6 +79,7 @@ public final class HttpApi implements AutoCloseable {
         RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
         this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
+        FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -165,6 +166,12 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.wsBeforeUpgrade("/api/v1/sessions/{id}/join", sessionRoutes::checkJoin);
             cfg.routes.ws("/api/v1/sessions/{id}/join", sessionRoutes::join);
             cfg.routes.get("/api/v1/sessions/{id}/join", EventRoutes::notAnUpgrade);
+            cfg.routes.put("/api/v1/nodes/{node}/files", fileRoutes::write);
+            cfg.routes.get("/api/v1/nodes/{node}/files", fileRoutes::read);
+            cfg.routes.get("/api/v1/nodes/{node}/files/partial", fileRoutes::partial);
+            cfg.routes.get("/api/v1/nodes/{node}/files/tree", fileRoutes::tree);
+            cfg.routes.post("/api/v1/nodes/{node}/directories", fileRoutes::mkdir);
+            cfg.routes.get("/api/v1/transfers/{id}", fileRoutes::transfer);
             cfg.routes.get("/api/v1/sessions", sessionRoutes::list);
             cfg.routes.get("/api/v1/sessions/{id}", sessionRoutes::show);
             cfg.routes.get("/api/v1/sessions/{id}/recording", sessionRoutes::recording);
@@ -223,9 +230,11 @@ public final class HttpApi implements AutoCloseable {
             return; // no body at all (cancel, rotate-token)
         }
         String base = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
-        if (ctx.path().endsWith("/stdin") && ctx.path().startsWith("/api/v1/tasks/")) {
+        boolean file = method.equals("PUT") && ctx.path().endsWith("/files") && ctx.path().startsWith("/api/v1/nodes/");
+        if (file || ctx.path().endsWith("/stdin") && ctx.path().startsWith("/api/v1/tasks/")) {
             if (!base.equals("application/octet-stream")) {
-                throw new io.javalin.http.HttpResponseException(415, "send stdin as application/octet-stream, not "
+                throw new io.javalin.http.HttpResponseException(415, "send " + (file ? "the file" : "stdin")
+                        + " as application/octet-stream, not "
                         + (type == null || type.isBlank() ? "without a Content-Type" : "'" + type + "'"));
             }
             return;

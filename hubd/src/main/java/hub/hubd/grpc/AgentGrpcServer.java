@@ -34,7 +34,8 @@ public final class AgentGrpcServer implements AutoCloseable {
      * @param tls the hub's TLS material; {@code null} serves plain text ({@code --insecure-plaintext})
      */
     public AgentGrpcServer(String bind, int port, NodeRegistry registry, NodeJoiner joiner,
-            hub.hubd.tasks.TaskIngest ingest, String hubId, hub.hubd.tls.HubTls tls,
+            hub.hubd.tasks.TaskIngest ingest,
+            hub.hubd.files.FileRelay files, String hubId, hub.hubd.tls.HubTls tls,
             io.micrometer.core.instrument.MeterRegistry metrics) {
         this.timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("grpc-timers", false));
         // Our callbacks never block, so a few threads suffice; gRPC's default cached pool would
@@ -42,7 +43,7 @@ public final class AgentGrpcServer implements AutoCloseable {
         // Its queue holds at most one task per stream (gRPC serializes each call's callbacks).
         int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         this.callbacks = Executors.newFixedThreadPool(threads, Threads.daemons("grpc-agent", true));
-        AgentService service = new AgentService(registry, joiner, ingest, hubId, timers,
+        AgentService service = new AgentService(registry, joiner, ingest, files, hubId, timers,
                 tls == null ? null : tls.nodeCertificates(), callbacks, new Violations(metrics));
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
         if (tls != null) {

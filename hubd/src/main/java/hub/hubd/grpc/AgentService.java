@@ -25,13 +25,15 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     private final NodeRegistry registry;
     private final NodeJoiner joiner;
     private final hub.hubd.tasks.TaskIngest ingest;
+    private final hub.hubd.files.FileRelay files;
     private final String hubId;
     private final ScheduledExecutorService timers;
     private final hub.hubd.tls.NodeCertificates certificates;
     private final java.util.concurrent.Executor callbacks;
     private final Violations violations;
 
-    AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest, String hubId,
+    AgentService(NodeRegistry registry, NodeJoiner joiner, hub.hubd.tasks.TaskIngest ingest,
+            hub.hubd.files.FileRelay files, String hubId,
             ScheduledExecutorService timers, hub.hubd.tls.NodeCertificates certificates,
             java.util.concurrent.Executor callbacks, Violations violations) {
         this.violations = violations;
@@ -40,6 +42,7 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
         this.registry = registry;
         this.joiner = joiner;
         this.ingest = ingest;
+        this.files = files;
         this.hubId = hubId;
         this.timers = timers;
     }
@@ -47,7 +50,7 @@ final class AgentService extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<HubMessage> responseObserver) {
         SocketAddress remote = REMOTE.get();
-        return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest,
+        return new AgentStream((ServerCallStreamObserver<HubMessage>) responseObserver, registry, joiner, ingest, files,
                 remote == null ? "unknown" : remote.toString(), hubId, timers, certificates,
                 PeerCertificate.of(TLS_SESSION.get()), callbacks, violations);
     }

@@ -55,6 +55,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     private final NodeRegistry registry;
     private final NodeJoiner joiner;
     private final TaskIngest ingest;
+    private final hub.hubd.files.FileRelay files;
     private final String remote;
     private final String hubId;
     private final AtomicBoolean helloSeen = new AtomicBoolean();
@@ -80,7 +81,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     static final long RENEWAL_MIN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     AgentStream(ServerCallStreamObserver<HubMessage> out, NodeRegistry registry, NodeJoiner joiner,
-            TaskIngest ingest, String remote, String hubId, ScheduledExecutorService timers,
+            TaskIngest ingest, hub.hubd.files.FileRelay files, String remote, String hubId, ScheduledExecutorService timers,
             NodeCertificates certificates, PeerCertificate peer, java.util.concurrent.Executor executor,
             Violations violations) {
         this.violations = violations;
@@ -93,6 +94,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         this.registry = registry;
         this.joiner = joiner;
         this.ingest = ingest;
+        this.files = files;
         this.remote = remote;
         this.hubId = hubId;
         this.helloTimeout = timers.schedule(
@@ -138,6 +140,18 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                             + " characters and an error of at most 1024");
                 } else {
                     ingest.inputAcked(id, a.getTaskId(), a.getSequence(), a.getError());
+                }
+            }
+            case FILE_STATUS, FILE_DATA, FILE_ACK -> {
+                String id = nodeId;
+                if (id == null) {
+                    fail(Status.FAILED_PRECONDITION.withDescription("file message before welcome"));
+                } else if (msg.hasFileStatus()) {
+                    files.status(id, this, msg.getFileStatus());
+                } else if (msg.hasFileData()) {
+                    files.data(id, this, msg.getFileData());
+                } else {
+                    files.ack(id, this, msg.getFileAck());
                 }
             }
             case RENEW_CERTIFICATE -> {
@@ -422,6 +436,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
                 certificateExpiry.cancel(false);
             }
         }
+        files.streamEnded(this);
         String id = nodeId;
         if (id != null && registry.detach(id, this, reason)) {
             log.info("node {} offline: {}", id, reason);
@@ -516,6 +531,11 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             b.setShellCommand(command);
         }
         return send(HubMessage.newBuilder().setRunCommand(b).build());
+    }
+
+    @Override
+    public boolean sendFileMessage(HubMessage message) {
+        return send(message);
     }
 
     @Override

@@ -58,6 +58,15 @@ public interface NodeSession {
         throw new UnsupportedOperationException("this session takes no input");
     }
 
+    /**
+     * Sends a file transfer message (FileOpen, FileData, FileAck, FileClose) to the agent.
+     *
+     * @return false when the stream is already closed
+     */
+    default boolean sendFileMessage(hub.proto.agent.v1.HubMessage message) {
+        return false;
+    }
+
     /** Asks the agent to kill a task. */
     void cancelTask(String taskId, String reason);
 

@@ -169,7 +169,7 @@ class ApiFaultTest {
                 new JoinTokens(new BuggyTokens(), Clock.systemUTC(), bus), new NodeDirectory(new BrokenNodes(), registry),
                 registry, null, null, bus, Duration.ofSeconds(15), hub.hubd.provisioning.AgentArtifact.of(null), metrics,
                 () -> true, null, List.of("127.0.0.1"),
-                new hub.hubd.audit.AuditLog(new NoAudit(), Clock.systemUTC(), Duration.ZERO, metrics), null, null, null, null);
+                new hub.hubd.audit.AuditLog(new NoAudit(), Clock.systemUTC(), Duration.ZERO, metrics), null, null, null, null, null);
         api.start("127.0.0.1", 0, new HttpApi.HubInfo("t", "h", java.time.Instant.now(), 0));
         logs.start();
         errorsLog.addAppender(logs);
