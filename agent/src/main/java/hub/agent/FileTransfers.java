@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
 final class FileTransfers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FileTransfers.class);
     /** Largest chunk sent, and taken. */
-    static final int CHUNK = 256 * 1024;
+    static final int CHUNK = 1024 * 1024;
     static final int MAX_CHUNK = 1024 * 1024;
     static final long DEFAULT_WINDOW = 4L * 1024 * 1024;
     static final long MAX_WINDOW = 16L * 1024 * 1024;

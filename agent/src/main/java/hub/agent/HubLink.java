@@ -84,7 +84,9 @@ public final class HubLink {
         NettyChannelBuilder b = NettyChannelBuilder.forTarget(address)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)
-                .keepAliveWithoutCalls(false);
+                .keepAliveWithoutCalls(false)
+                // File copies: room for a transfer's window in flight (still auto-tuned).
+                .initialFlowControlWindow(4 * 1024 * 1024);
         if (ssl != null) {
             b.sslContext(ssl);
         } else {

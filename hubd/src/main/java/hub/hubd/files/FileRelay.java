@@ -43,11 +43,11 @@ import org.slf4j.LoggerFactory;
 public final class FileRelay {
     private static final Logger log = LoggerFactory.getLogger(FileRelay.class);
     /** Bytes a sender may have unacknowledged, each way. */
-    public static final int WINDOW = 4 * 1024 * 1024;
+    public static final int WINDOW = 8 * 1024 * 1024;
     /** The size of the chunks the hub sends; an agent may send up to 1 MiB. */
-    public static final int CHUNK = 256 * 1024;
+    public static final int CHUNK = 1024 * 1024;
     static final int MAX_CHUNK = 1024 * 1024;
-    public static final int MAX_OPEN = 64;
+    public static final int MAX_OPEN = 32;
     public static final int MAX_PER_NODE = 8;
     /** A transfer whose node says nothing for this long fails (504). */
     static final Duration SILENCE = Duration.ofSeconds(60);

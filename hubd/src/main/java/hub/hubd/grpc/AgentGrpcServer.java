@@ -58,6 +58,8 @@ public final class AgentGrpcServer implements AutoCloseable {
                 .keepAliveTime(60, TimeUnit.SECONDS)
                 .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize(4 * 1024 * 1024)
+                // File copies: room for a transfer's window in flight (still auto-tuned).
+                .initialFlowControlWindow(4 * 1024 * 1024)
                 .executor(callbacks)
                 .build();
     }
