@@ -18,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -362,7 +361,7 @@ final class CpCommand implements Callable<Integer> {
     }
 
     /** A progress line on stderr for one copy at a time (a terminal only), at most four times a second. */
-    static class Progress implements LongConsumer {
+    static class Progress implements FileCopier.Progress {
         static final Progress NONE = new Progress(null);
         private final PrintWriter err;
         private String name;
@@ -372,6 +371,11 @@ final class CpCommand implements Callable<Integer> {
 
         Progress(PrintWriter err) {
             this.err = err;
+        }
+
+        @Override
+        public void size(long bytes) {
+            this.size = bytes;
         }
 
         void start(String name, long size) {

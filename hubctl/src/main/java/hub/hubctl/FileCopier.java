@@ -58,6 +58,12 @@ final class FileCopier {
         this.retrying = retrying;
     }
 
+    /** Bytes moved so far, and the file's size once the node has said it (a read). */
+    interface Progress extends LongConsumer {
+        default void size(long bytes) {
+        }
+    }
+
     /** A local file's facts, as sent with a write or kept by a read. */
     record Meta(long size, int mode, String owner, String group, long modifiedMillis) {
         static Meta of(Path p) throws IOException {
@@ -104,7 +110,7 @@ final class FileCopier {
     }
 
     Copied push(String node, Path local, String sha, Meta meta, String remote, boolean preserve,
-            LongConsumer progress) {
+            Progress progress) {
         String name = local.getFileName().toString();
         Map<String, String> q = new LinkedHashMap<>();
         q.put("path", remote);
@@ -162,7 +168,7 @@ final class FileCopier {
      * Reads {@code remote} from the node into {@code local} (a file path; its directory must
      * exist), through {@code .NAME.hubpart} beside it, renamed once the hash matches.
      */
-    Copied pull(String node, String remote, Path local, boolean preserve, LongConsumer progress) {
+    Copied pull(String node, String remote, Path local, boolean preserve, Progress progress) {
         Path part = local.resolveSibling("." + local.getFileName() + ".hubpart");
         String base = "api/v1/nodes/" + HubClient.enc(node) + "/files";
         return retried(() -> {
@@ -188,6 +194,7 @@ final class FileCopier {
                         Integer.parseInt(c.getHeaderField("Hub-File-Mode"), 8), c.getHeaderField("Hub-File-Owner"),
                         c.getHeaderField("Hub-File-Group"), Long.parseLong(c.getHeaderField("Hub-File-Modified")));
                 transfer = c.getHeaderField("Hub-Transfer");
+                progress.size(meta.size());
                 try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS); InputStream in = c.getInputStream()) {
                     hashPrefix(ch, offset, digest);
@@ -338,11 +345,15 @@ final class FileCopier {
     private <T> T retried(Attempt<T> attempt) {
         long deadline = System.nanoTime() + retryFor.toNanos();
         long backoff = 500;
-        while (true) {
+        for (int tries = 1;; tries++) {
             try {
                 return attempt.run();
             } catch (HubctlException e) {
-                if (!e.isTransient() || e.status() == 507 || System.nanoTime() + backoff * 1_000_000 > deadline) {
+                // Once a try has failed, a node that is offline is most likely reconnecting (after a
+                // hub restart): wait for it as for the hub. At the first try it is an answer.
+                boolean reconnecting = tries > 1 && e.status() == 409 && e.getMessage().contains("is offline");
+                if (!(e.isTransient() || reconnecting) || e.status() == 507
+                        || System.nanoTime() + backoff * 1_000_000 > deadline) {
                     throw e;
                 }
                 retrying.accept(e.getMessage());

@@ -213,7 +213,7 @@ class CpTest {
             String admin = first.adminToken();
             String join = Cli.run(url, admin, "tokens", "create").out().strip();
             agent = Agents.start(first, "n1", join, scheduler);
-            Path big = sparse(dir, "big.img", 3L << 30);
+            Path big = sparse(dir, "big.img", 1L << 30);
             Path remote = Files.createDirectories(dir.resolve("on-node"));
 
             Cli.Background copy = new Cli.Background(url, admin, "cp", "--retry-for", "60s", big.toString(),

@@ -158,8 +158,8 @@ final class FileRoutes {
                 ctx.status(200).contentType("application/octet-stream");
                 ctx.header(SIZE, Long.toString(f.getSize()));
                 ctx.header(MODE, octal(f.getMode()));
-                ctx.header(OWNER, f.getOwner());
-                ctx.header(GROUP, f.getGroup());
+                ctx.header(OWNER, headerSafe(f.getOwner()));
+                ctx.header(GROUP, headerSafe(f.getGroup()));
                 ctx.header(MODIFIED, Long.toString(f.getModifiedUnixMillis()));
                 ctx.header(TRANSFER, t.id());
                 ctx.res().setContentLengthLong(f.getSize() - offset);
@@ -297,8 +297,13 @@ final class FileRoutes {
         return Integer.parseInt(v, 8) & 0777;
     }
 
+    /** A name the node reported, fit for a header (an agent is not trusted to send one). */
+    private static String headerSafe(String name) {
+        return name.matches("[A-Za-z0-9._][A-Za-z0-9._-]{0,63}\\$?") ? name : "?";
+    }
+
     static String octal(int mode) {
-        return String.format("%04o", mode);
+        return String.format("%04o", mode & 07777);
     }
 
     private static String name(Context ctx, String param) {

@@ -97,7 +97,7 @@ public final class FileRelay {
      */
     public Transfer open(String nodeId, String userId, FileOpen.Builder spec) {
         NodeSession session = registry.session(nodeId).orElseThrow(() -> HubException.conflict(
-                "the node is not connected"));
+                "the node is offline (not connected)"));
         long onNode = open.values().stream().filter(t -> t.nodeId.equals(nodeId)).count();
         if (onNode >= MAX_PER_NODE) {
             throw HubException.unavailable("the node has " + MAX_PER_NODE + " file transfers open; retry later");
@@ -340,7 +340,11 @@ public final class FileRelay {
             lastHeard = System.nanoTime();
             switch (s.getState()) {
                 case FILE_STATE_OPENED -> {
-                    if (opened == null) {
+                    if (spec.getOp() == FileOp.FILE_OP_READ && (s.getSize() < spec.getOffset()
+                            || s.getOffset() != spec.getOffset())) {
+                        end(new FileFailure("node-io-error", 502, "the node opened the file at " + s.getOffset()
+                                + " of " + s.getSize() + " bytes, not at the offset asked for"), true);
+                    } else if (opened == null) {
                         opened = s;
                         if (spec.getOp() == FileOp.FILE_OP_PROBE) {
                             done = s;

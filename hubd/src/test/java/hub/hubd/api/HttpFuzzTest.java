@@ -44,6 +44,9 @@ class HttpFuzzTest {
         "/api/v1/users/{name}", "/api/v1/users/{name}/grants", "/api/v1/users/{name}/token", "/api/v1/listeners",
         "/api/v1/listeners/{id}", "/api/v1/events", "/api/v1/audit", "/api/v1/provisioning/script",
         "/api/v1/provisioning/agent", "/healthz", "/readyz", "/metrics", "/api/v2/nodes", "/api", "/",
+        "/api/v1/nodes/{node}/files", "/api/v1/nodes/{node}/files/partial", "/api/v1/nodes/{node}/files/tree",
+        "/api/v1/nodes/{node}/directories", "/api/v1/transfers/{id}", "/api/v1/nodes/{node}/terminal",
+        "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/sessions/{id}/join", "/api/v1/sessions/{id}/recording",
     };
     static final String[] METHODS = {"GET", "GET", "POST", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE"};
     static final String[] PARAMS = {"web-1", "vera", "admin", "0123456789abcdef", "zzzzzzzzzzzzzzzz", "", "%00",
@@ -53,7 +56,9 @@ class HttpFuzzTest {
         "?after=1&limit=0", "?limit=1000000", "?label=team%3Dweb", "?label=team%20in%20(", "?label=%3D",
         "?status=sideways", "?since=yesterday", "?since=24h", "?user=%00", "?selector=team%3Dweb",
         "?reassignTo=nobody", "?maxBytes=-3", "?format=xml", "?cursor=%FF%FF", "?token=hjt_x", "?node=%00&types=a,b",
-        "?a=1&a=2&a=3", "?" + "q=".repeat(200)};
+        "?a=1&a=2&a=3", "?" + "q=".repeat(200), "?path=/etc/hostname&offset=-1", "?path=relative&size=1&sha256=zz",
+        "?path=%2Fetc%2Fhostname&size=99999999999999999999&sha256=" + "a".repeat(64), "?path=/x&mode=8888",
+        "?after=%00&maxBytes=1e9&input=maybe"};
     static final String[] TYPES = {"application/json", "application/json", "application/json; charset=utf-8",
         "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "", "*/*",
         "multipart/form-data; boundary=x"};
