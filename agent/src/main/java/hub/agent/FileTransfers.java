@@ -112,17 +112,24 @@ final class FileTransfers implements AutoCloseable {
         final Path target;
         final Path part;
         final FileOpen spec;
+        /** Where the bytes go: the partial file itself, or the stdin of a writer running as the user. */
         final FileChannel channel;
+        final UserFiles as;
+        final Process writer;
+        final java.io.OutputStream pipe;
         final MessageDigest digest;
         long position;
 
-        Write(FileOpen spec, Path target, Path part, FileChannel channel, MessageDigest digest, long position,
-                long window) {
+        Write(FileOpen spec, Path target, Path part, FileChannel channel, UserFiles as, Process writer,
+                MessageDigest digest, long position, long window) {
             super(spec.getTransferId(), window);
             this.spec = spec;
             this.target = target;
             this.part = part;
             this.channel = channel;
+            this.as = as;
+            this.writer = writer;
+            this.pipe = writer == null ? null : writer.getOutputStream();
             this.digest = digest;
             this.position = position;
         }
@@ -151,15 +158,19 @@ final class FileTransfers implements AutoCloseable {
             if (open.containsKey(id)) {
                 throw new Failure(FileError.FILE_ERROR_INVALID, "transfer " + id + " is open already");
             }
-            checkUser();
+            UserFiles as = userFor(o.getRunAs());
+            if (as != null && (!o.getOwner().isEmpty() || !o.getGroup().isEmpty())) {
+                throw new Failure(FileError.FILE_ERROR_REFUSED, "owner and group are set only when copying as the "
+                        + "agent's own user, not as " + as.user());
+            }
             Path path = resolve(o.getPath());
             long window = o.getWindow() == 0 ? DEFAULT_WINDOW : Math.min(Math.max(o.getWindow(), CHUNK), MAX_WINDOW);
             switch (o.getOp()) {
-                case FILE_OP_WRITE -> openWrite(o, path, window);
+                case FILE_OP_WRITE -> openWrite(o, path, window, as);
                 case FILE_OP_PROBE -> probe(o, path);
-                case FILE_OP_READ -> openRead(o, path, window);
-                case FILE_OP_LIST -> openList(o, path, window);
-                case FILE_OP_MKDIR -> mkdir(o, path);
+                case FILE_OP_READ -> openRead(o, path, window, as);
+                case FILE_OP_LIST -> openList(o, path, window, as);
+                case FILE_OP_MKDIR -> mkdir(o, path, as);
                 default -> throw new Failure(FileError.FILE_ERROR_INVALID, "unknown file op " + o.getOpValue());
             }
         } catch (Failure f) {
@@ -173,14 +184,15 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    /** Files are handled as the agent's user: only when the node lets tasks run as it by default. */
-    private void checkUser() throws Failure {
+    /**
+     * Who the files are handled as: the user asked for (empty: the agent's default), under the
+     * node's policy exactly as for a task; null for the agent's own user (done here), else the
+     * programs that act as that user.
+     */
+    private UserFiles userFor(String requested) throws Failure {
         try {
-            RunAs.Target t = runAs.target("");
-            if (!t.agentUser()) {
-                throw new Failure(FileError.FILE_ERROR_REFUSED, "this node runs tasks as " + t.user()
-                        + " by default, and file copy only as the agent's own user");
-            }
+            RunAs.Target t = runAs.target(requested);
+            return t.agentUser() ? null : new UserFiles(t);
         } catch (RunAs.Refused e) {
             throw new Failure(FileError.FILE_ERROR_REFUSED, e.getMessage());
         }
@@ -265,7 +277,7 @@ final class FileTransfers implements AutoCloseable {
                 .setOffset(held));
     }
 
-    private void openWrite(FileOpen o, Path path, long window) throws Failure, IOException {
+    private void openWrite(FileOpen o, Path path, long window, UserFiles as) throws Failure, IOException {
         Place p = place(o, path);
         long size = o.getSize();
         long offset = o.getOffset();
@@ -277,6 +289,10 @@ final class FileTransfers implements AutoCloseable {
         if (offset > held) {
             throw new Failure(FileError.FILE_ERROR_INVALID, "the node holds " + held + " bytes of this file, not "
                     + offset + ": probe again and resume from there");
+        }
+        if (as != null) {
+            openWriteAs(o, p, offset, held, window, as);
+            return;
         }
         FileChannel ch = FileChannel.open(p.part(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
@@ -295,12 +311,34 @@ final class FileTransfers implements AutoCloseable {
             MessageDigest digest = sha256();
             hashPrefix(ch, offset, digest);
             ch.position(offset);
-            Write w = new Write(o, p.target(), p.part(), ch, digest, offset, window);
+            Write w = new Write(o, p.target(), p.part(), ch, null, null, digest, offset, window);
             open.put(w.id, w);
         } catch (IOException | RuntimeException | Failure e) {
             ch.close();
             throw e;
         }
+        send(FileStatus.newBuilder().setTransferId(o.getTransferId()).setState(FileState.FILE_STATE_OPENED)
+                .setOffset(offset));
+    }
+
+    /** A write as another user: dd, running as that user, writes the partial file; the agent hashes. */
+    private void openWriteAs(FileOpen o, Place p, long offset, long held, long window, UserFiles as)
+            throws Failure, IOException {
+        long free = Files.getFileStore(p.target().getParent()).getUsableSpace();
+        if (o.getSize() - offset > free) {
+            throw new Failure(FileError.FILE_ERROR_NO_SPACE, "not enough space on the node for "
+                    + shown(p.target()) + ": " + Units.bytes(o.getSize() - offset) + " to write, "
+                    + Units.bytes(free) + " free");
+        }
+        MessageDigest digest = sha256();
+        if (offset > 0) {
+            try (FileChannel ch = FileChannel.open(p.part(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                hashPrefix(ch, offset, digest);
+            }
+        }
+        Process dd = as.openWrite(p.part(), offset);
+        Write w = new Write(o, p.target(), p.part(), null, as, dd, digest, offset, window);
+        open.put(w.id, w);
         send(FileStatus.newBuilder().setTransferId(o.getTransferId()).setState(FileState.FILE_STATE_OPENED)
                 .setOffset(offset));
     }
@@ -341,8 +379,20 @@ final class FileTransfers implements AutoCloseable {
                 }
                 ByteBuffer buf = d.getData().asReadOnlyByteBuffer();
                 w.digest.update(buf.duplicate());
-                while (buf.hasRemaining()) {
-                    w.channel.write(buf);
+                if (w.pipe != null) {
+                    try {
+                        d.getData().writeTo(w.pipe);
+                        w.pipe.flush();
+                    } catch (IOException e) {
+                        // the writer ended (its stdin broke): what it said, before its streams close
+                        String said = UserFiles.stderr(w.writer);
+                        w.writer.destroy();
+                        throw w.as.failure(said, shown(w.target));
+                    }
+                } else {
+                    while (buf.hasRemaining()) {
+                        w.channel.write(buf);
+                    }
                 }
                 w.position += d.getData().size();
                 send.accept(AgentMessage.newBuilder().setFileAck(FileAck.newBuilder().setTransferId(w.id)
@@ -366,8 +416,13 @@ final class FileTransfers implements AutoCloseable {
             throw new Failure(FileError.FILE_ERROR_INVALID, "the last chunk ends at " + w.position
                     + ", the file's size is " + w.spec.getSize());
         }
-        w.channel.force(false);
-        w.channel.close();
+        if (w.pipe != null) {
+            w.pipe.close();
+            w.as.awaitSuccess(w.writer, shown(w.target));
+        } else {
+            w.channel.force(false);
+            w.channel.close();
+        }
         w.closed = true;
         open.remove(w.id);
         String sha = HexFormat.of().formatHex(w.digest.digest());
@@ -375,6 +430,19 @@ final class FileTransfers implements AutoCloseable {
             Files.deleteIfExists(w.part);
             throw new Failure(FileError.FILE_ERROR_HASH_MISMATCH, "the bytes written hash to " + sha + ", not "
                     + w.spec.getSha256() + "; nothing was kept");
+        }
+        if (w.as != null) {
+            try {
+                w.as.commit(w.part, w.target, w.spec.getMode() == 0 ? 0644 : w.spec.getMode() & 0777,
+                        w.spec.getModifiedUnixMillis(), shown(w.target));
+            } catch (IOException | Failure e) {
+                Files.deleteIfExists(w.part);
+                throw e;
+            }
+            send(FileStatus.newBuilder().setTransferId(w.id).setState(FileState.FILE_STATE_DONE)
+                    .setSize(w.position).setSha256(sha).setPath(shown(w.target)).setMode(w.spec.getMode()));
+            log.info("wrote {} as {} ({} bytes, sha256 {})", shown(w.target), w.as.user(), w.position, sha);
+            return;
         }
         try {
             setAttributes(w.part, w.spec.getMode(), 0644, w.spec.getOwner(), w.spec.getGroup());
@@ -395,12 +463,28 @@ final class FileTransfers implements AutoCloseable {
         w.closed = true;
         open.remove(w.id);
         try {
-            w.channel.close();
+            closeSink(w);
             if (discard) {
                 Files.deleteIfExists(w.part);
             }
         } catch (IOException e) {
             log.debug("closing {}: {}", w.part, e.toString());
+        }
+    }
+
+    /** Closes where a write's bytes go; a writer running as a user keeps what it wrote (a resume). */
+    private static void closeSink(Write w) throws IOException {
+        if (w.pipe != null) {
+            try {
+                w.pipe.close();
+                w.writer.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                w.writer.destroy();
+            }
+        } else {
+            w.channel.close();
         }
     }
 
@@ -447,9 +531,15 @@ final class FileTransfers implements AutoCloseable {
         return m;
     }
 
-    private void mkdir(FileOpen o, Path path) throws Failure, IOException {
+    private void mkdir(FileOpen o, Path path, UserFiles as) throws Failure, IOException {
         if (Files.exists(path) && !Files.isDirectory(path)) {
             throw new Failure(FileError.FILE_ERROR_NOT_A_DIRECTORY, o.getPath() + " exists and is not a directory");
+        }
+        if (as != null) {
+            as.mkdir(path, o.getMode() == 0 ? 0755 : o.getMode() & 0777, o.getPath());
+            send(FileStatus.newBuilder().setTransferId(o.getTransferId()).setState(FileState.FILE_STATE_DONE)
+                    .setPath(o.getPath()));
+            return;
         }
         Files.createDirectories(path);
         if (o.getMode() != 0 || !o.getOwner().isEmpty() || !o.getGroup().isEmpty()) {
@@ -459,7 +549,11 @@ final class FileTransfers implements AutoCloseable {
                 .setPath(o.getPath()));
     }
 
-    private void openRead(FileOpen o, Path path, long window) throws Failure, IOException {
+    private void openRead(FileOpen o, Path path, long window, UserFiles as) throws Failure, IOException {
+        if (as != null) {
+            openReadAs(o, path, window, as);
+            return;
+        }
         if (Files.isDirectory(path)) {
             throw new Failure(FileError.FILE_ERROR_IS_A_DIRECTORY, o.getPath() + " is a directory (copy it with -r)");
         }
@@ -524,6 +618,63 @@ final class FileTransfers implements AutoCloseable {
         });
     }
 
+    /** A read as another user: cat, running as that user, reads the file; the agent hashes and sends. */
+    private void openReadAs(FileOpen o, Path path, long window, UserFiles as) throws Failure, IOException {
+        UserFiles.Stat st = as.stat(path, o.getPath());
+        if (st.directory()) {
+            throw new Failure(FileError.FILE_ERROR_IS_A_DIRECTORY, o.getPath() + " is a directory (copy it with -r)");
+        }
+        if (!st.regular()) {
+            throw new Failure(FileError.FILE_ERROR_INVALID, o.getPath() + " is not a regular file");
+        }
+        long size = st.size();
+        if (o.getOffset() > size) {
+            throw new Failure(FileError.FILE_ERROR_INVALID, "offset " + o.getOffset() + " is beyond the end of "
+                    + o.getPath() + " (" + size + " bytes)");
+        }
+        Process cat = as.openRead(path);
+        Read r = new Read(o.getTransferId(), window, o.getOffset());
+        open.put(r.id, r);
+        send(FileStatus.newBuilder().setTransferId(r.id).setState(FileState.FILE_STATE_OPENED)
+                .setOffset(o.getOffset()).setSize(size).setMode(st.mode()).setOwner(st.owner()).setGroup(st.group())
+                .setModifiedUnixMillis(st.modifiedMillis()).setPath(o.getPath()));
+        long offset = o.getOffset();
+        daemon("file-read-" + r.id, () -> {
+            try (java.io.InputStream in = cat.getInputStream()) {
+                MessageDigest digest = sha256();
+                byte[] buf = new byte[CHUNK];
+                long pos = 0; // from the start: the part before offset is hashed, not sent
+                do {
+                    int want = (int) Math.min(CHUNK, pos < offset ? offset - pos : size - pos);
+                    int n = in.readNBytes(buf, 0, want);
+                    if (n < want) {
+                        throw n == 0 && pos < size && cat.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)
+                                && cat.exitValue() != 0 ? as.failure(UserFiles.stderr(cat), o.getPath())
+                                : new Failure(FileError.FILE_ERROR_CHANGED, o.getPath()
+                                        + " became shorter while it was read");
+                    }
+                    digest.update(buf, 0, n);
+                    if (pos >= offset && !sendChunk(r, pos, ByteString.copyFrom(buf, 0, n), pos + n == size)) {
+                        return;
+                    }
+                    pos += n;
+                } while (pos < size);
+                finishRead(r, size, HexFormat.of().formatHex(digest.digest()));
+            } catch (Failure f) {
+                endRead(r);
+                failed(r.id, f.error, f.getMessage());
+            } catch (IOException e) {
+                endRead(r);
+                Failure f = classify(e, o.getPath());
+                failed(r.id, f.error, f.getMessage());
+            } catch (InterruptedException e) {
+                endRead(r);
+            } finally {
+                cat.destroy();
+            }
+        });
+    }
+
     /** Sends a chunk once the window allows; false when the transfer was closed meanwhile. */
     private boolean sendChunk(Read r, long pos, ByteString data, boolean last) throws InterruptedException {
         synchronized (r) {
@@ -557,7 +708,11 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    private void openList(FileOpen o, Path path, long window) throws Failure, IOException {
+    private void openList(FileOpen o, Path path, long window, UserFiles as) throws Failure, IOException {
+        if (as != null) {
+            openListAs(o, path, window, as);
+            return;
+        }
         if (!Files.isDirectory(path)) {
             throw Files.exists(path) ? new Failure(FileError.FILE_ERROR_NOT_A_DIRECTORY, o.getPath()
                     + " is not a directory") : new Failure(FileError.FILE_ERROR_NOT_FOUND, "no " + o.getPath()
@@ -580,6 +735,65 @@ final class FileTransfers implements AutoCloseable {
                 failed(r.id, f.error, f.getMessage());
             }
         });
+    }
+
+    /** A listing as another user: find, running as that user, walks the tree. */
+    private void openListAs(FileOpen o, Path path, long window, UserFiles as) throws Failure, IOException {
+        if (!as.stat(path, o.getPath()).directory()) {
+            throw new Failure(FileError.FILE_ERROR_NOT_A_DIRECTORY, o.getPath() + " is not a directory");
+        }
+        Process find = as.list(path);
+        Read r = new Read(o.getTransferId(), window, 0);
+        open.put(r.id, r);
+        send(FileStatus.newBuilder().setTransferId(r.id).setState(FileState.FILE_STATE_OPENED).setPath(o.getPath()));
+        daemon("file-list-" + r.id, () -> {
+            var lister = new Lister(r, path);
+            try (java.io.InputStream in = new java.io.BufferedInputStream(find.getInputStream())) {
+                String[] f = new String[7];
+                while (true) {
+                    for (int i = 0; i < 7; i++) {
+                        f[i] = field(in);
+                        if (f[i] == null) {
+                            lister.flush(true);
+                            finishRead(r, lister.sent, "");
+                            return;
+                        }
+                    }
+                    String type = switch (f[0]) {
+                        case "f" -> "file";
+                        case "d" -> "directory";
+                        case "l" -> "symlink";
+                        default -> "other";
+                    };
+                    long mtime = (long) (Double.parseDouble(f[5]) * 1000);
+                    lister.line(f[6], type, type.equals("file") ? Long.parseLong(f[1]) : 0,
+                            Integer.parseInt(f[2], 8), f[3], f[4], mtime);
+                }
+            } catch (Lister.Stopped s) {
+                endRead(r);
+            } catch (IOException | RuntimeException e) {
+                endRead(r);
+                failed(r.id, FileError.FILE_ERROR_IO, o.getPath() + ": the listing failed: " + e.getMessage());
+            } finally {
+                find.destroy();
+            }
+        });
+    }
+
+    /** The next NUL-ended field of find's output, or null at its end. */
+    private static String field(java.io.InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(64);
+        int c;
+        while ((c = in.read()) > 0) {
+            b.write(c);
+            if (b.size() > 8192) {
+                throw new IOException("a field of over 8 KiB");
+            }
+        }
+        if (c < 0 && b.size() == 0) {
+            return null;
+        }
+        return b.toString(StandardCharsets.UTF_8);
     }
 
     /** Walks a tree into JSON lines, sent in chunks under the window. */
@@ -678,7 +892,7 @@ final class FileTransfers implements AutoCloseable {
             t.notifyAll();
             if (t instanceof Write w) {
                 try {
-                    w.channel.close();
+                    closeSink(w);
                 } catch (IOException e) {
                     log.debug("closing {}: {}", w.part, e.toString());
                 }

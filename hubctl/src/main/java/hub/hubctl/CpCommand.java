@@ -59,6 +59,11 @@ final class CpCommand implements Callable<Integer> {
             + "the source's mode less group and other write.")
     boolean preserve;
 
+    @Option(names = {"-u", "--user"}, paramLabel = "USER",
+            description = "Read and write as this local user on the node (the agent's default otherwise; the "
+                    + "node's agent.conf decides which it allows, as for exec). With it, -p keeps mode and time.")
+    String user;
+
     @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", completionCandidates = LiveValues.Labels.class,
             description = "Copy to (or from) every node whose labels match: " + Selectors.HELP)
     List<String> labels;
@@ -123,7 +128,7 @@ final class CpCommand implements Callable<Integer> {
         Duration retry = duration(retryFor);
         HubctlCommand root = HubctlCommand.root(spec);
         PrintWriter err = spec.commandLine().getErr();
-        FileCopier copier = new FileCopier(root.client(), root.mapper(), retry,
+        FileCopier copier = new FileCopier(root.client(), root.mapper(), retry, user,
                 why -> err.println("hubctl: " + why + "; retrying"));
         Path local = Path.of(src.remote() ? dst.path() : src.path());
         if (!src.remote()) {

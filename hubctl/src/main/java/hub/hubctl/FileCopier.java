@@ -48,10 +48,14 @@ final class FileCopier {
     private final HubClient client;
     private final ObjectMapper mapper;
     private final Duration retryFor;
+    /** The local user on the node to act as, or null for the agent's default. */
+    private final String user;
     /** Told of each try that failed and will be retried, for the user. */
     private final java.util.function.Consumer<String> retrying;
 
-    FileCopier(HubClient client, ObjectMapper mapper, Duration retryFor, java.util.function.Consumer<String> retrying) {
+    FileCopier(HubClient client, ObjectMapper mapper, Duration retryFor, String user,
+            java.util.function.Consumer<String> retrying) {
+        this.user = user;
         this.client = client;
         this.mapper = mapper;
         this.retryFor = retryFor;
@@ -119,8 +123,10 @@ final class FileCopier {
         q.put("name", name);
         q.put("mode", String.format("%04o", preserve ? meta.mode() : meta.mode() & 0755));
         if (preserve) {
-            q.put("owner", meta.owner());
-            q.put("group", meta.group());
+            if (user == null) { // as another user the node cannot give a file away: mode and time only
+                q.put("owner", meta.owner());
+                q.put("group", meta.group());
+            }
             q.put("mtime", Long.toString(meta.modifiedMillis()));
         }
         String base = "api/v1/nodes/" + HubClient.enc(node) + "/files";
@@ -328,9 +334,12 @@ final class FileCopier {
         if (mode != 0) {
             body.put("mode", String.format("%04o", mode));
         }
-        if (owner != null) {
+        if (owner != null && user == null) {
             body.put("owner", owner);
             body.put("group", group);
+        }
+        if (user != null) {
+            body.put("user", user);
         }
         retried(() -> client.post("api/v1/nodes/" + HubClient.enc(node) + "/directories", body));
     }
@@ -352,7 +361,8 @@ final class FileCopier {
                 // Once a try has failed, a node that is offline is most likely reconnecting (after a
                 // hub restart): wait for it as for the hub. At the first try it is an answer.
                 boolean reconnecting = tries > 1 && e.status() == 409 && e.getMessage().contains("is offline");
-                if (!(e.isTransient() || reconnecting) || e.status() == 507
+                // 502: the node's own I/O failed (an answer, not a hub that is away); 507: no space
+                if (!(e.isTransient() || reconnecting) || e.status() == 502 || e.status() == 507
                         || System.nanoTime() + backoff * 1_000_000 > deadline) {
                     throw e;
                 }
@@ -423,7 +433,11 @@ final class FileCopier {
         return HubctlException.unreachable("the connection to the hub broke: " + e.getMessage());
     }
 
-    private static String query(Map<String, String> params) {
+    private String query(Map<String, String> given) {
+        Map<String, String> params = new LinkedHashMap<>(given);
+        if (user != null) {
+            params.put("user", user);
+        }
         StringBuilder b = new StringBuilder();
         params.forEach((k, v) -> {
             if (b.length() > 0) {

@@ -154,6 +154,49 @@ class CpTest {
     }
 
     @Test
+    void copiesAsAnotherLocalUserWithThatUsersRights(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (TestHub hub = new TestHub(dir)) {
+            hub.agent("n1");
+            Path shared = Files.createDirectories(dir.resolve("shared"));
+            Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path f = random(dir, "report.bin", 2 << 20, 11);
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+            Cli.Run up = Cli.run(hub.url, hub.token, "cp", "-u", "nobody", "-p", f.toString(), "n1:" + shared + "/");
+            if (!"root".equals(System.getProperty("user.name"))) {
+                assertThat(up.code()).isEqualTo(ExitCodes.HUB_ERROR);
+                assertThat(up.err()).contains("cannot run tasks as nobody");
+                return;
+            }
+            assertThat(up.code()).as(up.err()).isZero();
+            Path there = shared.resolve("report.bin");
+            assertThat(Files.getOwner(there).getName()).isEqualTo("nobody");
+            assertThat(FileCopier.sha256(there)).isEqualTo(FileCopier.sha256(f));
+            assertThat(Files.getLastModifiedTime(there).toMillis() / 1000)
+                    .isEqualTo(Files.getLastModifiedTime(f).toMillis() / 1000);
+
+            // The kernel decides, as for that user's own commands.
+            Path closed = Files.createDirectories(dir.resolve("closed"));
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+            Cli.Run refused = Cli.run(hub.url, hub.token, "cp", "-u", "nobody", f.toString(), "n1:" + closed + "/");
+            assertThat(refused.code()).isEqualTo(ExitCodes.HUB_ERROR);
+            assertThat(refused.err()).contains("permission denied").contains("(as nobody)");
+            Path secret = Files.writeString(dir.resolve("secret"), "root only\n");
+            Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+            Path back = Files.createDirectories(dir.resolve("back"));
+            Cli.Run unreadable = Cli.run(hub.url, hub.token, "cp", "-u", "nobody", "n1:" + secret, back.toString());
+            assertThat(unreadable.code()).isEqualTo(ExitCodes.HUB_ERROR);
+            assertThat(unreadable.err()).contains("permission denied: " + secret + " (as nobody)");
+            assertThat(back.resolve("secret")).doesNotExist();
+
+            Cli.Run down = Cli.run(hub.url, hub.token, "cp", "-u", "nobody", "-r", "n1:" + shared, back + "/");
+            assertThat(down.code()).as(down.err()).isZero();
+            assertThat(FileCopier.sha256(back.resolve("shared/report.bin"))).isEqualTo(FileCopier.sha256(f));
+            assertThat(Cli.run(hub.url, hub.token, "audit", "-o", "json").out()).contains("as nobody: write " + shared);
+        }
+    }
+
+    @Test
     void copiesToAndFromFiftyNodesAtOnce(@TempDir Path dir) throws Exception {
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
         List<AgentConnection> agents = new ArrayList<>();

@@ -35,7 +35,9 @@ import java.util.Locale;
  * <li>{@code GET /api/v1/nodes/{node}/files/tree?path=}: a directory tree, one JSON object per line;</li>
  * <li>{@code POST /api/v1/nodes/{node}/directories} {@code {"path","mode","owner","group"}}: mkdir -p.</li>
  * </ul>
- * Every route needs operator on the node. Writes, directories and reads are audited.
+ * Every route needs operator on the node and takes {@code user} (in the body for directories): the
+ * local user to act as, under the node's policy as for exec. Writes, directories, reads and
+ * listings are audited.
  */
 final class FileRoutes {
     /** Response headers of a read. */
@@ -68,7 +70,7 @@ final class FileRoutes {
             String problem, String detail) {
     }
 
-    record MkdirRequest(String path, String mode, String owner, String group) {
+    record MkdirRequest(String path, String mode, String owner, String group, String user) {
     }
 
     /** The node, operator on it, connected; recorded for the audit. */
@@ -105,9 +107,11 @@ final class FileRoutes {
         FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_WRITE).setPath(path).setSize(size)
                 .setOffset(offset).setSha256(sha).setMode(mode(ctx.queryParam("mode")))
                 .setOwner(name(ctx, "owner")).setGroup(name(ctx, "group"))
-                .setModifiedUnixMillis(number(ctx, "mtime", 0)).setName(fileName(ctx.queryParam("name")));
+                .setModifiedUnixMillis(number(ctx, "mtime", 0)).setName(fileName(ctx.queryParam("name")))
+                .setRunAs(name(ctx, "user"));
         NodeView node = node(ctx, by);
-        ctx.attribute(AuditRoutes.DETAIL, "write " + path + " (" + size + " bytes, sha256 " + sha
+        ctx.attribute(AuditRoutes.DETAIL, (spec.getRunAs().isEmpty() ? "" : "as " + spec.getRunAs() + ": ")
+                + "write " + path + " (" + size + " bytes, sha256 " + sha
                 + (offset > 0 ? ", resumed at " + offset : "") + ")");
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             byte[] buf = new byte[FileRelay.CHUNK];
@@ -138,7 +142,7 @@ final class FileRoutes {
         String sha = ctx.queryParam("sha256");
         FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_PROBE).setPath(path)
                 .setSize(Math.max(0, number(ctx, "size", 0))).setSha256(sha == null || sha.isEmpty() ? "" : sha256(ctx))
-                .setName(fileName(ctx.queryParam("name")));
+                .setName(fileName(ctx.queryParam("name"))).setRunAs(name(ctx, "user"));
         NodeView node = node(ctx, by);
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             ctx.json(new Partial(path, t.opened().getOffset()));
@@ -150,8 +154,10 @@ final class FileRoutes {
         String path = path(ctx);
         long offset = number(ctx, "offset", 0);
         NodeView node = node(ctx, by);
-        ctx.attribute(AuditRoutes.DETAIL, "read " + path + (offset > 0 ? " from " + offset : ""));
-        FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_READ).setPath(path).setOffset(offset);
+        FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_READ).setPath(path).setOffset(offset)
+                .setRunAs(name(ctx, "user"));
+        ctx.attribute(AuditRoutes.DETAIL, (spec.getRunAs().isEmpty() ? "" : "as " + spec.getRunAs() + ": ")
+                + "read " + path + (offset > 0 ? " from " + offset : ""));
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             FileStatus f = t.opened();
             relayOut(ctx, t, () -> {
@@ -172,7 +178,8 @@ final class FileRoutes {
         String path = path(ctx);
         NodeView node = node(ctx, by);
         ctx.attribute(AuditRoutes.DETAIL, "list " + path);
-        FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_LIST).setPath(path);
+        FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_LIST).setPath(path)
+                .setRunAs(name(ctx, "user"));
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             relayOut(ctx, t, () -> {
                 ctx.status(200).contentType("application/x-ndjson");
@@ -224,7 +231,7 @@ final class FileRoutes {
         String path = checkPath(req.path());
         FileOpen.Builder spec = FileOpen.newBuilder().setOp(FileOp.FILE_OP_MKDIR).setPath(path)
                 .setMode(mode(req.mode())).setOwner(checkName(req.owner(), "owner"))
-                .setGroup(checkName(req.group(), "group"));
+                .setGroup(checkName(req.group(), "group")).setRunAs(checkName(req.user(), "user"));
         NodeView node = node(ctx, by);
         ctx.attribute(AuditRoutes.DETAIL, "mkdir " + path);
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
