@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,6 +75,11 @@ final class CpCommand implements Callable<Integer> {
     @Option(names = "--parallel", paramLabel = "N", defaultValue = "10",
             description = "With -l or --all: copy to this many nodes at once. Default: ${DEFAULT-VALUE}")
     int parallel;
+
+    @Option(names = "--max-errors", paramLabel = "N|P%",
+            description = "With -l or --all: start no further node once more than this many (or this share) "
+                    + "failed; the rest are skipped. Default: no limit.")
+    String maxErrors;
 
     @Option(names = "--retry-for", paramLabel = "DURATION", defaultValue = "2m",
             description = "Keep retrying (and resuming) a copy this long while the hub or node is unreachable, "
@@ -268,53 +274,91 @@ final class CpCommand implements Callable<Integer> {
         }
         String fileSha = sha;
         PrintWriter out = spec.commandLine().getOut();
+        int allowed = maxErrors == null ? Integer.MAX_VALUE : count(maxErrors, nodes.size(), "--max-errors");
+        java.util.concurrent.atomic.AtomicInteger failedSoFar = new java.util.concurrent.atomic.AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, nodes.size()));
-        List<Future<String>> results = new ArrayList<>();
+        var done = new java.util.concurrent.ExecutorCompletionService<String>(pool);
+        Map<Future<String>, String> names = new java.util.HashMap<>();
         for (JsonNode n : nodes) {
             String name = n.path("name").asText();
             String id = n.path("id").asText();
             boolean online = "online".equals(n.path("status").asText());
-            results.add(pool.submit(() -> {
-                if (!online) {
-                    throw HubctlException.hub("offline");
+            names.put(done.submit(() -> {
+                if (failedSoFar.get() > allowed) {
+                    throw new Skipped();
                 }
-                if (fileSha != null) {
-                    return pushFile(copier, id, local, fileSha, remote, Progress.NONE).replace(id + ":", name + ":");
+                try {
+                    return copyTo(copier, name, id, online, fileSha, pull, local, remote);
+                } catch (RuntimeException | IOException e) {
+                    failedSoFar.incrementAndGet();
+                    throw e;
                 }
-                if (pull) {
-                    Path into = local.resolve(name);
-                    Files.createDirectories(into);
-                    return recursive ? pullTree(copier, id, remote, into, Progress.NONE)
-                            : pullFile(copier, id, remote, into, Progress.NONE);
-                }
-                return pushTree(copier, id, local, remote, Progress.NONE).replace(id + ":", name + ":");
-            }));
+            }), name);
         }
         pool.shutdown();
         int failed = 0;
+        int skipped = 0;
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
-            String name = nodes.get(i).path("name").asText();
+            Future<String> f = done.take();
+            String name = names.get(f);
+            String line;
             try {
-                String line = results.get(i).get();
-                synchronized (out) {
-                    out.println(name + ": ok " + line);
-                    out.flush();
-                }
+                line = name + ": ok " + f.get();
             } catch (java.util.concurrent.ExecutionException e) {
-                failed++;
-                String why = e.getCause() instanceof HubctlException he ? he.getMessage() : String.valueOf(
-                        e.getCause());
-                failures.add(name);
-                synchronized (out) {
-                    out.println(name + ": failed: " + why);
-                    out.flush();
+                if (e.getCause() instanceof Skipped) {
+                    skipped++;
+                    line = name + ": skipped (more than " + maxErrors + " failed)";
+                } else {
+                    failed++;
+                    failures.add(name);
+                    line = name + ": failed: " + (e.getCause() instanceof HubctlException he ? he.getMessage()
+                            : String.valueOf(e.getCause()));
                 }
             }
+            out.println(line);
+            out.flush();
         }
-        err.println("copied " + (pull ? "from " : "to ") + (nodes.size() - failed) + " of " + nodes.size()
-                + " nodes" + (failed == 0 ? "" : "; failed: " + String.join(", ", failures)));
-        return failed == 0 ? ExitCodes.OK : ExitCodes.HUB_ERROR;
+        java.util.Collections.sort(failures);
+        err.println("copied " + (pull ? "from " : "to ") + (nodes.size() - failed - skipped) + " of " + nodes.size()
+                + " nodes" + (failed == 0 ? "" : "; failed: " + String.join(", ", failures))
+                + (skipped == 0 ? "" : "; skipped: " + skipped));
+        return failed == 0 && skipped == 0 ? ExitCodes.OK : ExitCodes.HUB_ERROR;
+    }
+
+    /** A node not started because too many had failed. */
+    private static final class Skipped extends RuntimeException {
+        Skipped() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** N, or P% of {@code total} (rounded down). */
+    static int count(String v, int total, String option) {
+        var m = java.util.regex.Pattern.compile("([0-9]{1,6})(%?)").matcher(v.strip());
+        if (!m.matches() || m.group(2).equals("%") && Integer.parseInt(m.group(1)) > 100) {
+            throw HubctlException.usage(option + " must be a count or a percentage (5, 10%), not '" + v + "'");
+        }
+        int n = Integer.parseInt(m.group(1));
+        return m.group(2).isEmpty() ? n : total * n / 100;
+    }
+
+    /** One node of a copy to or from several: a line that says what was copied. */
+    private String copyTo(FileCopier copier, String name, String id, boolean online, String fileSha, boolean pull,
+            Path local, String remote) throws IOException {
+        if (!online) {
+            throw HubctlException.hub("offline");
+        }
+        if (fileSha != null) {
+            return pushFile(copier, id, local, fileSha, remote, Progress.NONE).replace(id + ":", name + ":");
+        }
+        if (pull) {
+            Path into = local.resolve(name);
+            Files.createDirectories(into);
+            return recursive ? pullTree(copier, id, remote, into, Progress.NONE)
+                    : pullFile(copier, id, remote, into, Progress.NONE);
+        }
+        return pushTree(copier, id, local, remote, Progress.NONE).replace(id + ":", name + ":");
     }
 
     private static String describe(String where, FileCopier.Copied c) {

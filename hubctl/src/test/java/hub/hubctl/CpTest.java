@@ -238,6 +238,14 @@ class CpTest {
             assertThat(partly.code()).isEqualTo(ExitCodes.HUB_ERROR);
             assertThat(partly.err()).contains("copied to 49 of 50 nodes; failed: sim-3");
             assertThat(partly.out()).contains("sim-3: failed: no directory /etc/app on the node");
+            // One at a time, no failure allowed: the nodes after it are not started.
+            Cli.Run stopped = Cli.run(hub.url, hub.token, "cp", "-l", "fleet=sim", "--parallel", "1", "--max-errors",
+                    "0", f.toString(), ":/etc/app/");
+            assertThat(stopped.code()).isEqualTo(ExitCodes.HUB_ERROR);
+            assertThat(stopped.err()).contains("failed: sim-3").contains("skipped: ");
+            assertThat(stopped.out()).contains(": skipped (more than 0 failed)");
+            assertThat(Cli.run(hub.url, hub.token, "cp", "-l", "fleet=sim", "--max-errors", "lots", f.toString(),
+                    ":/etc/app/").code()).isEqualTo(ExitCodes.USAGE);
         } finally {
             agents.forEach(AgentConnection::close);
             scheduler.shutdownNow();
