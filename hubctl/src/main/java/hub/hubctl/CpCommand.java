@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
                     + "file goes inside it under its name, as cp does. With -r, DST is the copy of the "
                     + "directory (its contents merged into one that exists); a DST ending in / gets the "
                     + "directory inside it. With -l or --all the remote side is :/PATH and the copy goes to "
-                    + "(or comes from: into DST/NODE/) every node matched, --parallel at a time.",
+                    + "(or comes from: into DST/NODE/) every node matched, --parallel at a time; one file to "
+                    + "many nodes is a run ('hubctl runs show ID').",
             "Each file is checked by SHA-256 end to end and written under a temporary name, then renamed: "
                     + "a reader never sees half a file. A dropped connection or a hub restart is retried "
                     + "for --retry-for and resumes where it stopped. Needs operator on the node."})
@@ -257,6 +258,12 @@ final class CpCommand implements Callable<Integer> {
             throw HubctlException.usage("from several nodes, DST must be a directory here: each node's copy goes "
                     + "into DST/NODE/");
         }
+        if (maxErrors != null) {
+            count(maxErrors, 1, "--max-errors"); // its form, before anything is sent
+        }
+        if (!pull && Files.isRegularFile(local)) {
+            return copyRun(root, copier, selector, local, remote, err);
+        }
         JsonNode list = root.client().get("api/v1/nodes" + (selector == null ? "" : "?label="
                 + HubClient.enc(selector)));
         List<JsonNode> nodes = new ArrayList<>();
@@ -324,6 +331,99 @@ final class CpCommand implements Callable<Integer> {
                 + " nodes" + (failed == 0 ? "" : "; failed: " + String.join(", ", failures))
                 + (skipped == 0 ? "" : "; skipped: " + skipped));
         return failed == 0 && skipped == 0 ? ExitCodes.OK : ExitCodes.HUB_ERROR;
+    }
+
+    /**
+     * One file to many nodes, as a run: the hub resolves the nodes, records each node's outcome from
+     * the transfer it relays, enforces --parallel and stops the run past --max-errors ({@code hubctl
+     * runs show ID}); hubctl sends the file to each node in turn.
+     */
+    private int copyRun(HubctlCommand root, FileCopier copier, String selector, Path local, String remote,
+            PrintWriter err) throws InterruptedException {
+        String sha;
+        FileCopier.Meta meta;
+        try {
+            meta = FileCopier.Meta.of(local);
+            sha = FileCopier.sha256(local); // once, for every node
+        } catch (IOException e) {
+            throw HubctlException.hub("cannot read " + local + ": " + e.getMessage());
+        }
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("copy", Map.of("path", remote, "name", local.getFileName().toString(), "size", meta.size(),
+                "sha256", sha));
+        if (selector != null) {
+            body.put("selector", selector);
+        } else {
+            body.put("all", true);
+        }
+        body.put("parallel", Integer.toString(parallel));
+        body.put("maxErrors", maxErrors == null ? "100%" : maxErrors);
+        if (user != null) {
+            body.put("user", user);
+        }
+        JsonNode run = root.client().post("api/v1/runs", body);
+        String id = run.path("id").asText();
+        List<JsonNode> nodes = new ArrayList<>();
+        run.path("nodes").forEach(nodes::add);
+        err.println("hubctl: run " + id + ": copying " + local.getFileName() + " to " + nodes.size() + " node(s)");
+        err.flush();
+        PrintWriter out = spec.commandLine().getOut();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, nodes.size())));
+        var done = new java.util.concurrent.ExecutorCompletionService<String>(pool);
+        int submitted = 0;
+        for (JsonNode n : nodes) {
+            String name = n.path("name").asText();
+            String nodeId = n.path("node").asText();
+            if (!"pending".equals(n.path("outcome").asText())) {
+                out.println(name + ": " + n.path("outcome").asText());
+                continue;
+            }
+            submitted++;
+            done.submit(() -> {
+                try {
+                    FileCopier.Copied c = copier.push(nodeId, local, sha, meta, remote, preserve, Progress.NONE, id);
+                    return name + ": ok " + describe(name + ":" + c.path(), c);
+                } catch (HubctlException e) {
+                    return name + (e.status() == 409 && e.getMessage().contains("copies to no more nodes")
+                            ? ": skipped (" + e.getMessage() + ")" : ": failed: " + e.getMessage());
+                }
+            });
+        }
+        pool.shutdown();
+        try {
+            for (int i = 0; i < submitted; i++) {
+                out.println(done.take().get());
+                out.flush();
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
+        JsonNode end = root.client().get("api/v1/runs/" + HubClient.enc(id));
+        if ("running".equals(end.path("state").asText())) {
+            // nodes left pending (a copy that stayed unreachable): the run ends with them skipped
+            end = root.client().post("api/v1/runs/" + HubClient.enc(id) + "/cancel", Map.of());
+        }
+        JsonNode counts = end.path("counts");
+        int ok = counts.path("ok").asInt();
+        List<String> failed = new ArrayList<>();
+        end.path("nodes").forEach(n -> {
+            if ("failed".equals(n.path("outcome").asText())) {
+                failed.add(n.path("name").asText());
+            }
+        });
+        java.util.Collections.sort(failed);
+        StringBuilder summary = new StringBuilder("run " + id + " " + end.path("state").asText() + ": copied to "
+                + ok + " of " + nodes.size() + " nodes");
+        if (!failed.isEmpty()) {
+            summary.append("; failed: ").append(String.join(", ", failed));
+        }
+        for (String o : List.of("skipped", "offline", "pending", "running", "cancelled")) {
+            if (counts.path(o).asInt() > 0) {
+                summary.append("; ").append(o).append(": ").append(counts.path(o).asInt());
+            }
+        }
+        err.println(summary);
+        return ok == nodes.size() ? ExitCodes.OK : ExitCodes.HUB_ERROR;
     }
 
     /** A node not started because too many had failed. */

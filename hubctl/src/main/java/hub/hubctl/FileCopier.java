@@ -115,6 +115,12 @@ final class FileCopier {
 
     Copied push(String node, Path local, String sha, Meta meta, String remote, boolean preserve,
             Progress progress) {
+        return push(node, local, sha, meta, remote, preserve, progress, null);
+    }
+
+    /** The same as one node of the copy run {@code run} (null: none). */
+    Copied push(String node, Path local, String sha, Meta meta, String remote, boolean preserve,
+            Progress progress, String run) {
         String name = local.getFileName().toString();
         Map<String, String> q = new LinkedHashMap<>();
         q.put("path", remote);
@@ -131,11 +137,18 @@ final class FileCopier {
         }
         String base = "api/v1/nodes/" + HubClient.enc(node) + "/files";
         return retried(() -> {
-            JsonNode partial = client.get(base + "/partial?" + query(Map.of("path", remote, "size",
-                    Long.toString(meta.size()), "sha256", sha, "name", name)));
+            Map<String, String> probe = new LinkedHashMap<>(Map.of("path", remote, "size",
+                    Long.toString(meta.size()), "sha256", sha, "name", name));
+            if (run != null) {
+                probe.put("run", run);
+            }
+            JsonNode partial = client.get(base + "/partial?" + query(probe));
             long offset = partial.path("offset").asLong(0);
             Map<String, String> qq = new LinkedHashMap<>(q);
             qq.put("offset", Long.toString(offset));
+            if (run != null) {
+                qq.put("run", run);
+            }
             JsonNode done = upload(base + "?" + query(qq), local, offset, meta.size(), progress);
             return new Copied(done.path("path").asText(remote), done.path("size").asLong(),
                     done.path("sha256").asText(), offset);

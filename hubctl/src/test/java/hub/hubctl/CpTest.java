@@ -243,7 +243,14 @@ class CpTest {
                     "0", f.toString(), ":/etc/app/");
             assertThat(stopped.code()).isEqualTo(ExitCodes.HUB_ERROR);
             assertThat(stopped.err()).contains("failed: sim-3").contains("skipped: ");
-            assertThat(stopped.out()).contains(": skipped (more than 0 failed)");
+            assertThat(stopped.out()).contains(": skipped (run ");
+            // Each fan-out of a file is a run the hub recorded from the transfers it relayed.
+            String runId = stopped.err().lines().filter(l -> l.startsWith("hubctl: run ")).findFirst().orElseThrow()
+                    .split(" ")[2].replace(":", "");
+            Cli.Run show = Cli.run(hub.url, hub.token, "runs", "show", runId, "-o", "json");
+            assertThat(show.out()).contains("\"state\" : \"stopped\"").contains("\"sha256\" : \"" + sha + "\"")
+                    .contains("no directory /etc/app on the node");
+            assertThat(Cli.run(hub.url, hub.token, "runs", "ls").out()).contains("cp app.conf /etc/app/");
             assertThat(Cli.run(hub.url, hub.token, "cp", "-l", "fleet=sim", "--max-errors", "lots", f.toString(),
                     ":/etc/app/").code()).isEqualTo(ExitCodes.USAGE);
         } finally {

@@ -164,6 +164,46 @@ class FilesTest {
         assertThat(audit.toString()).contains("file.write").contains("write " + dir.resolve("x"));
     }
 
+    @Test
+    void aCopyRunRecordsEachNodeFromTheTransfersTheHubRelays() throws Exception {
+        var agent = hub.agent("n1", hub.joinToken(1, "15m", Map.of()));
+        org.awaitility.Awaitility.await().atMost(WAIT).until(agent::connected);
+        byte[] body = "release 42\n".getBytes(StandardCharsets.UTF_8);
+        String admin = hub.adminToken();
+        String copy = "{\"path\":\"" + dir + "/\",\"name\":\"release.txt\",\"size\":" + body.length
+                + ",\"sha256\":\"" + sha(body) + "\"}";
+        TestHub.Answer created = hub.call("POST", "/api/v1/runs", "{\"nodes\":[\"n1\"],\"copy\":" + copy + "}", admin);
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String run = created.json().get("id").asText();
+        assertThat(created.json().get("state").asText()).isEqualTo("running");
+        assertThat(created.json().get("nodes").get(0).get("outcome").asText()).isEqualTo("pending");
+        assertThat(hub.call("POST", "/api/v1/runs", "{\"nodes\":[\"n1\"],\"command\":\"true\",\"copy\":" + copy + "}",
+                admin).status()).as("a command and a copy").isEqualTo(400);
+
+        String put = "/api/v1/nodes/n1/files?path=" + dir + "/&name=release.txt&size=" + body.length + "&run=" + run;
+        HttpResponse<byte[]> other = send("PUT", put + "&sha256=" + sha(new byte[body.length]), new byte[body.length],
+                "application/octet-stream", admin);
+        assertThat(other.statusCode()).as("not the run's file").isEqualTo(400);
+        assertThat(json(other).get("detail").asText()).contains("not the file of run " + run);
+        HttpResponse<byte[]> r = send("PUT", put + "&sha256=" + sha(body), body, "application/octet-stream", admin);
+        assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(201);
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() ->
+                hub.get("/api/v1/runs/" + run).get("state").asText().equals("done"));
+        JsonNode done = hub.get("/api/v1/runs/" + run);
+        assertThat(done.get("counts").get("ok").asInt()).isEqualTo(1);
+        assertThat(done.get("copy").get("sha256").asText()).isEqualTo(sha(body));
+        assertThat(Files.readAllBytes(dir.resolve("release.txt"))).isEqualTo(body);
+        HttpResponse<byte[]> again = send("PUT", put + "&sha256=" + sha(body), body, "application/octet-stream", admin);
+        assertThat(again.statusCode()).as("the run is done").isEqualTo(409);
+
+        // Only the run's own user copies for it.
+        String otto = user("otto", "admin");
+        TestHub.Answer second = hub.call("POST", "/api/v1/runs", "{\"nodes\":[\"n1\"],\"copy\":" + copy + "}", admin);
+        HttpResponse<byte[]> foreign = send("PUT", put.replace(run, second.json().get("id").asText()) + "&sha256="
+                + sha(body), body, "application/octet-stream", otto);
+        assertThat(foreign.statusCode()).isEqualTo(403);
+    }
+
     private String user(String name, String role) {
         TestHub.Answer a = hub.call("POST", "/api/v1/users", "{\"name\":\"" + name + "\",\"role\":\"" + role + "\"}",
                 hub.adminToken());

@@ -51,8 +51,10 @@ final class FileRoutes {
     private final FileRelay relay;
     private final NodeDirectory nodes;
     private final ObjectMapper mapper;
+    private final hub.hubd.runs.RunService runs;
 
-    FileRoutes(FileRelay relay, NodeDirectory nodes, ObjectMapper mapper) {
+    FileRoutes(FileRelay relay, NodeDirectory nodes, ObjectMapper mapper, hub.hubd.runs.RunService runs) {
+        this.runs = runs;
         this.relay = relay;
         this.nodes = nodes;
         this.mapper = mapper;
@@ -113,6 +115,14 @@ final class FileRoutes {
         ctx.attribute(AuditRoutes.DETAIL, (spec.getRunAs().isEmpty() ? "" : "as " + spec.getRunAs() + ": ")
                 + "write " + path + " (" + size + " bytes, sha256 " + sha
                 + (offset > 0 ? ", resumed at " + offset : "") + ")");
+        String run = ctx.queryParam("run");
+        if (run != null) {
+            // One node of a copy run: the run records what this transfer does to it.
+            runs.copyStarting(by, run, node.info().id(), null, path, size, sha);
+            ctx.attribute(AuditRoutes.DETAIL, ctx.attribute(AuditRoutes.DETAIL) + " for run " + run);
+        }
+        hub.hubd.runs.Run.Outcome outcome = hub.hubd.runs.Run.Outcome.PENDING;
+        String error = "the copy was cut off; its client may resume it";
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             byte[] buf = new byte[FileRelay.CHUNK];
             long pos = offset;
@@ -131,8 +141,27 @@ final class FileRoutes {
                 throw clientGone(e);
             }
             FileStatus done = t.awaitDone();
+            outcome = hub.hubd.runs.Run.Outcome.OK;
+            error = null;
             ctx.status(201).json(new Written(t.id(), node.info().name(), done.getPath(), done.getSize(),
                     done.getSha256(), octal(spec.getMode())));
+        } catch (FileFailure f) {
+            // What the node refused fails the node; a lost connection or a silent node leaves it to a resume.
+            if (f.status() != 503 && f.status() != 504 && !f.slug().equals("client-disconnected")) {
+                outcome = hub.hubd.runs.Run.Outcome.FAILED;
+                error = f.getMessage();
+            }
+            throw f;
+        } catch (HubException e) {
+            if (e.kind() != HubException.Kind.UNAVAILABLE) {
+                outcome = hub.hubd.runs.Run.Outcome.FAILED;
+                error = e.getMessage();
+            }
+            throw e;
+        } finally {
+            if (run != null) {
+                runs.copyEnded(run, node.info().id(), outcome, error);
+            }
         }
     }
 
@@ -144,8 +173,27 @@ final class FileRoutes {
                 .setSize(Math.max(0, number(ctx, "size", 0))).setSha256(sha == null || sha.isEmpty() ? "" : sha256(ctx))
                 .setName(fileName(ctx.queryParam("name"))).setRunAs(name(ctx, "user"));
         NodeView node = node(ctx, by);
+        String run = ctx.queryParam("run");
+        if (run == null) {
+            try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
+                ctx.json(new Partial(path, t.opened().getOffset()));
+            }
+            return;
+        }
+        // For a node of a copy run, what the node refuses here (no directory, no space) is its outcome.
+        runs.copyStarting(by, run, node.info().id(), null, path, spec.getSize(), spec.getSha256());
+        hub.hubd.runs.Run.Outcome outcome = hub.hubd.runs.Run.Outcome.PENDING;
+        String error = null;
         try (FileRelay.Transfer t = relay.open(node.info().id(), by.userId(), spec)) {
             ctx.json(new Partial(path, t.opened().getOffset()));
+        } catch (FileFailure f) {
+            if (f.status() != 503 && f.status() != 504) {
+                outcome = hub.hubd.runs.Run.Outcome.FAILED;
+                error = f.getMessage();
+            }
+            throw f;
+        } finally {
+            runs.copyEnded(run, node.info().id(), outcome, error);
         }
     }
 

@@ -79,7 +79,7 @@ public final class HttpApi implements AutoCloseable {
         RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
         this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
-        FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper);
+        FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper, runs);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;

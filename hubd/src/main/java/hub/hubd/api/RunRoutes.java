@@ -26,7 +26,11 @@ final class RunRoutes {
     /** Body of {@code POST /api/v1/runs}. */
     record CreateRun(String command, List<String> argv, String selector, List<String> nodes, Boolean all,
             String parallel, String maxErrors, String timeout, String user, String batchWait,
-            Boolean stdin) {
+            Boolean stdin, CopyJson copy) {
+    }
+
+    /** The file of a copy run ({@code hubctl cp -l}): its client then sends it to each node with {@code run=ID}. */
+    record CopyJson(String path, String name, Long size, String sha256) {
     }
 
     /** A node of a run in JSON. */
@@ -38,7 +42,7 @@ final class RunRoutes {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record RunJson(String id, String state, String command, List<String> argv, String user, String selector,
             int parallel, int maxErrors, String timeout, String batchWait, String owner, Instant createdAt, Instant finishedAt,
-            Map<String, Integer> counts, List<NodeJson> nodes) {
+            Map<String, Integer> counts, List<NodeJson> nodes, CopyJson copy) {
         static RunJson of(Run r) {
             Map<String, Integer> counts = new LinkedHashMap<>();
             for (Run.Outcome o : Run.Outcome.values()) {
@@ -52,7 +56,9 @@ final class RunRoutes {
                             : null, r.batchWaitMs() > 0 ? Durations.format(Duration.ofMillis(r.batchWaitMs())) : null,
                     r.owner(), r.createdAt(), r.finishedAt(), counts,
                     r.nodes().stream().map(n -> new NodeJson(n.nodeId(), n.nodeName(), n.taskId(),
-                            n.outcome().wireName(), n.exitCode(), n.error())).toList());
+                            n.outcome().wireName(), n.exitCode(), n.error())).toList(),
+                    r.copy() == null ? null : new CopyJson(r.copy().path(), r.copy().name(), r.copy().size(),
+                            r.copy().sha256()));
         }
 
         private static String camel(Run.Outcome o) {
@@ -74,12 +80,22 @@ final class RunRoutes {
         } catch (IllegalArgumentException e) {
             throw HubException.invalid("batchWait: " + e.getMessage());
         }
+        Run.Copy copy = null;
+        if (req.copy() != null) {
+            CopyJson c = req.copy();
+            if (c.size() == null) {
+                throw HubException.invalid("copy.size is required");
+            }
+            copy = new Run.Copy(c.path(), c.name(), c.size(), c.sha256() == null ? null
+                    : c.sha256().toLowerCase(java.util.Locale.ROOT));
+        }
         ctx.attribute(AuditRoutes.DETAIL, (Boolean.TRUE.equals(req.all()) ? "on all"
                 : req.selector() != null ? "on " + req.selector() : "on " + req.nodes())
-                + ": " + (req.command() != null ? req.command() : "argv " + req.argv()));
+                + ": " + (copy != null ? "copy " + copy.name() + " to " + copy.path() + " (sha256 " + copy.sha256() + ")"
+                        : req.command() != null ? req.command() : "argv " + req.argv()));
         Run r = runs.create(HttpApi.principal(ctx), new RunService.Request(req.command(), req.argv(), req.selector(),
                 req.nodes(), Boolean.TRUE.equals(req.all()), req.parallel(), req.maxErrors(), timeout, req.user(), batchWait,
-                Boolean.TRUE.equals(req.stdin())));
+                Boolean.TRUE.equals(req.stdin()), copy));
         ctx.status(201).json(RunJson.of(r));
     }
 

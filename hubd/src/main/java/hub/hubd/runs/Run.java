@@ -13,10 +13,22 @@ import java.util.List;
  * @param stdin     its tasks read the stdin their client sends each of them
  * @param batchWaitMs 0: a sliding window of {@code parallel} nodes; else batches of {@code parallel},
  *                  each started this long after the one before has ended
+ * @param copy      for a copy run, the file copied to each node (its client sends it, through the hub,
+ *                  node by node: the hub records each node's outcome as it relays); null for a command
  */
 public record Run(String id, String owner, String ownerId, String command, List<String> argv, String runAs,
         String selector, int parallel, int maxErrors, long timeoutMs, long batchWaitMs, boolean stdin, State state, Instant createdAt,
-        Instant finishedAt, List<Node> nodes) {
+        Instant finishedAt, List<Node> nodes, Copy copy) {
+
+    /** The file of a copy run: where it goes on each node and what it is. */
+    public record Copy(String path, String name, long size, String sha256) {
+    }
+
+    /** The same run in another state, with these nodes. */
+    public Run with(State s, Instant finished, List<Node> ns) {
+        return new Run(id, owner, ownerId, command, argv, runAs, selector, parallel, maxErrors, timeoutMs, batchWaitMs,
+                stdin, s, createdAt, finished, ns, copy);
+    }
 
     /** Where a run is. */
     public enum State {

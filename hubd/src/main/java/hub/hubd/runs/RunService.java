@@ -56,8 +56,17 @@ public final class RunService implements AutoCloseable {
 
     /** What to run where, as asked. */
     public record Request(String command, List<String> argv, String selector, List<String> nodes, boolean all,
-            String parallel, String maxErrors, Duration timeout, String user, Duration batchWait, boolean stdin) {
+            String parallel, String maxErrors, Duration timeout, String user, Duration batchWait, boolean stdin,
+            Run.Copy copy) {
+        /** A run of a command. */
+        public Request(String command, List<String> argv, String selector, List<String> nodes, boolean all,
+                String parallel, String maxErrors, Duration timeout, String user, Duration batchWait, boolean stdin) {
+            this(command, argv, selector, nodes, all, parallel, maxErrors, timeout, user, batchWait, stdin, null);
+        }
     }
+
+    /** A copy run whose client has not copied to any node for this long is cancelled. */
+    static final Duration COPY_IDLE = Duration.ofMinutes(15);
 
     /** A running run: its stored form, kept current, and who started it. */
     private static final class Live {
@@ -67,6 +76,8 @@ public final class RunService implements AutoCloseable {
         long nextBatchAtMillis;
         /** A pump is scheduled for then. */
         boolean batchScheduled;
+        /** A copy run: when its client last started or ended a node's copy (nanoTime). */
+        volatile long lastCopyActivity = System.nanoTime();
         /** Nodes changed in memory and not stored yet, by position (worker thread only). */
         final Map<Integer, Run.Node> dirty = new java.util.TreeMap<>();
 
@@ -106,13 +117,18 @@ public final class RunService implements AutoCloseable {
             Live l = new Live(r, by.orElse(null));
             live.put(r.id(), l);
             for (Run.Node n : r.nodes()) {
-                if (n.outcome() == Run.Outcome.RUNNING && n.taskId() != null) {
+                if (n.outcome() == Run.Outcome.RUNNING && n.taskId() != null && r.copy() == null) {
                     byTask.put(n.taskId(), l);
                 }
             }
             java.util.concurrent.CompletableFuture.delayedExecutor(delay.toMillis(),
                     java.util.concurrent.TimeUnit.MILLISECONDS, worker).execute(safely(l, () -> {
                 for (Run.Node n : l.run.nodes()) { // a task that ended while the hub was away
+                    if (l.run.copy() != null && n.outcome() == Run.Outcome.RUNNING) {
+                        // its transfer ended with the hub: pending again, for the client to resume
+                        update(l, withOutcome(n, null, Run.Outcome.PENDING, null, null));
+                        continue;
+                    }
                     if (n.outcome() == Run.Outcome.RUNNING && n.taskId() != null) {
                         Task t = tasks.find(n.taskId()).orElse(null);
                         if (t != null && t.state().isFinal()) {
@@ -138,7 +154,13 @@ public final class RunService implements AutoCloseable {
     public Run create(Principal by, Request req) {
         boolean hasCommand = req.command() != null && !req.command().isBlank();
         boolean hasArgv = req.argv() != null && !req.argv().isEmpty();
-        if (hasCommand == hasArgv) {
+        Run.Copy copy = req.copy();
+        if (copy != null) {
+            if (hasCommand || hasArgv || req.stdin() || req.timeout() != null || req.batchWait() != null) {
+                throw HubException.invalid("a copy run takes no command, argv, stdin, timeout or batchWait");
+            }
+            checkCopy(copy);
+        } else if (hasCommand == hasArgv) {
             throw HubException.invalid("give exactly one of command and argv");
         }
         boolean hasSelector = req.selector() != null && !req.selector().isBlank();
@@ -182,10 +204,13 @@ public final class RunService implements AutoCloseable {
             list.add(new Run.Node(i, v.info().id(), v.info().name(), null, Run.Outcome.PENDING, null, null));
         }
         long timeoutMs = req.timeout() == null ? 0 : req.timeout().toMillis();
-        Run run = new Run(Ids.newId(), by.user(), by.userId(), hasCommand ? req.command() : null,
+        String command = copy == null ? (hasCommand ? req.command() : null)
+                : "cp " + copy.name() + " " + copy.path() + " (" + copy.size() + " bytes, sha256 "
+                        + copy.sha256().substring(0, 16) + ")";
+        Run run = new Run(Ids.newId(), by.user(), by.userId(), command,
                 hasArgv ? List.copyOf(req.argv()) : null, req.user(), hasSelector ? req.selector() : null, parallel,
                 maxErrors, timeoutMs, req.batchWait() == null ? 0 : req.batchWait().toMillis(), req.stdin(),
-                Run.State.RUNNING, clock.instant(), null, List.copyOf(list));
+                Run.State.RUNNING, clock.instant(), null, List.copyOf(list), copy);
         repo.insert(run);
         Live l = new Live(run, by);
         live.put(run.id(), l);
@@ -197,6 +222,144 @@ public final class RunService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return get(by, run.id());
+    }
+
+    private static void checkCopy(Run.Copy c) {
+        if (c.path() == null || !c.path().startsWith("/") || c.path().length() > 4096 || c.path().indexOf('\0') >= 0) {
+            throw HubException.invalid("copy.path must be an absolute path on the nodes");
+        }
+        if (c.name() == null || c.name().isEmpty() || c.name().contains("/") || c.name().equals(".")
+                || c.name().equals("..") || c.name().length() > 255) {
+            throw HubException.invalid("copy.name must be a file name (no /)");
+        }
+        if (c.size() < 0) {
+            throw HubException.invalid("copy.size must be at least 0");
+        }
+        if (c.sha256() == null || !c.sha256().matches("[0-9a-f]{64}")) {
+            throw HubException.invalid("copy.sha256 must be 64 lowercase hex digits");
+        }
+    }
+
+    /**
+     * A copy run's client starts the copy to one of its nodes (the hub relays it). Refused when the
+     * run is not the caller's, has ended or stopped, does not have the node or has its outcome
+     * already, the file is not the run's, or {@code parallel} copies are in progress.
+     */
+    public void copyStarting(Principal by, String runId, String nodeId, String transferId, String path, long size,
+            String sha256) {
+        Run r = get(by, runId);
+        if (!by.owns(r.ownerId())) {
+            throw HubException.forbidden("run " + runId + " is " + r.owner() + "'s: only its user copies for it");
+        }
+        Live l = live.get(runId);
+        if (r.copy() == null) {
+            throw HubException.invalid("run " + runId + " is not a copy run");
+        }
+        if (l == null || r.state().isFinal()) {
+            throw HubException.conflict("run " + runId + " is " + r.state().wireName() + ": it copies to no more nodes");
+        }
+        Run.Copy c = r.copy();
+        if (!c.sha256().equals(sha256) || c.size() != size || !c.path().equals(path)) {
+            throw HubException.invalid("this is not the file of run " + runId + " (" + c.path() + ", " + c.size()
+                    + " bytes, sha256 " + c.sha256() + ")");
+        }
+        onWorker(() -> {
+            Run now = l.run;
+            if (now.state().isFinal()) {
+                throw HubException.conflict("run " + runId + " is " + now.state().wireName()
+                        + ": it copies to no more nodes");
+            }
+            Run.Node n = now.nodes().stream().filter(x -> x.nodeId().equals(nodeId)).findFirst()
+                    .orElseThrow(() -> HubException.conflict("the node is not one of run " + runId + "'s"));
+            if (n.outcome().isFinal()) {
+                throw HubException.conflict("run " + runId + " has this node's outcome already: "
+                        + n.outcome().wireName());
+            }
+            long running = now.nodes().stream().filter(x -> x.outcome() == Run.Outcome.RUNNING
+                    && !x.nodeId().equals(nodeId)).count();
+            if (running >= now.parallel()) {
+                throw HubException.unavailable("run " + runId + " copies to " + now.parallel()
+                        + " nodes at a time; retry when one has ended");
+            }
+            l.lastCopyActivity = System.nanoTime();
+            update(l, withOutcome(n, transferId, Run.Outcome.RUNNING, null, null));
+            flush(l);
+        });
+    }
+
+    /**
+     * How a copy run's node ended, as the hub saw its transfer: done, failed (counted towards
+     * maxErrors), or cut off (the connection, the hub: pending again, for the client to resume).
+     */
+    public void copyEnded(String runId, String nodeId, Run.Outcome outcome, String error) {
+        Live l = live.get(runId);
+        if (l == null) {
+            return;
+        }
+        worker.execute(safely(l, () -> {
+            l.lastCopyActivity = System.nanoTime();
+            Run.Node n = l.run.nodes().stream().filter(x -> x.nodeId().equals(nodeId)).findFirst().orElse(null);
+            if (n == null || n.outcome() != Run.Outcome.RUNNING) {
+                return;
+            }
+            if (outcome == Run.Outcome.PENDING && l.run.state().isFinal()) {
+                update(l, withOutcome(n, n.taskId(), Run.Outcome.SKIPPED, null, error));
+            } else {
+                update(l, withOutcome(n, outcome == Run.Outcome.PENDING ? null : n.taskId(), outcome,
+                        outcome == Run.Outcome.OK ? 0 : null, error));
+            }
+            if (!l.run.state().isFinal() && errors(l.run) > l.run.maxErrors()) {
+                stop(l, Run.State.STOPPED, "more than " + l.run.maxErrors() + " nodes failed");
+            }
+            flush(l);
+            finishIfDone(l);
+        }));
+    }
+
+    /** Runs {@code work} on the worker thread and waits; what it throws is thrown here. */
+    private void onWorker(Runnable work) {
+        try {
+            worker.submit(work).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw HubException.unavailable("the hub is stopping");
+        }
+    }
+
+    /** Worker thread: a copy run's nodes that are not online now are offline outcomes; idle ones end. */
+    private void pumpCopy(Live l, boolean atStart) {
+        if (atStart) {
+            for (Run.Node n : l.run.nodes()) {
+                if (n.outcome() != Run.Outcome.PENDING) {
+                    continue;
+                }
+                Optional<NodeView> v = nodes.registryView(n.nodeId());
+                if (v.isEmpty()) {
+                    update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed"));
+                } else if (v.get().status() != NodeStatus.ONLINE) {
+                    update(l, withOutcome(n, null, Run.Outcome.OFFLINE, null, "offline"));
+                }
+            }
+            flush(l);
+        }
+        finishIfDone(l);
+        if (live.containsKey(l.run.id())) {
+            java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.MINUTES, worker)
+                    .execute(safely(l, () -> {
+                        if (!live.containsKey(l.run.id())) {
+                            return;
+                        }
+                        if (System.nanoTime() - l.lastCopyActivity > COPY_IDLE.toNanos()
+                                && l.run.nodes().stream().noneMatch(n -> n.outcome() == Run.Outcome.RUNNING)) {
+                            stop(l, Run.State.CANCELLED, "its client copied nothing for " + COPY_IDLE.toMinutes()
+                                    + " minutes");
+                        } else {
+                            pumpCopy(l, false);
+                        }
+                    }));
+        }
     }
 
     /** {@code N} or {@code P%} of {@code of}, rounded up, at least {@code min}. */
@@ -276,6 +439,10 @@ public final class RunService implements AutoCloseable {
         Run r = l.run;
         if (r.state().isFinal()) {
             finishIfDone(l);
+            return;
+        }
+        if (r.copy() != null) {
+            pumpCopy(l, true); // its client starts each node; the hub records what it relays
             return;
         }
         long running = r.nodes().stream().filter(n -> n.outcome() == Run.Outcome.RUNNING).count();
@@ -433,8 +600,7 @@ public final class RunService implements AutoCloseable {
         if (r.state().isFinal()) {
             return;
         }
-        l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), state, r.createdAt(), null, r.nodes());
+        l.run = r.with(state, null, r.nodes());
         repo.finish(r.id(), state, clock.millis()); // the state now; finished_at again once the last task ends
         for (Run.Node n : r.nodes()) {
             if (n.outcome() == Run.Outcome.PENDING) {
@@ -452,9 +618,7 @@ public final class RunService implements AutoCloseable {
             Run.State s = r.state() == Run.State.RUNNING ? Run.State.DONE : r.state();
             long now = clock.millis();
             repo.finish(r.id(), s, now);
-            l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(),
-                    r.parallel(), r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), s, r.createdAt(), java.time.Instant.ofEpochMilli(now),
-                    r.nodes());
+            l.run = r.with(s, java.time.Instant.ofEpochMilli(now), r.nodes());
             live.remove(r.id());
         }
     }
@@ -465,8 +629,7 @@ public final class RunService implements AutoCloseable {
         Run r = l.run;
         List<Run.Node> ns = new ArrayList<>(r.nodes());
         ns.set(n.position(), n);
-        l.run = new Run(r.id(), r.owner(), r.ownerId(), r.command(), r.argv(), r.runAs(), r.selector(), r.parallel(),
-                r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin(), r.state(), r.createdAt(), r.finishedAt(), List.copyOf(ns));
+        l.run = r.with(r.state(), r.finishedAt(), List.copyOf(ns));
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.Optional;
 public final class JdbcRunRepository implements RunRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, owner, owner_id, command, argv, run_as, selector, parallel, max_errors, "
-            + "timeout_ms, batch_wait_ms, stdin, state, created_at, finished_at";
+            + "timeout_ms, batch_wait_ms, stdin, state, created_at, finished_at, copy_spec";
     private final Jdbc jdbc;
 
     public JdbcRunRepository(Database db) {
@@ -29,15 +29,18 @@ public final class JdbcRunRepository implements RunRepository {
     @Override
     public void insert(Run r) {
         String argv;
+        String copy;
         try {
             argv = r.argv() == null ? null : JSON.writeValueAsString(r.argv());
+            copy = r.copy() == null ? null : JSON.writeValueAsString(r.copy());
         } catch (JsonProcessingException e) {
             throw new StoreException("cannot encode argv", e);
         }
         jdbc.inTransaction(c -> {
-            Jdbc.update(c, "INSERT INTO runs (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(),
-                    r.owner(), r.ownerId(), r.command(), argv, r.runAs(), r.selector(), r.parallel(), r.maxErrors(),
-                    r.timeoutMs(), r.batchWaitMs(), r.stdin() ? 1 : 0, r.state().wireName(), r.createdAt().toEpochMilli(), Jdbc.millis(r.finishedAt()));
+            Jdbc.update(c, "INSERT INTO runs (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.id(), r.owner(), r.ownerId(), r.command(), argv, r.runAs(), r.selector(), r.parallel(),
+                    r.maxErrors(), r.timeoutMs(), r.batchWaitMs(), r.stdin() ? 1 : 0, r.state().wireName(),
+                    r.createdAt().toEpochMilli(), Jdbc.millis(r.finishedAt()), copy);
             for (Run.Node n : r.nodes()) {
                 insertNode(c, r.id(), n);
             }
@@ -104,9 +107,12 @@ public final class JdbcRunRepository implements RunRepository {
     private static Run run(Connection c, ResultSet rs) throws SQLException {
         String id = rs.getString("id");
         List<String> argv;
+        Run.Copy copy;
         try {
             String a = rs.getString("argv");
             argv = a == null ? null : JSON.readValue(a, new TypeReference<List<String>>() { });
+            String cs = rs.getString("copy_spec");
+            copy = cs == null ? null : JSON.readValue(cs, Run.Copy.class);
         } catch (JsonProcessingException e) {
             throw new StoreException("stored argv is not JSON", e);
         }
@@ -121,6 +127,6 @@ public final class JdbcRunRepository implements RunRepository {
         return new Run(id, rs.getString("owner"), rs.getString("owner_id"), rs.getString("command"), argv,
                 rs.getString("run_as"), rs.getString("selector"), rs.getInt("parallel"), rs.getInt("max_errors"),
                 rs.getLong("timeout_ms"), rs.getLong("batch_wait_ms"), rs.getInt("stdin") != 0, Run.State.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
-                Instant.ofEpochMilli(rs.getLong("created_at")), Jdbc.instant(rs, "finished_at"), List.copyOf(nodes));
+                Instant.ofEpochMilli(rs.getLong("created_at")), Jdbc.instant(rs, "finished_at"), List.copyOf(nodes), copy);
     }
 }
