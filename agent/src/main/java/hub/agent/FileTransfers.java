@@ -297,6 +297,18 @@ final class FileTransfers implements AutoCloseable {
         FileChannel ch = FileChannel.open(p.part(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         try {
+            // One writer per partial file: another copy of the same file to the same path (two
+            // clients, or nodes sharing a file system) would interleave with this one.
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new Failure(FileError.FILE_ERROR_BUSY, "another copy of this file to " + shown(p.target())
+                        + " is in progress on the node; retry when it has ended");
+            }
             long free = Files.getFileStore(p.part()).getUsableSpace();
             if (size - offset > free) {
                 ch.close();

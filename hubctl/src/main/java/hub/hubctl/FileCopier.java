@@ -177,6 +177,19 @@ final class FileCopier {
             }
             return answer(c);
         } catch (IOException e) {
+            // The hub may have answered before taking the whole body (the node refused mid-file):
+            // that answer, if there is one, says more than the broken write.
+            HubctlException answered = null;
+            try {
+                answer(c);
+            } catch (HubctlException h) {
+                answered = h;
+            } catch (IOException | RuntimeException ignored) {
+                // no answer to read: the connection broke
+            }
+            if (answered != null && !answered.isTransient()) {
+                throw answered;
+            }
             throw transport(c, e);
         }
     }

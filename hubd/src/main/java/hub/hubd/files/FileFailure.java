@@ -37,6 +37,7 @@ public final class FileFailure extends RuntimeException {
             case FILE_ERROR_REFUSED -> new FileFailure("refused-by-node", 403, message);
             case FILE_ERROR_INVALID -> new FileFailure("invalid", 400, message);
             case FILE_ERROR_CHANGED -> new FileFailure("file-changed", 409, message);
+            case FILE_ERROR_BUSY -> new FileFailure("file-busy", 409, message);
             default -> new FileFailure("node-io-error", 502, message);
         };
     }

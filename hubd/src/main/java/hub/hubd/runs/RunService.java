@@ -273,7 +273,7 @@ public final class RunService implements AutoCloseable {
                     .orElseThrow(() -> HubException.conflict("the node is not one of run " + runId + "'s"));
             if (n.outcome().isFinal()) {
                 throw HubException.conflict("run " + runId + " has this node's outcome already: "
-                        + n.outcome().wireName());
+                        + n.outcome().wireName() + (n.error() == null ? "" : " (" + n.error() + ")"));
             }
             long running = now.nodes().stream().filter(x -> x.outcome() == Run.Outcome.RUNNING
                     && !x.nodeId().equals(nodeId)).count();
