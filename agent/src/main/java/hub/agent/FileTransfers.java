@@ -617,15 +617,8 @@ final class FileTransfers implements AutoCloseable {
                     pos += n;
                 } while (pos < size);
                 finishRead(r, size, HexFormat.of().formatHex(digest.digest()));
-            } catch (Failure f) {
-                endRead(r);
-                failed(r.id, f.error, f.getMessage());
-            } catch (IOException e) {
-                endRead(r);
-                Failure f = classify(e, o.getPath());
-                failed(r.id, f.error, f.getMessage());
-            } catch (InterruptedException e) {
-                endRead(r);
+            } catch (Failure | IOException | InterruptedException e) {
+                readFailed(r, e, o.getPath());
             }
         });
     }
@@ -672,19 +665,23 @@ final class FileTransfers implements AutoCloseable {
                     pos += n;
                 } while (pos < size);
                 finishRead(r, size, HexFormat.of().formatHex(digest.digest()));
-            } catch (Failure f) {
-                endRead(r);
-                failed(r.id, f.error, f.getMessage());
-            } catch (IOException e) {
-                endRead(r);
-                Failure f = classify(e, o.getPath());
-                failed(r.id, f.error, f.getMessage());
-            } catch (InterruptedException e) {
-                endRead(r);
+            } catch (Failure | IOException | InterruptedException e) {
+                readFailed(r, e, o.getPath());
             } finally {
                 cat.destroy();
             }
         });
+    }
+
+    /** A reader thread's end by failure: the hub is told why, unless the transfer was closed (interrupted). */
+    private void readFailed(Read r, Exception e, String path) {
+        endRead(r);
+        if (e instanceof Failure f) {
+            failed(r.id, f.error, f.getMessage());
+        } else if (e instanceof IOException io) {
+            Failure f = classify(io, path);
+            failed(r.id, f.error, f.getMessage());
+        }
     }
 
     /** Sends a chunk once the window allows; false when the transfer was closed meanwhile. */
