@@ -100,6 +100,8 @@ public final class AgentConnection implements AutoCloseable {
     private final TaskRunner runner;
     private final FileTransfers files;
     private int hubIndex;
+    /** Where a draining hub of a cluster sent this agent: the next attempt goes there, once. */
+    private volatile String hinted;
     private long generation;
     private volatile ClientCallStreamObserver<AgentMessage> stream;
     private ScheduledFuture<?> heartbeats;
@@ -226,7 +228,8 @@ public final class AgentConnection implements AutoCloseable {
             return;
         }
         long gen = ++generation;
-        String address = link.address(hubIndex);
+        String address = hinted != null ? hinted : link.address(hubIndex);
+        hinted = null;
         ManagedChannel previous = channel;
         // A new channel for every attempt: a fresh handshake presents the node's current certificate.
         channel = link.dial(address);
@@ -349,7 +352,8 @@ public final class AgentConnection implements AutoCloseable {
             }
             case DRAIN -> {
                 var d = m.getDrain();
-                log.info("hub asked to drain: {}", d.getReason());
+                hinted = pickHub(d.getHubsList());
+                log.info("hub asked to drain: {}{}", d.getReason(), hinted == null ? "" : "; going to " + hinted);
                 endStream(gen);
                 synchronized (sendLock) {
                     stream.onCompleted();
@@ -488,6 +492,19 @@ public final class AgentConnection implements AutoCloseable {
         }
         listener.disconnected(why, delay);
         reconnect = scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static final java.util.regex.Pattern HUB_ADDRESS =
+            java.util.regex.Pattern.compile("(\\[[0-9A-Fa-f:.]{2,45}]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):[0-9]{1,5}");
+
+    /**
+     * One of the hubs a draining hub named, at random so a fleet spreads over them; null when it
+     * named none that is a HOST:PORT. The hub is trusted (pinned), and every hub of a cluster shares
+     * its CA, so the pin still decides whether the next hub is accepted.
+     */
+    static String pickHub(java.util.List<String> hubs) {
+        java.util.List<String> ok = hubs.stream().limit(64).filter(h -> HUB_ADDRESS.matcher(h).matches()).toList();
+        return ok.isEmpty() ? null : ok.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(ok.size()));
     }
 
     /** What a TLS failure says (the certificate check's own message), or null for other failures. */

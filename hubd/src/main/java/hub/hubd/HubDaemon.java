@@ -69,6 +69,8 @@ public final class HubDaemon implements AutoCloseable {
     private final hub.hubd.files.FileRelay files;
     private final hub.hubd.store.JdbcRecordingStore recordings;
     private final hub.hubd.tls.HubTls tls;
+    /** This hub as one of several, or null for a single hub. */
+    private final hub.hubd.cluster.Cluster cluster;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -113,12 +115,20 @@ public final class HubDaemon implements AutoCloseable {
             registry.publishTo(events);
             var joinTokens = new JoinTokens(new JdbcJoinTokenRepository(db), clock, events);
             apiTokens.bootstrapAdmin(config.dataDir().resolve("admin.token"));
-            registry.load(nodeRepo.loadAll());
+            boolean clustered = config.cluster().enabled();
+            registry.load(nodeRepo.loadAll(), clustered);
             this.writer = new WriteBehindWriter(registry, nodeRepo, metrics);
             this.liveness = new LivenessMonitor(registry, metrics);
             this.joiner = new NodeJoiner(nodeRepo, registry, tls == null, clock, metrics);
-            this.redis = config.historyStore() == HubConfig.HistoryStoreKind.REDIS
-                    ? new RedisConnection(config.redisUrl()) : null;
+            this.redis = config.usesRedis()
+                    ? new RedisConnection(config.redisUrl(), config.cluster().redisConfig(),
+                            config.cluster().redisPrefix()) : null;
+            this.cluster = clustered ? new hub.hubd.cluster.Cluster(redis.client(), redis.prefix(), hubId, registry,
+                    nodeRepo, userRepo, grants, events, clock, presenceTtl(config.heartbeatInterval()), metrics) : null;
+            if (cluster != null && tls != null) {
+                cluster.requireCa(tls.caPin());
+            }
+            hub.hubd.core.Exclusive exclusive = cluster != null ? cluster : hub.hubd.core.Exclusive.LOCAL;
             HistoryStore history = redis != null
                     ? redis.historyStore(config.historyMaxLines(), config.historyMaxBytes())
                     : new JdbcHistoryStore(db, config.historyMaxLines(), config.historyMaxBytes());
@@ -126,7 +136,15 @@ public final class HubDaemon implements AutoCloseable {
             // below; a node can only be removed through the API, which starts after this).
             this.rawOutput = new hub.hubd.tasks.RawOutput(new hub.hubd.store.JdbcTaskOutputStore(db), clock,
                     config.taskOutput().retention(), config.taskOutput().maxBytesPerNode(), metrics);
-            NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> nodeRemoved(history, nodeId));
+            NodeDirectory directory = new NodeDirectory(nodeRepo, registry, nodeId -> {
+                nodeRemoved(history, nodeId);
+                if (cluster != null) {
+                    cluster.nodeRemoved(nodeId);
+                }
+            });
+            if (cluster != null) {
+                directory.locateWith(cluster.presence());
+            }
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
@@ -137,32 +155,50 @@ public final class HubDaemon implements AutoCloseable {
                 @Override
                 public void tokensRevoked(java.util.List<String> tokenIds, String reason) {
                     tokenIds.forEach(t -> events.endForToken(t, reason));
+                    if (cluster != null) {
+                        cluster.tokensRevoked(tokenIds, reason);
+                    }
                 }
 
                 @Override
                 public void userRemoved(String userId, String reason) {
                     events.endForUser(userId, reason);
+                    if (cluster != null) {
+                        cluster.userChanged(userId, true, reason);
+                    }
                 }
 
                 @Override
                 public void nodesReassigned(java.util.List<String> nodeIds, String ownerId) {
                     directory.reassigned(nodeIds, ownerId);
+                    if (cluster != null) {
+                        nodeIds.forEach(id -> cluster.nodeOwner(id, ownerId));
+                    }
                 }
 
                 @Override
                 public void grantsChanged(String userId, String reason) {
                     events.endForUser(userId, hub.hubd.events.CloseCodes.ACCESS_CHANGED, reason);
+                    if (cluster != null) {
+                        cluster.userChanged(userId, false, reason);
+                    }
                 }
             }, grants);
             this.audit = new hub.hubd.audit.AuditLog(new hub.hubd.store.JdbcAuditRepository(db), clock,
                     config.auditRetention(), metrics);
             var auditLog = this.audit;
             this.expiry = config.nodeExpiry().isZero() ? null : startExpiry(directory, auditLog, clock,
-                    config.nodeExpiry());
-            joiner.onJoined((node, from) -> auditLog.recordLater(new hub.hubd.audit.AuditLog.Actor(
+                    config.nodeExpiry(), exclusive);
+            audit.exclusive(exclusive);
+            joiner.onJoined((node, from) -> {
+                if (cluster != null) {
+                    cluster.nodeJoined(node.id());
+                }
+                auditLog.recordLater(new hub.hubd.audit.AuditLog.Actor(
                     node.view().info().owner(), users.nameOf(node.view().info().owner()), null, from),
                     "node.join", node.view().info().name(), node.id(),
-                    "labels " + node.view().info().labels(), 200));
+                    "labels " + node.view().info().labels(), 200);
+            });
             this.runs = new hub.hubd.runs.RunService(new hub.hubd.store.JdbcRunRepository(db), directory, tasks, clock,
                     userId -> userRepo.findById(userId).map(u -> new hub.hubd.auth.Principal(u.id(), u.name(), u.role(),
                             null, grants.of(u.id()))));
@@ -171,6 +207,30 @@ public final class HubDaemon implements AutoCloseable {
             this.sessions = new hub.hubd.sessions.SessionService(tasks, directory, registry, recordings, audit, clock,
                     config.sessions(), metrics);
             ingest.terminals(sessions);
+            sessions.exclusive(exclusive);
+            if (cluster != null) {
+                cluster.handlers(new hub.hubd.cluster.Cluster.Handlers() {
+                    @Override
+                    public void nodeRemoved(String nodeId) {
+                        ingest.nodeRemoved(nodeId);
+                        sessions.nodeRemoved(nodeId);
+                    }
+
+                    @Override
+                    public void tokensRevoked(java.util.List<String> tokenIds, String reason) {
+                        tokenIds.forEach(t -> events.endForToken(t, reason));
+                    }
+
+                    @Override
+                    public void userChanged(String userId, boolean removed, String reason) {
+                        if (removed) {
+                            events.endForUser(userId, reason);
+                        } else {
+                            events.endForUser(userId, hub.hubd.events.CloseCodes.ACCESS_CHANGED, reason);
+                        }
+                    }
+                });
+            }
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
                     () -> ready, tls, config.advertise(), audit, runs, rawOutput, sessions, recordings, files);
@@ -179,11 +239,23 @@ public final class HubDaemon implements AutoCloseable {
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);
             Gauge.builder("hub_nodes_known", registry, NodeRegistry::size).register(metrics);
         } catch (RuntimeException e) {
+            closeRedis();
             db.close();
             closeTls();
             lock.close();
             throw e;
         }
+    }
+
+    /** How long a hub of a cluster keeps its nodes without renewing its lease: 3 heartbeats, at least 1 s. */
+    static Duration presenceTtl(Duration heartbeat) {
+        Duration three = heartbeat.multipliedBy(3);
+        return three.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : three;
+    }
+
+    /** This hub's id: new at each start, so a restarted hub is never taken for the one that stopped. */
+    public String hubId() {
+        return hubId;
     }
 
     private void closeTls() {
@@ -228,6 +300,12 @@ public final class HubDaemon implements AutoCloseable {
             d.runs.resume(config.heartbeatInterval().multipliedBy(2));
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
+            if (d.cluster != null) {
+                String host = config.advertise().get(0);
+                String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+                d.cluster.start(h + ":" + d.grpc.port(), (d.tls == null ? "http://" : "https://") + h + ":"
+                        + d.http.port());
+            }
             d.ready = true;
             log.info("hubd {} ready: agents on {}:{}, {} on {}:{}, data in {}", version(), config.bind(),
                     d.grpc.port(), d.tls == null ? "HTTP (plain text)" : "HTTPS", config.bind(), d.http.port(),
@@ -281,11 +359,12 @@ public final class HubDaemon implements AutoCloseable {
      * {@code after}, each as an audit entry {@code node.expire}.
      */
     private static java.util.concurrent.ScheduledExecutorService startExpiry(NodeDirectory directory,
-            hub.hubd.audit.AuditLog audit, java.time.Clock clock, java.time.Duration after) {
+            hub.hubd.audit.AuditLog audit, java.time.Clock clock, java.time.Duration after,
+            hub.hubd.core.Exclusive exclusive) {
         var s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 hub.hubd.core.Threads.daemons("node-expiry", false));
         long every = Math.max(1000, Math.min(60_000, after.toMillis() / 2));
-        s.scheduleWithFixedDelay(() -> {
+        s.scheduleWithFixedDelay(() -> exclusive.run("node-expiry", () -> {
             try {
                 for (var v : directory.expire(clock.instant().minus(after))) {
                     log.info("removed node {} ({}): offline for longer than {}", hub.hubd.core.LogText.safe(
@@ -298,7 +377,7 @@ public final class HubDaemon implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("removing expired nodes failed", e);
             }
-        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
         return s;
     }
 
@@ -317,9 +396,13 @@ public final class HubDaemon implements AutoCloseable {
         Duration grace = config.shutdownGrace();
         sessions.close(); // clients told, agents asked to end them, before the streams drain
         files.close(); // transfers in progress fail; their clients resume against the next hub
-        int drained = registry.drainAll(OfflineReason.HUB_RESTART);
-        log.info("stopping: asked {} agents to drain", drained);
+        java.util.List<String> others = cluster != null ? cluster.otherHubs() : java.util.List.of();
+        int drained = registry.drainAll(OfflineReason.HUB_RESTART, others);
+        log.info("stopping: asked {} agents to drain{}", drained, others.isEmpty() ? "" : " to " + others);
         liveness.close();
+        if (cluster != null) {
+            cluster.close(); // the drain's releases written and the lease dropped: other hubs see it now
+        }
         if (expiry != null) {
             expiry.shutdownNow();
         }

@@ -106,8 +106,19 @@ public final class HubdCommand implements Callable<HubConfig> {
     String historyStore;
 
     @Option(names = "--redis-url", paramLabel = "URL",
-            description = "Redis for --history-store redis, e.g. redis://127.0.0.1:6379")
+            description = "Redis for --history-store redis and for a cluster, e.g. redis://127.0.0.1:6379 "
+                    + "(rediss:// for TLS)")
     String redisUrl;
+
+    @Option(names = "--redis-config", paramLabel = "FILE",
+            description = "A Redisson YAML file (Sentinel, Redis Cluster, TLS, passwords) instead of --redis-url; "
+                    + "with --cluster-name")
+    java.nio.file.Path redisConfig;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "Run as one of several hubs sharing --db-url jdbc:postgresql://… and Redis; every hub "
+                    + "of the cluster gives the same NAME (it prefixes the Redis keys). Default: one hub")
+    String clusterName;
 
     @Option(names = "--history-max-lines", paramLabel = "N", defaultValue = "100000",
             description = "Per-node history cap in lines; the oldest are trimmed. Default: ${DEFAULT-VALUE}")
@@ -185,7 +196,9 @@ public final class HubdCommand implements Callable<HubConfig> {
                         java.time.Duration.ofSeconds(10)), auditRetention(), nodeExpiry(),
                 new HubConfig.TaskOutput(Durations.parse(taskOutputRetention), taskOutputMaxBytes),
                 new HubConfig.Sessions(Durations.parse(sessionIdleTimeout), sessionMaxPerNode, recordInput,
-                        sessionMaxRecordingBytes, Durations.parse(sessionRetention)));
+                        sessionMaxRecordingBytes, Durations.parse(sessionRetention)),
+                new HubConfig.Cluster(clusterName == null || clusterName.isBlank() ? null : clusterName,
+                        redisConfig));
     }
 
     @Option(names = "--node-expiry", paramLabel = "DURATION", defaultValue = "0",

@@ -103,13 +103,14 @@ final class ApiJson {
     /** Node JSON. */
     record NodeJson(String id, String name, String hostname, String status, Instant lastSeen,
             Instant connectedAt, Map<String, String> labels, String os, String arch, String agentVersion,
-            String owner, String ownerId, Instant createdAt, String offlineReason, Instant certificateExpiresAt) {
+            String owner, String ownerId, Instant createdAt, String offlineReason, Instant certificateExpiresAt,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String hub) {
         /** @param names user names by id, for {@code owner} */
         static NodeJson of(NodeView v, java.util.function.UnaryOperator<String> names) {
             var i = v.info();
             return new NodeJson(i.id(), i.name(), i.hostname(), v.status().wireName(), v.lastSeen(),
                     v.connectedAt(), i.labels(), i.os(), i.arch(), i.agentVersion(), names.apply(i.owner()), i.owner(),
-                    i.createdAt(), v.offlineReason(), v.certificateExpiresAt());
+                    i.createdAt(), v.offlineReason(), v.certificateExpiresAt(), v.hub());
         }
     }
 

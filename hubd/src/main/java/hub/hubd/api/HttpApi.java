@@ -268,7 +268,7 @@ public final class HttpApi implements AutoCloseable {
                 : new TlsJson(tls.mode(), tls.caPin(), tls.servingExpiresAt());
         int total;
         int online;
-        if (p.seesAllNodes()) {
+        if (p.seesAllNodes() && !nodes.clustered()) {
             total = registry.size();
             online = registry.onlineCount();
         } else {

@@ -49,7 +49,8 @@ public final class AuditLog implements AutoCloseable {
         this.failures = Counter.builder("hub_audit_write_failures_total").register(metrics);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(Threads.daemons("audit-retention", true));
         if (!retention.isZero()) {
-            sweeper.scheduleWithFixedDelay(this::sweep, 1, 60, TimeUnit.MINUTES);
+            sweeper.scheduleWithFixedDelay(() -> exclusive.run("audit-retention", this::sweep), 1, 60,
+                    TimeUnit.MINUTES);
         }
     }
 
@@ -122,6 +123,13 @@ public final class AuditLog implements AutoCloseable {
     /** Entries matching {@code q}, oldest first. */
     public List<AuditEntry> find(AuditRepository.Query q) {
         return repo.find(q);
+    }
+
+    private volatile hub.hubd.core.Exclusive exclusive = hub.hubd.core.Exclusive.LOCAL;
+
+    /** Keeps the hourly sweep to one hub of a cluster at a time. */
+    public void exclusive(hub.hubd.core.Exclusive e) {
+        this.exclusive = e;
     }
 
     /** Deletes entries older than the retention; run hourly, and by tests. */

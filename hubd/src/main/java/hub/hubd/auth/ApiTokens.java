@@ -49,8 +49,22 @@ public final class ApiTokens {
         }
         String token = Ids.newSecret(PREFIX);
         writeSecretFile(tokenFile, token + "\n");
-        users.createUserWithToken(Ids.newId(), "admin", Role.ADMIN, Ids.newId(), Ids.hash(token),
-                clock.millis());
+        try {
+            users.createUserWithToken(Ids.newId(), "admin", Role.ADMIN, Ids.newId(), Ids.hash(token),
+                    clock.millis());
+        } catch (RuntimeException e) {
+            // Hubs of a cluster starting together on an empty database: one of them made the admin.
+            if (users.countUsers() == 0) {
+                throw e;
+            }
+            try {
+                java.nio.file.Files.deleteIfExists(tokenFile);
+            } catch (java.io.IOException ignored) {
+                // the token in it was never stored: it opens nothing
+            }
+            log.info("another hub of the cluster created the admin user; its token is in that hub's data dir");
+            return false;
+        }
         log.info("created the admin user; its API token is in {}", tokenFile.toAbsolutePath());
         return true;
     }

@@ -27,6 +27,13 @@ public final class Grants {
         return byUser.getOrDefault(userId, List.of());
     }
 
+    /** Makes the book hold exactly {@code all}: a hub of a cluster following the shared database. */
+    public void replaceAll(List<Grant> all) {
+        Grants fresh = of(all);
+        byUser.keySet().retainAll(fresh.byUser.keySet());
+        byUser.putAll(fresh.byUser);
+    }
+
     void put(Grant g) {
         byUser.compute(g.userId(), (k, old) -> {
             List<Grant> next = new ArrayList<>(old == null ? List.of() : old);

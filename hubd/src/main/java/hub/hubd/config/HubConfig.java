@@ -31,6 +31,7 @@ import java.util.Objects;
  * @param nodeExpiry        offline nodes are removed after this long ({@link Duration#ZERO}: never)
  * @param taskOutput        how long and how much raw task output is kept for its readers
  * @param sessions          terminal sessions: idle timeout, bounds, recording
+ * @param cluster           several hubs sharing PostgreSQL and Redis, or {@link Cluster#OFF}
  */
 public record HubConfig(
         Path dataDir,
@@ -52,7 +53,39 @@ public record HubConfig(
         Duration auditRetention,
         Duration nodeExpiry,
         TaskOutput taskOutput,
-        Sessions sessions) {
+        Sessions sessions,
+        Cluster cluster) {
+
+    /**
+     * Several hubs on one PostgreSQL and one Redis ({@code --cluster-name}); {@link #OFF} is the
+     * embedded single hub.
+     *
+     * @param name        the cluster's name: every hub of it gives the same one, and it prefixes
+     *                    the cluster's Redis keys ({@code hub:NAME:}), so clusters can share a Redis
+     * @param redisConfig a Redisson YAML file (Sentinel, Cluster, TLS) instead of {@code --redis-url};
+     *                    null: the URL
+     */
+    public record Cluster(String name, Path redisConfig) {
+        /** One hub, no cluster. */
+        public static final Cluster OFF = new Cluster(null, null);
+
+        public Cluster {
+            if (name != null && !name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+                throw new IllegalArgumentException("cluster-name must be 1-63 of a-z, 0-9 and '-', "
+                        + "starting with a letter or digit, not '" + name + "'");
+            }
+        }
+
+        /** Whether this hub is one of several. */
+        public boolean enabled() {
+            return name != null;
+        }
+
+        /** The prefix of this cluster's Redis keys. */
+        public String redisPrefix() {
+            return enabled() ? "hub:" + name + ":" : "hub:";
+        }
+    }
 
     /**
      * Terminal sessions ({@code hubctl ssh}).
@@ -209,6 +242,19 @@ public record HubConfig(
                 throw new IllegalArgumentException("advertise: '" + a + "' is not a host name or IP address");
             }
         }
+        Objects.requireNonNull(cluster, "cluster");
+        if (cluster.enabled()) {
+            if (dbUrl == null || !dbUrl.startsWith("jdbc:postgresql:")) {
+                throw new IllegalArgumentException("cluster-name needs --db-url jdbc:postgresql://… "
+                        + "(every hub of a cluster shares one PostgreSQL)");
+            }
+            if ((redisUrl == null || redisUrl.isBlank()) && cluster.redisConfig() == null) {
+                throw new IllegalArgumentException("cluster-name needs --redis-url or --redis-config "
+                        + "(presence, routing and events go through Redis)");
+            }
+        } else if (cluster.redisConfig() != null) {
+            throw new IllegalArgumentException("redis-config is for several hubs: give --cluster-name too");
+        }
         if (heartbeatInterval.toMillis() < 50) {
             throw new IllegalArgumentException("heartbeat-interval must be at least 50ms");
         }
@@ -232,7 +278,7 @@ public record HubConfig(
         return new HubConfig(dataDir, "127.0.0.1", 0, 0, null, "text",
                 Duration.ofSeconds(10), Duration.ofSeconds(10), HistoryStoreKind.SQLITE, null, 100_000,
                 64L * 1024 * 1024, Events.defaults(), null, java.util.List.of("127.0.0.1", "localhost", "::1"),
-                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO, TaskOutput.defaults(), Sessions.defaults());
+                Tls.defaults(), DEFAULT_AUDIT_RETENTION, Duration.ZERO, TaskOutput.defaults(), Sessions.defaults(), Cluster.OFF);
     }
 
     /** How long audit entries are kept unless {@code --audit-retention} says otherwise. */
@@ -242,72 +288,84 @@ public record HubConfig(
     public HubConfig withNodeExpiry(Duration expiry) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, expiry, taskOutput, sessions);
+                advertise, tls, auditRetention, expiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with other raw task output bounds. */
     public HubConfig withTaskOutput(TaskOutput t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, nodeExpiry, t, sessions);
+                advertise, tls, auditRetention, nodeExpiry, t, sessions, cluster);
     }
 
     /** This configuration keeping audit entries for {@code retention}. */
     public HubConfig withAuditRetention(Duration retention) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, retention, nodeExpiry, taskOutput, sessions);
+                advertise, tls, retention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with another heartbeat interval. */
     public HubConfig withHeartbeatInterval(Duration interval) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, interval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with other ports and database (tests restart a hub on the same ports). */
     public HubConfig withListeners(int http, int grpc, String db) {
         return new HubConfig(dataDir, bind, http, grpc, db, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with another history backend and caps. */
     public HubConfig withHistory(HistoryStoreKind kind, String redis, long maxLines, long maxBytes) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                shutdownGrace, kind, redis, maxLines, maxBytes, events, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration serving another agent artifact. */
     public HubConfig withAgentArtifact(Path artifact) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, artifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with other event settings. */
     public HubConfig withEvents(Events e) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
-                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, e, agentArtifact, advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with other TLS settings. */
     public HubConfig withTls(Tls t) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, t, auditRetention, nodeExpiry, taskOutput, sessions);
+                advertise, t, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration advertising other names. */
     public HubConfig withAdvertise(java.util.List<String> names) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                names, tls, auditRetention, nodeExpiry, taskOutput, sessions);
+                names, tls, auditRetention, nodeExpiry, taskOutput, sessions, cluster);
     }
 
     /** This configuration with other terminal session settings. */
     public HubConfig withSessions(Sessions s) {
         return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
                 shutdownGrace, historyStore, redisUrl, historyMaxLines, historyMaxBytes, events, agentArtifact,
-                advertise, tls, auditRetention, nodeExpiry, taskOutput, s);
+                advertise, tls, auditRetention, nodeExpiry, taskOutput, s, cluster);
+    }
+
+    /** This configuration as one hub of the cluster {@code c}. */
+    public HubConfig withCluster(Cluster c, String redis) {
+        return new HubConfig(dataDir, bind, httpPort, grpcPort, dbUrl, logFormat, heartbeatInterval,
+                shutdownGrace, historyStore, redis, historyMaxLines, historyMaxBytes, events, agentArtifact,
+                advertise, tls, auditRetention, nodeExpiry, taskOutput, sessions, c);
+    }
+
+    /** Whether the hub needs a Redis connection: the redis history store, or a cluster. */
+    public boolean usesRedis() {
+        return historyStore == HistoryStoreKind.REDIS || cluster.enabled();
     }
 
     /** Where the CA and the generated serving certificate live. */

@@ -346,6 +346,16 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             fail(Status.UNAUTHENTICATED.withDescription(why));
             return;
         }
+        var adopter = registry.adopter();
+        if (adopter != null && registry.info(claimed) == null) {
+            // A cluster: another hub let this node in since this one loaded its nodes.
+            adopter.adopt(claimed).whenCompleteAsync((known, err) -> reconnectKnown(claimed, ah), executor);
+            return;
+        }
+        reconnectKnown(claimed, ah);
+    }
+
+    private void reconnectKnown(String claimed, AgentHello ah) {
         try {
             welcomed(registry.reconnectById(claimed, ah, this));
             expireAt(peer.notAfter());
@@ -475,7 +485,12 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     @Override
     public void drain(String reason) {
-        send(HubMessage.newBuilder().setDrain(Drain.newBuilder().setReason(reason)).build());
+        drain(reason, java.util.List.of());
+    }
+
+    @Override
+    public void drain(String reason, java.util.List<String> hubs) {
+        send(HubMessage.newBuilder().setDrain(Drain.newBuilder().setReason(reason).addAllHubs(hubs)).build());
     }
 
     @Override

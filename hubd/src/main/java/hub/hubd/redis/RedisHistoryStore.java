@@ -5,10 +5,6 @@ import hub.hubd.history.HistoryBlocks;
 import hub.hubd.history.HistoryLine;
 import hub.hubd.history.HistoryPage;
 import hub.hubd.history.HistoryStore;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,7 +29,7 @@ import org.redisson.client.codec.StringCodec;
  * cluster slot.
  */
 public final class RedisHistoryStore implements HistoryStore {
-    private static final String APPEND = load("/redis/history-append.lua");
+    private static final String APPEND = RedisScripts.load("/redis/history-append.lua");
 
     private final RedissonClient redis;
     private final String prefix;
@@ -262,15 +258,5 @@ public final class RedisHistoryStore implements HistoryStore {
     private static String emptyToNull(String s) {
         return s == null || s.isEmpty() ? null : s;
     }
-
-    private static String load(String resource) {
-        try (InputStream in = RedisHistoryStore.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException(resource + " is missing from the classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
+

@@ -21,6 +21,7 @@ public final class NodeDirectory {
     private final NodeRepository repo;
     private final NodeRegistry registry;
     private final java.util.function.Consumer<String> onRemoved;
+    private volatile NodeLocator locator;
 
     public NodeDirectory(NodeRepository repo, NodeRegistry registry) {
         this(repo, registry, id -> { });
@@ -31,6 +32,68 @@ public final class NodeDirectory {
         this.repo = repo;
         this.registry = registry;
         this.onRemoved = onRemoved;
+    }
+
+    /**
+     * In a cluster: live status comes from presence for the nodes other hubs hold (one batched
+     * read per query), and from this hub's registry for its own.
+     */
+    public void locateWith(NodeLocator l) {
+        this.locator = l;
+    }
+
+    /** Whether live state comes from a cluster's presence. */
+    public boolean clustered() {
+        return locator != null;
+    }
+
+    /** The views of {@code stored} with live state: this hub's registry, then presence. */
+    private List<NodeView> merged(List<NodeView> stored) {
+        Map<String, NodeView> live = registry.snapshot();
+        NodeLocator loc = locator;
+        if (loc == null) {
+            List<NodeView> out = new ArrayList<>(stored.size());
+            for (NodeView s : stored) {
+                out.add(live.getOrDefault(s.info().id(), s));
+            }
+            return out;
+        }
+        List<String> elsewhere = new ArrayList<>();
+        for (NodeView s : stored) {
+            NodeView v = live.get(s.info().id());
+            if (v == null || v.status() != NodeStatus.ONLINE) {
+                elsewhere.add(s.info().id());
+            }
+        }
+        Map<String, String> where = loc.holders(elsewhere);
+        List<NodeView> out = new ArrayList<>(stored.size());
+        for (NodeView s : stored) {
+            out.add(merge(s, live.get(s.info().id()), where, loc));
+        }
+        return out;
+    }
+
+    private static NodeView merge(NodeView stored, NodeView live, Map<String, String> where, NodeLocator loc) {
+        if (live != null && live.status() == NodeStatus.ONLINE) {
+            return live.onlineOn(loc.localHub());
+        }
+        String hub = where.get(stored.info().id());
+        // The stored row is the freshest description of a node another hub holds (or held).
+        return hub != null ? stored.onlineOn(hub) : stored.offline(OfflineReason.HUB_LOST);
+    }
+
+    /** One node's view with live state (see {@link #merged}). */
+    private NodeView merged(NodeView v) {
+        NodeLocator loc = locator;
+        if (loc == null) {
+            return v;
+        }
+        Optional<NodeView> live = registry.get(v.info().id());
+        if (live.isPresent() && live.get().status() == NodeStatus.ONLINE) {
+            return live.get().onlineOn(loc.localHub());
+        }
+        NodeView stored = repo.find(v.info().id()).orElse(v);
+        return merge(stored, live.orElse(null), loc.holders(List.of(v.info().id())), loc);
     }
 
     /** A filter on the node list; {@code null} fields match everything. */
@@ -66,11 +129,9 @@ public final class NodeDirectory {
     public List<NodeView> list(Principal by, Filter filter) {
         // Owners read their own rows; with grants (or as admin) every row, filtered here.
         boolean all = by.seesAllNodes() || by.hasGrants();
-        List<NodeView> stored = repo.list(all ? null : by.userId());
-        Map<String, NodeView> live = registry.snapshot();
-        List<NodeView> out = new ArrayList<>(stored.size());
-        for (NodeView s : stored) {
-            NodeView v = live.getOrDefault(s.info().id(), s);
+        List<NodeView> views = merged(repo.list(all ? null : by.userId()));
+        List<NodeView> out = new ArrayList<>(views.size());
+        for (NodeView v : views) {
             if (filter.matches(v) && (!all || visible(by, v))) {
                 out.add(v);
             }
@@ -92,7 +153,7 @@ public final class NodeDirectory {
             Optional<NodeView> byId = registry.get(ref).or(() -> repo.find(ref));
             if (byId.isPresent()) {
                 // An id names that node only: never another node that happens to be called so.
-                return byId.filter(v -> visible(by, v))
+                return byId.filter(v -> visible(by, v)).map(this::merged)
                         .orElseThrow(() -> HubException.notFound("no node '" + ref + "'"));
             }
         }
@@ -106,7 +167,7 @@ public final class NodeDirectory {
                     + " nodes; use the node id");
         }
         NodeView v = named.get(0);
-        return registry.get(v.info().id()).orElse(v);
+        return merged(registry.get(v.info().id()).orElse(v));
     }
 
     /**
@@ -116,7 +177,7 @@ public final class NodeDirectory {
      * @throws HubException NOT_FOUND when there is none, or {@code by} may not see it
      */
     public NodeView byId(Principal by, String id) {
-        return registry.get(id).or(() -> repo.find(id)).filter(v -> visible(by, v))
+        return registry.get(id).or(() -> repo.find(id)).filter(v -> visible(by, v)).map(this::merged)
                 .orElseThrow(() -> HubException.notFound("no node '" + id + "'"));
     }
 
@@ -159,7 +220,10 @@ public final class NodeDirectory {
      */
     public List<NodeView> expire(java.time.Instant cutoff) {
         List<NodeView> gone = new ArrayList<>();
-        for (NodeView v : registry.snapshot().values()) {
+        // In a cluster the stored rows carry the last-seen times the holding hubs wrote, and
+        // presence says which are online elsewhere: never expire a node another hub holds.
+        var views = locator == null ? registry.snapshot().values() : merged(repo.list(null));
+        for (NodeView v : views) {
             java.time.Instant last = v.lastSeen() != null ? v.lastSeen() : v.info().createdAt();
             if (v.status() == NodeStatus.OFFLINE && last.isBefore(cutoff)) {
                 repo.delete(v.info().id());

@@ -39,6 +39,31 @@ public final class NodeRegistry {
     private final LongSupplier nanoTime;
     private final Duration heartbeatInterval;
     private volatile Runnable dirtyListener = () -> { };
+    private volatile PresenceListener presence = PresenceListener.NONE;
+    private volatile Adopter adopter;
+
+    /** Told when this hub takes or loses a node's stream: the cluster's presence. */
+    public interface PresenceListener {
+        PresenceListener NONE = new PresenceListener() {
+            @Override
+            public void held(String nodeId) {
+            }
+
+            @Override
+            public void released(String nodeId) {
+            }
+        };
+
+        void held(String nodeId);
+
+        void released(String nodeId);
+    }
+
+    /** Finds a node another hub of the cluster let in (the database), off the caller's thread. */
+    public interface Adopter {
+        /** Completes with whether the node is now known here. */
+        java.util.concurrent.CompletableFuture<Boolean> adopt(String nodeId);
+    }
 
     public NodeRegistry(Clock clock, LongSupplier nanoTime, Duration heartbeatInterval) {
         this.clock = clock;
@@ -69,6 +94,113 @@ public final class NodeRegistry {
         }
     }
 
+    /** Where this hub's takes and losses of node streams are reported (a cluster's presence). */
+    public void onPresence(PresenceListener listener) {
+        this.presence = listener;
+    }
+
+    /** In a cluster: how a node unknown here is looked up before its reconnect is refused. */
+    public void adoptWith(Adopter a) {
+        this.adopter = a;
+    }
+
+    /** The adopter, or null outside a cluster. */
+    public Adopter adopter() {
+        return adopter;
+    }
+
+    /**
+     * Adds a node another hub of the cluster let in, offline here; a node already known is kept
+     * as it is (its live state here wins).
+     */
+    public void adopt(NodeRecord r) {
+        LiveNode n = new LiveNode(r.view().info(), r.credentialHash());
+        NodeView v = r.view();
+        n.lastSeen = v.lastSeen();
+        n.connectedAt = v.connectedAt();
+        n.offlineReason = v.offlineReason();
+        n.certificateExpiresAt = v.certificateExpiresAt();
+        if (byId.putIfAbsent(r.id(), n) == null) {
+            named(v.info().name(), r.id());
+            if (r.credentialHash() != null) {
+                byCredential.put(r.credentialHash(), n);
+            }
+        }
+    }
+
+    /**
+     * Makes this hub's set of nodes that of the shared database: adopts the nodes other hubs let in
+     * and forgets those they removed (closing a stream held here). Descriptions of nodes not held
+     * here follow the stored ones. No events: the hub that made each change published it. A node
+     * whose stream this hub holds, or that joined after {@code readAt} (when {@code stored} was
+     * read), is never forgotten here: its removal reaches this hub on the cluster's bus.
+     *
+     * @return how many nodes were adopted and forgotten
+     */
+    public int reconcile(Collection<NodeRecord> stored, Instant readAt) {
+        Set<String> ids = new java.util.HashSet<>(stored.size() * 2);
+        int changed = 0;
+        for (NodeRecord r : stored) {
+            ids.add(r.id());
+            LiveNode n = byId.get(r.id());
+            if (n == null) {
+                adopt(r);
+                changed++;
+            } else if (n.session == null) {
+                synchronized (n) {
+                    NodeInfo next = r.view().info();
+                    if (!next.name().equals(n.info.name())) {
+                        unnamed(n.info.name(), r.id());
+                        named(next.name(), r.id());
+                    }
+                    n.info = next;
+                }
+            }
+        }
+        for (Map.Entry<String, LiveNode> e : byId.entrySet()) {
+            LiveNode n = e.getValue();
+            if (!ids.contains(e.getKey()) && n.session == null && !n.info.createdAt().isAfter(readAt)) {
+                forget(e.getKey(), "node removed");
+                changed++;
+            }
+        }
+        return changed;
+    }
+
+    /** Forgets a node removed on another hub, closing its stream if this hub holds it; no event. */
+    public void forget(String nodeId, String why) {
+        LiveNode n = byId.remove(nodeId);
+        if (n == null) {
+            return;
+        }
+        unnamed(n.info.name(), nodeId);
+        String cred = n.credentialHash;
+        if (cred != null) {
+            byCredential.remove(cred, n);
+        }
+        dirty.remove(nodeId);
+        NodeSession s;
+        synchronized (n) {
+            s = n.session;
+            n.session = null;
+        }
+        if (s != null) {
+            presence.released(nodeId);
+            s.close(why);
+        }
+    }
+
+    /** The ids of the nodes whose streams this hub holds. */
+    public List<String> heldIds() {
+        List<String> out = new ArrayList<>();
+        byId.forEach((id, n) -> {
+            if (n.session != null) {
+                out.add(id);
+            }
+        });
+        return out;
+    }
+
     /** Called (from any thread) whenever a node becomes dirty; the writer uses it to wake up. */
     public void onDirty(Runnable listener) {
         this.dirtyListener = listener;
@@ -84,6 +216,14 @@ public final class NodeRegistry {
      * they become offline with reason {@code hub restart}, and that is written back.
      */
     public void load(Collection<NodeRecord> records) {
+        load(records, false);
+    }
+
+    /**
+     * Loads stored nodes at start. With {@code shared} (a cluster) a node stored as online may be
+     * held by another hub: its status is left to presence, not rewritten.
+     */
+    public void load(Collection<NodeRecord> records, boolean shared) {
         for (NodeRecord r : records) {
             LiveNode n = new LiveNode(r.view().info(), r.credentialHash());
             NodeView v = r.view();
@@ -91,7 +231,7 @@ public final class NodeRegistry {
             n.connectedAt = v.connectedAt();
             n.offlineReason = v.offlineReason();
             n.certificateExpiresAt = v.certificateExpiresAt();
-            if (v.status() == NodeStatus.ONLINE) {
+            if (v.status() == NodeStatus.ONLINE && !shared) {
                 n.offlineReason = OfflineReason.HUB_RESTART;
                 markDirty(r.id());
             }
@@ -255,6 +395,7 @@ public final class NodeRegistry {
         if (previous != null && previous != session) {
             previous.close(OfflineReason.REPLACED);
         }
+        presence.held(n.info.id());
         markDirty(n.info.id());
         NodeInfo info = n.info;
         events.publish(new Event.NodeOnline(info.id(), info.owner(), info.name(), session.remoteAddress()));
@@ -291,6 +432,7 @@ public final class NodeRegistry {
             n.status = NodeStatus.OFFLINE;
             n.offlineReason = reason;
         }
+        presence.released(nodeId);
         markDirty(nodeId);
         events.publish(new Event.NodeOffline(nodeId, n.info.owner(), n.info.name(), reason));
         return true;
@@ -325,11 +467,16 @@ public final class NodeRegistry {
      * @return how many nodes were online
      */
     public int drainAll(String reason) {
+        return drainAll(reason, List.of());
+    }
+
+    /** {@link #drainAll(String)}, sending the agents to {@code hubs} (the other hubs of a cluster). */
+    public int drainAll(String reason, List<String> hubs) {
         int count = 0;
         for (Map.Entry<String, LiveNode> e : byId.entrySet()) {
             NodeSession s = e.getValue().session;
             if (s != null && detach(e.getKey(), s, reason)) {
-                s.drain(reason);
+                s.drain(reason, hubs);
                 count++;
             }
         }
@@ -356,6 +503,7 @@ public final class NodeRegistry {
             n.session = null;
         }
         if (s != null) {
+            presence.released(nodeId);
             s.close("node removed");
         }
         events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name(), n.info.labels()));

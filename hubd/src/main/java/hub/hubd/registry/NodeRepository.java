@@ -58,4 +58,14 @@ public interface NodeRepository {
     default boolean setOwner(String id, String ownerId) {
         throw new UnsupportedOperationException("assigning nodes");
     }
+
+    /** One stored node with its credential, for a hub of a cluster meeting a node another hub let in. */
+    default Optional<NodeRecord> load(String id) {
+        return loadAll().stream().filter(r -> r.id().equals(id)).findFirst();
+    }
+
+    /** Marks the nodes offline for {@code reason} (their hub was lost): one statement. */
+    default void markOffline(Collection<String> ids, String reason) {
+        throw new UnsupportedOperationException("marking nodes offline");
+    }
 }

@@ -9,6 +9,11 @@ public interface NodeSession {
     /** Asks the agent to close and reconnect later (hub shutdown). */
     void drain(String reason);
 
+    /** Asks the agent to close and reconnect to one of {@code hubs} (HOST:PORT; the other hubs of a cluster). */
+    default void drain(String reason, java.util.List<String> hubs) {
+        drain(reason);
+    }
+
     /** Ends the stream from the hub's side, e.g. after missed heartbeats. */
     void close(String reason);
 

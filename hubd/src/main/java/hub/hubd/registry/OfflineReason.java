@@ -8,6 +8,8 @@ public final class OfflineReason {
     public static final String MISSED_HEARTBEATS = "missed heartbeats";
     /** The hub stopped or restarted while the node was online. */
     public static final String HUB_RESTART = "hub restart";
+    /** The hub of a cluster that held the stream stopped answering (its presence lease ran out). */
+    public static final String HUB_LOST = "hub lost";
     /** A newer stream of the same node replaced this one. */
     public static final String REPLACED = "replaced by a new connection";
 

@@ -220,7 +220,8 @@ public final class SessionService implements TerminalTap, AutoCloseable {
     public void start() {
         timer.scheduleWithFixedDelay(this::tick, 500, 500, TimeUnit.MILLISECONDS);
         long sweep = Math.max(60_000, Math.min(3_600_000, config.retention().toMillis() / 4));
-        timer.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> exclusive.run("recording-retention", this::sweep), sweep, sweep,
+                TimeUnit.MILLISECONDS);
     }
 
     public hub.hubd.config.HubConfig.Sessions config() {
@@ -529,6 +530,13 @@ public final class SessionService implements TerminalTap, AutoCloseable {
         } catch (RuntimeException e) {
             log.error("session check failed", e);
         }
+    }
+
+    private volatile hub.hubd.core.Exclusive exclusive = hub.hubd.core.Exclusive.LOCAL;
+
+    /** Keeps the recordings' retention sweep to one hub of a cluster at a time. */
+    public void exclusive(hub.hubd.core.Exclusive e) {
+        this.exclusive = e;
     }
 
     private void sweep() {

@@ -37,6 +37,30 @@ public final class JdbcNodeRepository implements NodeRepository {
     }
 
     @Override
+    public Optional<NodeRecord> load(String id) {
+        return jdbc.queryOne("SELECT " + COLUMNS + " FROM nodes WHERE id = ?",
+                rs -> new NodeRecord(view(rs), rs.getString("credential_hash")), id);
+    }
+
+    @Override
+    public void markOffline(Collection<String> ids, String reason) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        List<String> all = List.copyOf(ids);
+        for (int from = 0; from < all.size(); from += 500) {
+            List<String> part = all.subList(from, Math.min(all.size(), from + 500));
+            Object[] params = new Object[part.size() + 1];
+            params[0] = reason;
+            for (int i = 0; i < part.size(); i++) {
+                params[i + 1] = part.get(i);
+            }
+            jdbc.update("UPDATE nodes SET status = 'offline', offline_reason = ? WHERE status = 'online' AND id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(part.size(), "?")) + ")", params);
+        }
+    }
+
+    @Override
     public List<JoinResult> insertJoined(List<JoinRequest> requests, long nowMillis) {
         return jdbc.inTransaction(c -> {
             List<JoinResult> out = new ArrayList<>(requests.size());

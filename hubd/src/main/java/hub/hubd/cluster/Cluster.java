@@ -1,0 +1,375 @@
+package hub.hubd.cluster;
+
+import hub.hubd.auth.Grants;
+import hub.hubd.auth.UserRepository;
+import hub.hubd.core.Exclusive;
+import hub.hubd.core.LogText;
+import hub.hubd.core.StoreException;
+import hub.hubd.core.StoreFaults;
+import hub.hubd.core.Threads;
+import hub.hubd.events.Event;
+import hub.hubd.events.EventPublisher;
+import hub.hubd.registry.NodeInfo;
+import hub.hubd.registry.NodeRegistry;
+import hub.hubd.registry.NodeRepository;
+import hub.hubd.registry.OfflineReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.redisson.api.RLock;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisException;
+import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This hub as one of several on a shared PostgreSQL and Redis: its presence (which nodes it
+ * holds), the sweep of hubs that were lost, a bus on which hubs tell each other what changed in
+ * memory (a node removed or given away, grants, revoked tokens), the periodic reconcile with the
+ * database that repairs a missed message, and the locks that keep the singletons (expiry,
+ * retention, the lost-hub sweep) to one hub at a time.
+ *
+ * <p>Threads: one for presence rounds and sweeps (Redis only), one for database work (adopting
+ * nodes, marking lost ones offline, reconciling), so a slow database never delays a lease.
+ */
+public final class Cluster implements Exclusive, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+    /** How often the node set and grants are read again from the database. */
+    static final Duration RECONCILE_EVERY = Duration.ofSeconds(30);
+
+    private final RedissonClient redis;
+    private final String prefix;
+    private final Presence presence;
+    private final NodeRegistry registry;
+    private final NodeRepository nodes;
+    private final UserRepository users;
+    private final Grants grants;
+    private final EventPublisher events;
+    private final Clock clock;
+    private final RTopic bus;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService dbWork;
+    private final Counter lostNodes;
+    private volatile Handlers handlers = Handlers.NONE;
+    private volatile boolean closed;
+    private int busListener = -1;
+
+    /** What this hub does when another tells it of a change. */
+    public interface Handlers {
+        Handlers NONE = new Handlers() {
+        };
+
+        /** Another hub removed the node: it is forgotten here (after the registry forgot it). */
+        default void nodeRemoved(String nodeId) {
+        }
+
+        /** Another hub revoked these API tokens. */
+        default void tokensRevoked(List<String> tokenIds, String reason) {
+        }
+
+        /** Another hub removed the user, or changed its grants. */
+        default void userChanged(String userId, boolean removed, String reason) {
+        }
+    }
+
+    /**
+     * @param ttl the presence lease: a hub silent this long is lost, and its nodes go offline
+     */
+    public Cluster(RedissonClient redis, String prefix, String hubId, NodeRegistry registry, NodeRepository nodes,
+            UserRepository users, Grants grants, EventPublisher events, Clock clock, Duration ttl,
+            MeterRegistry metrics) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.registry = registry;
+        this.nodes = nodes;
+        this.users = users;
+        this.grants = grants;
+        this.events = events;
+        this.clock = clock;
+        this.presence = new Presence(redis, prefix, new Presence.HubInfo(hubId, "", ""), clock, ttl,
+                registry::heldIds, metrics);
+        this.bus = redis.getTopic(prefix + "bus", StringCodec.INSTANCE);
+        this.timer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("cluster-presence", false));
+        this.dbWork = Executors.newSingleThreadExecutor(Threads.daemons("cluster-db", false));
+        this.lostNodes = Counter.builder("hub_cluster_lost_nodes_total")
+                .description("nodes this hub marked offline because the hub holding them was lost").register(metrics);
+        Gauge.builder("hub_cluster_hubs", this, c -> c.liveHubCount()).description("hubs of the cluster with a lease")
+                .register(metrics);
+        registry.onPresence(new NodeRegistry.PresenceListener() {
+            @Override
+            public void held(String nodeId) {
+                presence.held(nodeId);
+            }
+
+            @Override
+            public void released(String nodeId) {
+                presence.released(nodeId);
+            }
+        });
+        registry.adoptWith(this::adopt);
+    }
+
+    private volatile int liveHubs;
+
+    private int liveHubCount() {
+        return liveHubs;
+    }
+
+    /**
+     * Refuses a hub whose CA is not the cluster's: agents pin one CA, and a node certificate signed
+     * by one hub must be accepted by every other. The first hub's pin is the cluster's.
+     *
+     * @throws IllegalStateException when this hub's CA differs
+     */
+    public void requireCa(String pin) {
+        var b = redis.<String>getBucket(prefix + "ca-pin", StringCodec.INSTANCE);
+        if (!b.setIfAbsent(pin)) {
+            String cluster = b.get();
+            if (cluster != null && !cluster.equals(pin)) {
+                throw new IllegalStateException("this hub's CA (" + pin + ") is not the cluster's (" + cluster
+                        + "): every hub of a cluster needs the same CA. Copy tls/ca.crt and tls/ca.key from the "
+                        + "data dir of a hub of the cluster into this hub's, and delete its tls/hub.crt and "
+                        + "tls/hub.key, before starting it");
+            }
+        }
+    }
+
+    /** Where this hub acts on what other hubs tell it. */
+    public void handlers(Handlers h) {
+        this.handlers = h;
+    }
+
+    /** This hub's presence: where each node's stream is held. */
+    public Presence presence() {
+        return presence;
+    }
+
+    /**
+     * Joins: announces where agents and API clients reach this hub, and starts the presence rounds,
+     * the lost-hub sweep, the bus and the reconcile.
+     */
+    public void start(String grpcAddress, String apiUrl) {
+        presence.announce(new Presence.HubInfo(presence.localHub(), grpcAddress, apiUrl));
+        if (!presence.flush()) {
+            log.warn("cannot write this hub's presence yet; retrying every round");
+        }
+        busListener = bus.addListener(String.class, (channel, msg) -> dbWork.execute(() -> onMessage(msg)));
+        timer.scheduleWithFixedDelay(this::round, 50, 50, TimeUnit.MILLISECONDS);
+        long sweepEvery = Math.max(100, presence.ttl().toMillis() / 3);
+        timer.scheduleWithFixedDelay(this::sweepLost, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
+        long reconcile = RECONCILE_EVERY.toMillis();
+        timer.scheduleWithFixedDelay(() -> dbWork.execute(this::reconcile), reconcile, reconcile,
+                TimeUnit.MILLISECONDS);
+        log.info("joined cluster as hub {} (agents: {}, API: {}); presence lease {}", presence.localHub(),
+                grpcAddress, apiUrl, presence.ttl());
+    }
+
+    private void round() {
+        if (!closed && presence.due()) {
+            presence.flush();
+        }
+    }
+
+    /** One sweep of lost hubs, under the cluster-wide lock. */
+    private void sweepLost() {
+        if (closed) {
+            return;
+        }
+        try {
+            run("lost-hubs", () -> {
+                Presence.Lost lost = presence.sweep();
+                liveHubs = presence.liveHubs().size();
+                if (!lost.isEmpty()) {
+                    log.warn("hubs {} stopped renewing their presence: {} of their nodes go offline ({})",
+                            lost.hubs(), lost.nodeToHub().size(), OfflineReason.HUB_LOST);
+                    dbWork.execute(() -> markLost(lost));
+                }
+            });
+        } catch (StoreException | RedisException e) {
+            StoreFaults.failed(log, "sweeping lost hubs (retried)", e instanceof StoreException se ? se
+                    : new StoreException(e.getMessage(), e));
+        }
+    }
+
+    private void markLost(Presence.Lost lost) {
+        try {
+            nodes.markOffline(lost.nodeToHub().keySet(), OfflineReason.HUB_LOST);
+        } catch (StoreException e) {
+            StoreFaults.failed(log, "marking the nodes of a lost hub offline (presence already says so)", e);
+        }
+        for (String id : lost.nodeToHub().keySet()) {
+            NodeInfo info = registry.info(id);
+            if (info != null && registry.session(id).isEmpty()) {
+                events.publish(new Event.NodeOffline(id, info.owner(), info.name(), OfflineReason.HUB_LOST));
+            }
+            lostNodes.increment();
+        }
+    }
+
+    /** Looks up a node another hub let in and adds it to the registry. */
+    private CompletableFuture<Boolean> adopt(String nodeId) {
+        return CompletableFuture.supplyAsync(() -> {
+            var r = nodes.load(nodeId);
+            r.ifPresent(registry::adopt);
+            return r.isPresent();
+        }, dbWork);
+    }
+
+    /** Reads the node set and the grants again: repairs whatever a lost bus message left stale. */
+    void reconcile() {
+        if (closed) {
+            return;
+        }
+        try {
+            var readAt = clock.instant();
+            int changed = registry.reconcile(nodes.loadAll(), readAt);
+            grants.replaceAll(users.grants());
+            if (changed > 0) {
+                log.info("reconciled with the database: {} nodes adopted or forgotten", changed);
+            }
+        } catch (StoreException e) {
+            StoreFaults.failed(log, "reconciling with the database (retried)", e);
+        }
+    }
+
+    // --- the bus ------------------------------------------------------------------------------
+
+    /** Tells the other hubs that the node was removed here. */
+    public void nodeRemoved(String nodeId) {
+        send("node-removed " + nodeId);
+    }
+
+    /** Tells the other hubs that the node now belongs to {@code ownerId}. */
+    public void nodeOwner(String nodeId, String ownerId) {
+        send("node-owner " + nodeId + " " + ownerId);
+    }
+
+    /** Tells the other hubs that the node joined here (so it can reconnect to any of them at once). */
+    public void nodeJoined(String nodeId) {
+        send("node-joined " + nodeId);
+    }
+
+    /** Tells the other hubs that these tokens were revoked. */
+    public void tokensRevoked(List<String> tokenIds, String reason) {
+        if (!tokenIds.isEmpty()) {
+            send("tokens-revoked " + String.join(",", tokenIds) + " " + reason);
+        }
+    }
+
+    /** Tells the other hubs that the user was removed ({@code removed}) or its grants changed. */
+    public void userChanged(String userId, boolean removed, String reason) {
+        send((removed ? "user-removed " : "user-grants ") + userId + " " + reason);
+    }
+
+    private void send(String body) {
+        try {
+            bus.publishAsync(presence.localHub() + " " + body);
+        } catch (RedisException e) {
+            log.warn("cannot tell the other hubs ({}): they catch up within {}", e.getMessage(), RECONCILE_EVERY);
+        }
+    }
+
+    private void onMessage(String msg) {
+        String[] p = msg.split(" ", 4);
+        if (p.length < 3 || p[0].equals(presence.localHub())) {
+            return;
+        }
+        try {
+            switch (p[1]) {
+                case "node-removed" -> {
+                    registry.forget(p[2], "node removed");
+                    handlers.nodeRemoved(p[2]);
+                }
+                case "node-owner" -> {
+                    if (p.length > 3) {
+                        registry.setOwner(p[2], p[3]);
+                    }
+                }
+                case "node-joined" -> nodes.load(p[2]).ifPresent(registry::adopt);
+                case "tokens-revoked" -> handlers.tokensRevoked(List.of(p[2].split(",")), p.length > 3 ? p[3] : "");
+                case "user-removed", "user-grants" -> {
+                    grants.replaceAll(users.grants());
+                    handlers.userChanged(p[2], p[1].equals("user-removed"), p.length > 3 ? p[3] : "");
+                }
+                default -> log.debug("ignoring cluster message {}", LogText.safe(p[1]));
+            }
+        } catch (StoreException e) {
+            StoreFaults.failed(log, "applying another hub's change (the reconcile repairs it)", e);
+        }
+    }
+
+    // --- singletons ---------------------------------------------------------------------------
+
+    /**
+     * Runs {@code work} if no other hub of the cluster runs {@code job} now: a Redisson lock with a
+     * lease, so a hub that dies holding it lets go within the lease.
+     */
+    @Override
+    public boolean run(String job, Runnable work) {
+        RLock lock = redis.getLock(prefix + "lock:" + job);
+        boolean got;
+        try {
+            got = lock.tryLock(0, Math.max(10_000, presence.ttl().toMillis() * 3), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RedisException e) {
+            log.warn("cannot take the cluster lock for {} ({}): skipped this round", job, e.getMessage());
+            return false;
+        }
+        if (!got) {
+            return false;
+        }
+        try {
+            work.run();
+            return true;
+        } finally {
+            if (lock.isHeldByCurrentThread()) {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The other live hubs' agent addresses: where a draining hub sends its agents. */
+    public List<String> otherHubs() {
+        try {
+            return presence.liveHubs().stream().filter(h -> !h.id().equals(presence.localHub()))
+                    .map(Presence.HubInfo::grpcAddress).filter(a -> !a.isEmpty()).toList();
+        } catch (StoreException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Leaves the cluster: the releases of the drain are written and the lease dropped, so other
+     * hubs see this hub's nodes offline at once, not after the lease.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timer.shutdown();
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (busListener >= 0) {
+            bus.removeListener(busListener);
+        }
+        presence.leave();
+        dbWork.shutdown();
+    }
+}

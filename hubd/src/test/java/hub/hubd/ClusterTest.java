@@ -1,0 +1,204 @@
+package hub.hubd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import hub.agent.AgentConnection;
+import hub.agent.AgentIdentity;
+import hub.agent.Backoff;
+import hub.agent.CredentialStore;
+import hub.agent.HubLink;
+import hub.agent.IdentityStore;
+import hub.tls.HubTrust;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.redisson.Redisson;
+import org.redisson.config.Config;
+
+/**
+ * Three hubd processes of one cluster on the machine's PostgreSQL (a fresh database) and Redis (a
+ * cluster name, so a key prefix, of the test's own), with real agents: every hub lists every
+ * node with the hub holding it; {@code kill -9} of a hub sends its agents to the others with their
+ * history intact, and a node that knew only the dead hub goes offline as {@code hub lost}; a hub
+ * stopped with SIGTERM sends its agents to the others (Drain names them).
+ */
+class ClusterTest {
+    static final String PG = System.getenv().getOrDefault("HUB_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
+    static final String REDIS = System.getenv().getOrDefault("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+
+    @TempDir
+    Path dir;
+    final String name = "t" + Long.toHexString(System.nanoTime());
+    final List<HubProcess> hubs = new ArrayList<>();
+    final List<AgentConnection> agents = new ArrayList<>();
+    final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+
+    @BeforeEach
+    void createDatabase() throws SQLException {
+        try (Connection c = DriverManager.getConnection(PG + "postgres?user=postgres");
+                Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            if (PostgresStoreTest.required()) {
+                throw e;
+            }
+            Assumptions.abort("PostgreSQL not reachable and not required: " + e.getMessage());
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AgentConnection a : agents) {
+            a.close();
+        }
+        for (HubProcess h : hubs) {
+            h.close();
+        }
+        scheduler.shutdownNow();
+        try (Connection c = DriverManager.getConnection(PG + "postgres?user=postgres");
+                Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+        Config rc = new Config();
+        rc.useSingleServer().setAddress(REDIS);
+        var redis = Redisson.create(rc);
+        try {
+            redis.getKeys().deleteByPattern("hub:" + name + ":*");
+        } finally {
+            redis.shutdown();
+        }
+    }
+
+    /** A hub of the cluster; every hub after the first gets the first one's CA before its first start. */
+    private HubProcess hub(String id) throws Exception {
+        HubProcess h = new HubProcess(dir.resolve(id), List.of("--db-url", PG + name + "?user=postgres",
+                "--redis-url", REDIS, "--cluster-name", name, "--history-store", "redis",
+                "--heartbeat-interval", "200ms", "--shutdown-grace", "3s"));
+        if (!hubs.isEmpty()) {
+            Path tls = h.dataDir.resolve("tls");
+            Files.createDirectories(h.dataDir, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(tls, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            for (String f : List.of("ca.crt", "ca.key")) {
+                Files.copy(hubs.get(0).dataDir.resolve("tls").resolve(f), tls.resolve(f),
+                        StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            h.token = hubs.get(0).token;
+        }
+        hubs.add(h);
+        return h.start();
+    }
+
+    private AgentConnection agent(String nodeName, String token, String pin, HubProcess... to) {
+        List<String> addresses = java.util.Arrays.stream(to).map(HubProcess::agentAddress).toList();
+        AgentConnection a = new AgentConnection(new AgentIdentity("host-" + nodeName, "Linux", "amd64", "test",
+                nodeName, Map.of()), HubLink.tls(addresses, HubTrust.pinned(pin), null, null),
+                IdentityStore.memory(), CredentialStore.memory(), token, scheduler,
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(1000)), new AgentConnection.Listener() { });
+        agents.add(a);
+        a.start();
+        return a;
+    }
+
+    private static String hubId(HubProcess h) throws Exception {
+        return h.json("GET", "/api/v1/status", null).get("hubId").asText();
+    }
+
+    /** The node list as {@code h} shows it: name to node JSON. */
+    private static Map<String, JsonNode> nodes(HubProcess h) throws Exception {
+        Map<String, JsonNode> out = new HashMap<>();
+        for (JsonNode n : h.json("GET", "/api/v1/nodes", null).get("items")) {
+            out.put(n.get("name").asText(), n);
+        }
+        return out;
+    }
+
+    private static boolean onlineOn(HubProcess h, String node, String hubId) throws Exception {
+        JsonNode n = nodes(h).get(node);
+        return n != null && n.get("status").asText().equals("online") && hubId.equals(n.path("hub").asText());
+    }
+
+    private static String historyText(HubProcess h, String node) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode l : h.json("GET", "/api/v1/nodes/" + node + "/history?tail=1000", null).get("lines")) {
+            sb.append(l.get("text").asText()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void everyHubListsEveryNodeAndAgentsFailOverWithTheirHistory() throws Exception {
+        HubProcess a = hub("a");
+        HubProcess b = hub("b");
+        HubProcess c = hub("c");
+        String idA = hubId(a);
+        String idB = hubId(b);
+        String idC = hubId(c);
+        assertThat(List.of(idA, idB, idC)).doesNotHaveDuplicates();
+        assertThat(b.caPin()).isEqualTo(a.caPin());
+
+        String token = b.json("POST", "/api/v1/join-tokens", "{\"uses\": 3}").get("token").asText();
+        String pin = a.caPin();
+        AgentConnection mover = agent("mover", token, pin, a, b, c);
+        agent("stranded", token, pin, a);
+        agent("drained", token, pin, b);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (HubProcess h : List.of(a, b, c)) {
+                assertThat(onlineOn(h, "mover", idA)).as("mover on a, seen from :" + h.httpPort).isTrue();
+                assertThat(onlineOn(h, "stranded", idA)).isTrue();
+                assertThat(onlineOn(h, "drained", idB)).isTrue();
+            }
+        });
+        JsonNode status = c.json("GET", "/api/v1/status", null);
+        assertThat(status.get("nodesOnline").asInt()).as("counts from every hub").isEqualTo(3);
+
+        // A command on the hub that holds the node; its history is read through the others.
+        String task = a.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"echo before-the-kill\"}")
+                .get("id").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                a.json("GET", "/api/v1/tasks/" + task, null).get("state").asText().equals("exited"));
+        assertThat(historyText(c, "mover")).contains("before-the-kill");
+
+        a.kill9();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode m = nodes(b).get("mover");
+            assertThat(m.get("status").asText()).isEqualTo("online");
+            assertThat(m.get("hub").asText()).isIn(idB, idC);
+            JsonNode s = nodes(c).get("stranded");
+            assertThat(s.get("status").asText()).isEqualTo("offline");
+            assertThat(s.get("offlineReason").asText()).isEqualTo("hub lost");
+        });
+        assertThat(mover.connected()).isTrue();
+        assertThat(historyText(b, "mover")).as("history survives its hub").contains("before-the-kill");
+        assertThat(historyText(c, "mover")).contains("before-the-kill");
+
+        // SIGTERM: b drains its agents to the hub that is left, even the one that only knew b.
+        b.stop();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(onlineOn(c, "drained", idC)).as("drained to c by b's hint").isTrue();
+            assertThat(onlineOn(c, "mover", idC)).isTrue();
+        });
+        assertThat(c.json("GET", "/api/v1/nodes/drained", null).get("hub").asText()).isEqualTo(idC);
+    }
+}
