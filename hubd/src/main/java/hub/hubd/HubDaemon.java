@@ -124,7 +124,8 @@ public final class HubDaemon implements AutoCloseable {
                     ? new RedisConnection(config.redisUrl(), config.cluster().redisConfig(),
                             config.cluster().redisPrefix()) : null;
             this.cluster = clustered ? new hub.hubd.cluster.Cluster(redis.client(), redis.prefix(), hubId, registry,
-                    nodeRepo, userRepo, grants, events, clock, presenceTtl(config.heartbeatInterval()), metrics) : null;
+                    nodeRepo, userRepo, grants, events, clock, presenceTtl(config.heartbeatInterval()),
+                    tls == null ? null : tls.trustAnchor(), metrics) : null;
             if (cluster != null && tls != null) {
                 cluster.requireCa(tls.caPin());
             }
@@ -148,6 +149,9 @@ public final class HubDaemon implements AutoCloseable {
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
             TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
+            if (cluster != null) {
+                cluster.tasks(tasks);
+            }
             this.files = new hub.hubd.files.FileRelay(registry, metrics);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, files, hubId,
                     tls, metrics);
@@ -234,6 +238,7 @@ public final class HubDaemon implements AutoCloseable {
             this.http = new HttpApi(apiTokens, users, joinTokens, directory, registry, tasks, history, events,
                     ev.pingInterval(), hub.hubd.provisioning.AgentArtifact.of(config.agentArtifact()), metrics,
                     () -> ready, tls, config.advertise(), audit, runs, rawOutput, sessions, recordings, files);
+            http.cluster(cluster);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             Gauge.builder("hub_nodes_online", registry, NodeRegistry::onlineCount).register(metrics);

@@ -173,12 +173,31 @@ class ClusterTest {
         JsonNode status = c.json("GET", "/api/v1/status", null);
         assertThat(status.get("nodesOnline").asInt()).as("counts from every hub").isEqualTo(3);
 
-        // A command on the hub that holds the node; its history is read through the others.
-        String task = a.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"echo before-the-kill\"}")
+        // A command sent to c for a node a holds: c stores it, a sends it, the result comes back to c.
+        String task = c.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"echo before-the-kill\"}")
                 .get("id").asText();
         await().atMost(Duration.ofSeconds(20)).until(() ->
-                a.json("GET", "/api/v1/tasks/" + task, null).get("state").asText().equals("exited"));
+                c.json("GET", "/api/v1/tasks/" + task, null).get("state").asText().equals("exited"));
         assertThat(historyText(c, "mover")).contains("before-the-kill");
+        assertThat(c.json("GET", "/api/v1/tasks/" + task + "/raw", null).get("chunks").get(0).get("data").asText())
+                .isEqualTo(java.util.Base64.getEncoder().encodeToString("before-the-kill\n".getBytes()));
+
+        // A cancel sent to b reaches the agent through a.
+        String sleeper = b.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"sleep 60\"}").get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                b.json("GET", "/api/v1/tasks/" + sleeper, null).get("state").asText().equals("running"));
+        b.json("POST", "/api/v1/tasks/" + sleeper + "/cancel", "{}");
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                b.json("GET", "/api/v1/tasks/" + sleeper, null).get("state").asText().equals("cancelled"));
+
+        // A run made on c over nodes of a and b, still running when a is killed: it ends with every result.
+        String run = c.json("POST", "/api/v1/runs", "{\"command\": \"sleep 2; echo run-done\", "
+                + "\"nodes\": [\"mover\", \"drained\"], \"parallel\": \"2\"}").get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode r = c.json("GET", "/api/v1/runs/" + run, null);
+            assertThat(r.get("nodes")).as(r.toString()).hasSize(2)
+                    .allSatisfy(n -> assertThat(n.path("outcome").asText()).isEqualTo("running"));
+        });
 
         a.kill9();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -192,6 +211,15 @@ class ClusterTest {
         assertThat(mover.connected()).isTrue();
         assertThat(historyText(b, "mover")).as("history survives its hub").contains("before-the-kill");
         assertThat(historyText(c, "mover")).contains("before-the-kill");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode r = c.json("GET", "/api/v1/runs/" + run, null);
+            assertThat(r.get("state").asText()).as(r.toString()).isEqualTo("done");
+            for (JsonNode n : r.get("nodes")) {
+                assertThat(n.get("outcome").asText()).as(n.toString()).isEqualTo("ok");
+            }
+        });
+        assertThat(historyText(b, "mover")).as("the run's output, through the hub the node moved to")
+                .contains("run-done");
 
         // SIGTERM: b drains its agents to the hub that is left, even the one that only knew b.
         b.stop();

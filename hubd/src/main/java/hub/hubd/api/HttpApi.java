@@ -48,6 +48,8 @@ public final class HttpApi implements AutoCloseable {
     private final hub.hubd.tls.HubTls tls;
     private final java.util.List<String> advertise;
     private volatile HubInfo info;
+    /** This hub's cluster, or null for one hub. */
+    private volatile hub.hubd.cluster.Cluster cluster;
     private volatile String bindHost;
     private volatile int bindPort;
 
@@ -80,6 +82,7 @@ public final class HttpApi implements AutoCloseable {
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
         this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
         FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper, runs);
+        InternalRoutes internal = new InternalRoutes(tasks, () -> this.cluster);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -115,6 +118,9 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/readyz", this::readyz);
             cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(this.metrics.scrape()));
+            cfg.routes.before("/internal/*", internal::authenticate);
+            cfg.routes.post("/internal/v1/tasks/{id}/send", internal::send);
+            cfg.routes.post("/internal/v1/tasks/{id}/cancel", internal::cancel);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.before("/api/*", HttpApi::requireJsonBody);
             cfg.routes.get("/api/v1/status", this::status);
@@ -202,6 +208,11 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /** Binds and starts serving; {@code info} feeds {@code /api/v1/status}. */
+    /** Makes this API one hub's of a cluster: internal routes, and requests forwarded to the hub holding a node. */
+    public void cluster(hub.hubd.cluster.Cluster c) {
+        this.cluster = c;
+    }
+
     public void start(String bind, int port, HubInfo info) {
         this.info = info;
         this.bindHost = bind;

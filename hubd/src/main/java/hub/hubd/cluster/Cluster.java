@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +62,11 @@ public final class Cluster implements Exclusive, AutoCloseable {
     private final ExecutorService dbWork;
     private final Counter lostNodes;
     private volatile Handlers handlers = Handlers.NONE;
+    private final RelayClient relay;
+    private volatile hub.hubd.tasks.TaskService tasks;
+    /** The live hubs by id, read again when one is missing or the copy is a second old. */
+    private volatile Map<String, Presence.HubInfo> hubInfos = Map.of();
+    private volatile long hubInfosAtMillis;
     private volatile boolean closed;
     private int busListener = -1;
 
@@ -87,7 +93,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
      */
     public Cluster(RedissonClient redis, String prefix, String hubId, NodeRegistry registry, NodeRepository nodes,
             UserRepository users, Grants grants, EventPublisher events, Clock clock, Duration ttl,
-            MeterRegistry metrics) {
+            java.security.cert.X509Certificate ca, MeterRegistry metrics) {
         this.redis = redis;
         this.prefix = prefix;
         this.registry = registry;
@@ -99,6 +105,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
         this.presence = new Presence(redis, prefix, new Presence.HubInfo(hubId, "", ""), clock, ttl,
                 registry::heldIds, metrics);
         this.bus = redis.getTopic(prefix + "bus", StringCodec.INSTANCE);
+        this.relay = new RelayClient(ca, relaySecret(redis, prefix));
         this.timer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("cluster-presence", false));
         this.dbWork = Executors.newSingleThreadExecutor(Threads.daemons("cluster-db", false));
         this.lostNodes = Counter.builder("hub_cluster_lost_nodes_total")
@@ -142,6 +149,67 @@ public final class Cluster implements Exclusive, AutoCloseable {
                         + "tls/hub.key, before starting it");
             }
         }
+    }
+
+    /** The cluster's relay secret: made by the first hub, read by the others. */
+    private static String relaySecret(RedissonClient redis, String prefix) {
+        var b = redis.<String>getBucket(prefix + "relay-secret", StringCodec.INSTANCE);
+        b.setIfAbsent(hub.hubd.core.Ids.newSecret("hubrelay_"));
+        return b.get();
+    }
+
+    /** The client for hub-to-hub calls, with the cluster's secret. */
+    public RelayClient relay() {
+        return relay;
+    }
+
+    /** Whether {@code header} carries the cluster's relay secret (compared in constant time). */
+    public boolean isRelay(String header) {
+        return header != null && java.security.MessageDigest.isEqual(
+                header.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                relay.secret().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** A live hub by id, or null when it has no lease. */
+    public Presence.HubInfo hub(String id) {
+        Map<String, Presence.HubInfo> m = hubInfos;
+        if (!m.containsKey(id) || clock.millis() - hubInfosAtMillis > 1000) {
+            Map<String, Presence.HubInfo> fresh = new java.util.HashMap<>();
+            presence.liveHubs().forEach(h -> fresh.put(h.id(), h));
+            hubInfos = m = fresh;
+            hubInfosAtMillis = clock.millis();
+        }
+        return m.get(id);
+    }
+
+    /**
+     * Sends the tasks this hub makes for nodes other hubs hold through those hubs, and tells the
+     * others when a task ends here.
+     */
+    public void tasks(hub.hubd.tasks.TaskService t) {
+        this.tasks = t;
+        t.remote(new hub.hubd.tasks.TaskService.Remote() {
+            @Override
+            public Map<String, hub.hubd.registry.NodeSession> sessions(java.util.Collection<String> nodeIds) {
+                Map<String, hub.hubd.registry.NodeSession> out = new java.util.HashMap<>();
+                presence.holders(nodeIds).forEach((node, hubId) -> {
+                    if (!hubId.equals(presence.localHub())) {
+                        Presence.HubInfo h = hub(hubId);
+                        if (h != null && !h.apiUrl().isEmpty()) {
+                            out.put(node, new RemoteSession(h, relay));
+                        }
+                    }
+                });
+                return out;
+            }
+
+            @Override
+            public void ended(String nodeId, String taskId, hub.hubd.tasks.TaskState state, Integer exitCode,
+                    String error) {
+                send("task-ended " + taskId + " " + state.name() + " " + (exitCode == null ? "-" : exitCode)
+                        + " " + (error == null ? "" : error));
+            }
+        });
     }
 
     /** Where this hub acts on what other hubs tell it. */
@@ -234,6 +302,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
             var readAt = clock.instant();
             int changed = registry.reconcile(nodes.loadAll(), readAt);
             grants.replaceAll(users.grants());
+            reconcileTasks();
             if (changed > 0) {
                 log.info("reconciled with the database: {} nodes adopted or forgotten", changed);
             }
@@ -296,6 +365,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
                     }
                 }
                 case "node-joined" -> nodes.load(p[2]).ifPresent(registry::adopt);
+                case "task-ended" -> taskEnded(p[2], p.length > 3 ? p[3] : "");
                 case "tokens-revoked" -> handlers.tokensRevoked(List.of(p[2].split(",")), p.length > 3 ? p[3] : "");
                 case "user-removed", "user-grants" -> {
                     grants.replaceAll(users.grants());
@@ -305,6 +375,39 @@ public final class Cluster implements Exclusive, AutoCloseable {
             }
         } catch (StoreException e) {
             StoreFaults.failed(log, "applying another hub's change (the reconcile repairs it)", e);
+        }
+    }
+
+    private void taskEnded(String taskId, String rest) {
+        var t = tasks;
+        if (t == null) {
+            return;
+        }
+        String[] r = rest.split(" ", 3);
+        hub.hubd.tasks.TaskState state;
+        try {
+            state = hub.hubd.tasks.TaskState.valueOf(r[0]);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        Integer exit = r.length > 1 && !r[1].equals("-") ? Integer.valueOf(r[1]) : null;
+        String error = r.length > 2 && !r[2].isEmpty() ? r[2] : null;
+        t.finishedElsewhere(taskId, state, exit, error);
+    }
+
+    /** Tasks sent through another hub whose end message was lost: their end, from the database. */
+    private void reconcileTasks() {
+        var t = tasks;
+        if (t == null) {
+            return;
+        }
+        int checked = 0;
+        for (String id : t.sentElsewhere()) {
+            if (checked++ >= 1000) {
+                break;
+            }
+            t.find(id).filter(x -> x.state().isFinal()).ifPresent(x ->
+                    t.finishedElsewhere(x.id(), x.state(), x.exitCode(), x.error()));
         }
     }
 

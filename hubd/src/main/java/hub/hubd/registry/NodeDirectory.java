@@ -183,7 +183,32 @@ public final class NodeDirectory {
 
     /** A node's live view from the registry (no access check: for the hub's own work, such as runs). */
     public Optional<NodeView> registryView(String id) {
-        return registry.get(id);
+        return Optional.ofNullable(liveViews(List.of(id)).get(id));
+    }
+
+    /**
+     * The live views of the nodes {@code ids} that exist (no access check: for the hub's own work,
+     * such as runs): this hub's registry, and in a cluster one batched presence read for the nodes
+     * other hubs hold.
+     */
+    public Map<String, NodeView> liveViews(java.util.Collection<String> ids) {
+        Map<String, NodeView> out = new java.util.HashMap<>();
+        List<String> elsewhere = new ArrayList<>();
+        for (String id : ids) {
+            Optional<NodeView> v = registry.get(id);
+            if (v.isEmpty()) {
+                continue;
+            }
+            out.put(id, v.get());
+            if (v.get().status() != NodeStatus.ONLINE) {
+                elsewhere.add(id);
+            }
+        }
+        NodeLocator loc = locator;
+        if (loc != null && !elsewhere.isEmpty()) {
+            loc.holders(elsewhere).forEach((id, hub) -> out.computeIfPresent(id, (k, v) -> v.onlineOn(hub)));
+        }
+        return out;
     }
 
     /** Removes a node: deletes it and its terminal history, closes its stream and forgets it. */

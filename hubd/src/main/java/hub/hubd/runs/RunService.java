@@ -331,11 +331,13 @@ public final class RunService implements AutoCloseable {
     /** Worker thread: a copy run's nodes that are not online now are offline outcomes; idle ones end. */
     private void pumpCopy(Live l, boolean atStart) {
         if (atStart) {
+            Map<String, NodeView> views = nodes.liveViews(l.run.nodes().stream()
+                    .filter(n -> n.outcome() == Run.Outcome.PENDING).map(Run.Node::nodeId).toList());
             for (Run.Node n : l.run.nodes()) {
                 if (n.outcome() != Run.Outcome.PENDING) {
                     continue;
                 }
-                Optional<NodeView> v = nodes.registryView(n.nodeId());
+                Optional<NodeView> v = Optional.ofNullable(views.get(n.nodeId()));
                 if (v.isEmpty()) {
                     update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed"));
                 } else if (v.get().status() != NodeStatus.ONLINE) {
@@ -452,15 +454,21 @@ public final class RunService implements AutoCloseable {
         List<Run.Node> wave = new ArrayList<>();
         List<NodeView> views = new ArrayList<>();
         boolean launched = false;
-        for (Run.Node n : r.nodes()) {
+        // Live views are read in chunks of what may start (one batched presence read each in a cluster).
+        List<Run.Node> pending = r.nodes().stream().filter(n -> n.outcome() == Run.Outcome.PENDING).toList();
+        Map<String, NodeView> live = new java.util.HashMap<>();
+        int looked = 0;
+        for (int i = 0; i < pending.size(); i++) {
+            Run.Node n = pending.get(i);
             if (running + wave.size() >= r.parallel()) {
                 break;
             }
-            if (n.outcome() != Run.Outcome.PENDING) {
-                continue;
+            if (i >= looked) {
+                looked = (int) Math.min(pending.size(), i + Math.max(16, r.parallel() - running - wave.size()));
+                live.putAll(nodes.liveViews(pending.subList(i, looked).stream().map(Run.Node::nodeId).toList()));
             }
             launched = true;
-            Optional<NodeView> v = nodes.registryView(n.nodeId());
+            Optional<NodeView> v = Optional.ofNullable(live.get(n.nodeId()));
             if (v.isEmpty()) {
                 update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed"));
             } else if (v.get().status() != NodeStatus.ONLINE) {

@@ -54,6 +54,84 @@ public final class TaskService {
 
     private final TaskInputs inputs;
 
+    /**
+     * A cluster: the streams other hubs hold, and where this hub's task ends are told. Null for one
+     * hub.
+     */
+    public interface Remote {
+        /** Sessions for the nodes of {@code nodeIds} that another live hub holds (one batched read). */
+        Map<String, NodeSession> sessions(java.util.Collection<String> nodeIds);
+
+        /** A task ended on this hub (its node's stream is here): tell the hub that made it. */
+        void ended(String nodeId, String taskId, TaskState state, Integer exitCode, String error);
+    }
+
+    private volatile Remote remote;
+    /** Tasks made here and sent through another hub, by id: node id (their end comes on the bus). */
+    private final Map<String, String> sentElsewhere = new ConcurrentHashMap<>();
+
+    /** Sends tasks to nodes other hubs hold through them (a cluster). */
+    public void remote(Remote r) {
+        this.remote = r;
+    }
+
+    /** The node's stream: this hub's, or (a cluster) another hub's, or none. */
+    private java.util.Optional<NodeSession> sessionOf(String nodeId) {
+        java.util.Optional<NodeSession> local = registry.session(nodeId);
+        Remote r = remote;
+        if (local.isPresent() || r == null) {
+            return local;
+        }
+        return java.util.Optional.ofNullable(r.sessions(List.of(nodeId)).get(nodeId));
+    }
+
+    /**
+     * A task made by another hub of the cluster for a node whose stream this hub holds: sent now,
+     * from the stored task.
+     *
+     * @return false when the node's stream is not here (moved, offline) or the task is not open
+     */
+    public boolean sendStored(String taskId, boolean stdin) {
+        Task t = repo.find(taskId).orElse(null);
+        if (t == null || t.state().isFinal() || t.terminal() != null) {
+            return false;
+        }
+        NodeSession s = registry.session(t.nodeId()).orElse(null);
+        return s != null && s.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), stdin);
+    }
+
+    /** Another hub of the cluster asks this one to send a stored cancel to the task's node. */
+    public boolean cancelStored(String taskId) {
+        Task t = repo.find(taskId).orElse(null);
+        if (t == null || t.state().isFinal() || t.cancel() == null) {
+            return false;
+        }
+        NodeSession s = registry.session(t.nodeId()).orElse(null);
+        if (s != null) {
+            s.cancelTask(taskId, t.cancel().reason());
+        }
+        return s != null;
+    }
+
+    /**
+     * A task ended on another hub of the cluster; if this hub made it, it stops counting it and
+     * tells its listeners (a run here follows it).
+     */
+    public void finishedElsewhere(String taskId, TaskState state, Integer exitCode, String error) {
+        String nodeId = sentElsewhere.remove(taskId);
+        if (nodeId != null) {
+            notifyFinished(nodeId, taskId, state, exitCode, error);
+        }
+    }
+
+    /**
+     * The tasks this hub made and sent through another, for the reconcile that repairs a lost end
+     * message: their ids.
+     */
+    public java.util.Set<String> sentElsewhere() {
+        return java.util.Set.copyOf(sentElsewhere.keySet());
+    }
+
     /** Stdin of the tasks started with it. */
     public TaskInputs inputs() {
         return inputs;
@@ -169,6 +247,17 @@ public final class TaskService {
         List<Started> out = new ArrayList<>(targets.size());
         List<Task> made = new ArrayList<>(targets.size());
         List<NodeSession> sessions = new ArrayList<>(targets.size());
+        Remote r = remote;
+        Map<String, NodeSession> elsewhere = Map.of();
+        if (r != null) {
+            List<String> notHere = new ArrayList<>();
+            for (NodeView node : targets) {
+                if (registry.session(node.info().id()).isEmpty()) {
+                    notHere.add(node.info().id());
+                }
+            }
+            elsewhere = notHere.isEmpty() ? Map.of() : r.sessions(notHere);
+        }
         try {
             for (NodeView node : targets) {
                 String nodeId = node.info().id();
@@ -178,7 +267,7 @@ public final class TaskService {
                     out.add(new Started(node, null, e));
                     continue;
                 }
-                NodeSession session = registry.session(nodeId).orElse(null);
+                NodeSession session = registry.session(nodeId).orElse(elsewhere.get(nodeId));
                 if (session == null) {
                     out.add(new Started(node, null, HubException.conflict("node " + node.info().name()
                             + " is offline; tasks are only sent to online nodes")));
@@ -224,6 +313,9 @@ public final class TaskService {
                     : session.runTerminal(t.id(), t.command(), t.runAs(), c.terminal().term(),
                             c.terminal().columns(), c.terminal().rows(), c.terminal().env());
             if (sent) {
+                if (!registry.session(t.nodeId()).filter(x -> x == session).isPresent()) {
+                    sentElsewhere.put(t.id(), t.nodeId());
+                }
                 events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "sent", null, null));
                 out.set(i, new Started(out.get(i).node(), t, null));
             } else {
@@ -304,7 +396,7 @@ public final class TaskService {
         repo.requestCancel(id, new Task.CancelRequest(clock.instant(), by.user()));
         Task requested = get(by, id);
         if (requested.cancel() != null) {
-            registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, requested.cancel().reason()));
+            sessionOf(t.nodeId()).ifPresent(s -> s.cancelTask(id, requested.cancel().reason()));
         }
         return requested;
     }
@@ -316,7 +408,7 @@ public final class TaskService {
     public void cancelByHub(String id, String who) {
         repo.requestCancel(id, new Task.CancelRequest(clock.instant(), who));
         repo.find(id).filter(t -> !t.state().isFinal() && t.cancel() != null).ifPresent(t ->
-                registry.session(t.nodeId()).ifPresent(s -> s.cancelTask(id, t.cancel().reason())));
+                sessionOf(t.nodeId()).ifPresent(s -> s.cancelTask(id, t.cancel().reason())));
     }
 
     /** Terminal sessions of a node visible to {@code by} (null: every node {@code by} sees), newest first. */
@@ -371,6 +463,14 @@ public final class TaskService {
 
     /** A task of the node reached a final state (called by ingest). */
     void finished(String nodeId, String taskId, TaskState state, Integer exitCode, String error) {
+        Remote r = remote;
+        if (r != null && sentElsewhere.remove(taskId) == null) {
+            r.ended(nodeId, taskId, state, exitCode, error); // ended here: the hub that made it is told
+        }
+        notifyFinished(nodeId, taskId, state, exitCode, error);
+    }
+
+    private void notifyFinished(String nodeId, String taskId, TaskState state, Integer exitCode, String error) {
         AtomicInteger c = unfinished.get(nodeId);
         if (c != null && c.get() > 0) {
             c.decrementAndGet();
