@@ -146,6 +146,22 @@ class ClusterTest {
         return sb.toString();
     }
 
+    /** The status a WebSocket upgrade is refused with. */
+    private static int wsRefusal(String url, javax.net.ssl.SSLContext ssl, String token) throws Exception {
+        try {
+            java.net.http.HttpClient.newBuilder().sslContext(ssl).build().newWebSocketBuilder()
+                    .header("Authorization", "Bearer " + token)
+                    .buildAsync(java.net.URI.create(url), new java.net.http.WebSocket.Listener() { }).join()
+                    .abort();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException h) {
+                return h.getResponse().statusCode();
+            }
+            throw e;
+        }
+        throw new AssertionError("upgraded " + url);
+    }
+
     @Test
     void everyHubListsEveryNodeAndAgentsFailOverWithTheirHistory() throws Exception {
         HubProcess a = hub("a");
@@ -181,6 +197,31 @@ class ClusterTest {
         assertThat(historyText(c, "mover")).contains("before-the-kill");
         assertThat(c.json("GET", "/api/v1/tasks/" + task + "/raw", null).get("chunks").get(0).get("data").asText())
                 .isEqualTo(java.util.Base64.getEncoder().encodeToString("before-the-kill\n".getBytes()));
+
+        // A terminal session opened through c on a node a holds is piped to a, which runs it.
+        try (TerminalWs t = new TerminalWs(c.wsUrl("/api/v1/nodes/mover/terminal"), c.ssl(), c.token)) {
+            t.text("{\"type\":\"start\",\"command\":\"read x; echo got-$x-$((6*7)); exit 5\"}");
+            t.awaitControl("started");
+            t.type("typed\r");
+            assertThat(t.awaitControl("exit").path("exitCode").asInt()).isEqualTo(5);
+            assertThat(t.output()).contains("got-typed-42");
+        }
+        assertThat(wsRefusal(c.wsUrl("/api/v1/nodes/mover/terminal"), c.ssl(), "hub_not-a-token"))
+                .as("refused before the pipe").isEqualTo(401);
+
+        // A file written through b and read back through c, both relayed by a.
+        byte[] content = "through the cluster\n".repeat(1000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path target = dir.resolve("copied.txt");
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(content));
+        var put = b.bytes("PUT", "/api/v1/nodes/mover/files?path=" + target + "&size=" + content.length
+                + "&sha256=" + sha, content);
+        assertThat(put.statusCode()).as(new String(put.body())).isBetween(200, 299);
+        assertThat(Files.readAllBytes(target)).isEqualTo(content);
+        var got = c.bytes("GET", "/api/v1/nodes/mover/files?path=" + target, null);
+        assertThat(got.statusCode()).isEqualTo(200);
+        assertThat(got.body()).isEqualTo(content);
+        assertThat(got.headers().firstValue("Hub-File-Size")).hasValue(Integer.toString(content.length));
 
         // A cancel sent to b reaches the agent through a.
         String sleeper = b.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"sleep 60\"}").get("id").asText();

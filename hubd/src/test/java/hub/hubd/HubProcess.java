@@ -31,6 +31,7 @@ final class HubProcess implements AutoCloseable {
     private final List<String> extra;
     private Process process;
     private HttpClient http;
+    private javax.net.ssl.SSLContext ssl;
     String token;
 
     HubProcess(Path dir, List<String> extra) throws IOException {
@@ -64,8 +65,8 @@ final class HubProcess implements AutoCloseable {
             throw new IllegalStateException("hubd exited: " + Files.readString(dir.resolve("hubd.log")));
         }
         var caCert = hub.tls.Pem.certificates(ca).get(0);
-        http = HttpClient.newBuilder().sslContext(hub.tls.HubTrust.context(
-                hub.tls.HubTrust.anchoredTo(List.of(caCert)), null)).build();
+        ssl = hub.tls.HubTrust.context(hub.tls.HubTrust.anchoredTo(List.of(caCert)), null);
+        http = HttpClient.newBuilder().sslContext(ssl).build();
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> call("GET", "/readyz", null).statusCode() == 200);
         Path admin = dataDir.resolve("admin.token");
@@ -96,6 +97,29 @@ final class HubProcess implements AutoCloseable {
             b.header("Content-Type", "application/json");
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Trusts the hub's CA, for clients of its own (WebSockets). */
+    javax.net.ssl.SSLContext ssl() {
+        return ssl;
+    }
+
+    /** The WebSocket URL of {@code path}. */
+    String wsUrl(String path) {
+        return "wss://127.0.0.1:" + httpPort + path;
+    }
+
+    /** A request with a byte body (or none), answered in bytes: file transfers. */
+    HttpResponse<byte[]> bytes(String method, String path, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        b.header("Authorization", "Bearer " + token);
+        if (body != null) {
+            b.header("Content-Type", "application/octet-stream");
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** A 2xx answer's JSON; anything else fails the test with the answer. */

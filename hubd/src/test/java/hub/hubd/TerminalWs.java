@@ -28,12 +28,18 @@ final class TerminalWs implements AutoCloseable {
     private final StringBuilder partial = new StringBuilder();
 
     private TerminalWs(TestHub hub, String path, String token) {
+        this((hub.daemon.tls() == null ? "ws" : "wss") + "://127.0.0.1:" + hub.daemon.httpPort() + path,
+                hub.daemon.tls() == null ? null : TestTls.https(hub.daemon), token);
+    }
+
+    /** A session client on {@code url} (wss://…/api/v1/nodes/N/terminal or …/sessions/ID/join). */
+    TerminalWs(String url, javax.net.ssl.SSLContext ssl, String token) {
+        String path = url;
         try {
             HttpClient.Builder hb = HttpClient.newBuilder();
-            if (hub.daemon.tls() != null) {
-                hb.sslContext(TestTls.https(hub.daemon));
+            if (ssl != null) {
+                hb.sslContext(ssl);
             }
-            String url = (hub.daemon.tls() == null ? "ws" : "wss") + "://127.0.0.1:" + hub.daemon.httpPort() + path;
             ws = hb.build().newWebSocketBuilder().header("Authorization", "Bearer " + token)
                     .buildAsync(URI.create(url), new WebSocket.Listener() {
                         @Override

@@ -64,7 +64,17 @@ final class AuditRoutes {
     }
 
     /** The after-handler on {@code /api/*}. */
+    private java.util.function.Function<Context, String> ips = Context::ip;
+
+    /** Where the client's address comes from (a request another hub forwarded names its client). */
+    void clientIps(java.util.function.Function<Context, String> f) {
+        this.ips = f;
+    }
+
     void after(Context ctx) {
+        if (ctx.attribute(ClusterForwarder.FORWARDED) != null) {
+            return; // the hub it went to audits it
+        }
         int status = ctx.statusCode();
         Principal by = ctx.attribute(HttpApi.PRINCIPAL);
         Endpoint e = ctx.endpoints().lastHttpEndpoint();
@@ -75,7 +85,7 @@ final class AuditRoutes {
             return; // a stream of chunks: the task's creation is audited "with stdin", refusals are
         }
         if (action == null && status == 401) {
-            String ip = ctx.ip();
+            String ip = ips.apply(ctx);
             long held = authFailures.allow(ip);
             if (held >= 0) {
                 audit.record(new AuditLog.Actor(null, null, null, ip), "auth.failed", method + " " + ctx.path(),
@@ -90,8 +100,9 @@ final class AuditRoutes {
             action = "http." + method.toLowerCase(java.util.Locale.ROOT); // unknown route or method: still recorded
         }
         String target = e == null ? ctx.path() : target(ctx);
-        AuditLog.Actor who = by == null ? new AuditLog.Actor(null, null, null, ctx.ip())
-                : new AuditLog.Actor(by.userId(), by.user(), by.tokenId(), ctx.ip());
+        String ip = ips.apply(ctx);
+        AuditLog.Actor who = by == null ? new AuditLog.Actor(null, null, null, ip)
+                : new AuditLog.Actor(by.userId(), by.user(), by.tokenId(), ip);
         audit.record(who, action, target, ctx.attribute(NODE), ctx.attribute(DETAIL), status);
     }
 

@@ -103,10 +103,20 @@ final class EventRoutes implements AutoCloseable {
     }
 
     /** Before the upgrade of {@code …/history/follow}: node, and where to start. */
+    private ClusterForwarder forwarder;
+
+    /** In a cluster: follows of nodes another hub holds are piped there. */
+    void forwardWith(ClusterForwarder f) {
+        this.forwarder = f;
+    }
+
     void checkFollow(Context ctx) {
         refuseWhileStopping();
         Principal by = HttpApi.principal(ctx);
         NodeView node = nodes.resolve(by, ctx.pathParam("node"));
+        if (forwarder != null && forwarder.forwardsWs(ctx, node)) {
+            return; // the hub holding the node follows it
+        }
         String after = ctx.queryParam("after");
         String tail = ctx.queryParam("tail");
         long start;
@@ -149,6 +159,9 @@ final class EventRoutes implements AutoCloseable {
 
     void follow(WsConfig ws) {
         ws.onConnect(ctx -> {
+            if (forwarder != null && forwarder.connect(ctx)) {
+                return;
+            }
             FollowSpec s = ctx.attribute(SPEC);
             HistoryFollower f = new HistoryFollower(Ids.newId(), s.by().userId(), s.by().tokenId(),
                     s.node().info().id(), s.node().info().name(), s.after(), peers.sink(ctx), history, bus,
@@ -156,8 +169,21 @@ final class EventRoutes implements AutoCloseable {
             connected(ctx, f);
             f.start();
         });
-        ws.onClose(ctx -> disconnected(ctx));
-        ws.onError(ctx -> disconnected(ctx));
+        ws.onMessage(ctx -> {
+            if (forwarder != null) {
+                forwarder.text(ctx, ctx.message());
+            }
+        });
+        ws.onClose(ctx -> {
+            if (forwarder == null || !forwarder.closed(ctx)) {
+                disconnected(ctx);
+            }
+        });
+        ws.onError(ctx -> {
+            if (forwarder == null || !forwarder.closed(ctx)) {
+                disconnected(ctx);
+            }
+        });
     }
 
     private void connected(WsContext ctx, Listener l) {

@@ -48,6 +48,7 @@ public final class HttpApi implements AutoCloseable {
     private final hub.hubd.tls.HubTls tls;
     private final java.util.List<String> advertise;
     private volatile HubInfo info;
+    private final ClusterForwarder forwarder;
     /** This hub's cluster, or null for one hub. */
     private volatile hub.hubd.cluster.Cluster cluster;
     private volatile String bindHost;
@@ -77,10 +78,15 @@ public final class HttpApi implements AutoCloseable {
         ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact, tls, this.advertise,
                 () -> this.info == null ? 0 : this.info.agentPort(), this::port);
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, rawOutput, mapper);
+        this.forwarder = new ClusterForwarder(() -> this.cluster, nodes, mapper);
+        ClusterForwarder fwd = this.forwarder;
         AuditRoutes auditRoutes = new AuditRoutes(audit, nodes);
+        auditRoutes.clientIps(fwd::clientIp);
         RunRoutes runRoutes = new RunRoutes(runs, mapper);
         this.eventRoutes = new EventRoutes(events, nodes, registry, users::nameOf, history, mapper, wsPingInterval);
+        eventRoutes.forwardWith(fwd);
         this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
+        sessionRoutes.forwardWith(fwd);
         FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper, runs);
         InternalRoutes internal = new InternalRoutes(tasks, () -> this.cluster);
         this.app = Javalin.create(cfg -> {
@@ -138,7 +144,10 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.get("/api/v1/tasks/{id}/output", taskRoutes::output);
             cfg.routes.get("/api/v1/tasks/{id}/raw", taskRoutes::raw);
             cfg.routes.post("/api/v1/tasks/raw", taskRoutes::rawPages);
-            cfg.routes.post("/api/v1/tasks/{id}/stdin", taskRoutes::stdin);
+            cfg.routes.post("/api/v1/tasks/{id}/stdin", fwd.byNode(ctx -> {
+                Principal by = principal(ctx);
+                return nodes.byId(by, tasks.get(by, ctx.pathParam("id")).nodeId());
+            }, taskRoutes::stdin));
             cfg.routes.get("/api/v1/nodes/{node}/history", taskRoutes::history);
             cfg.routes.post("/api/v1/runs", runRoutes::create);
             cfg.routes.get("/api/v1/runs", runRoutes::list);
@@ -172,11 +181,11 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.wsBeforeUpgrade("/api/v1/sessions/{id}/join", sessionRoutes::checkJoin);
             cfg.routes.ws("/api/v1/sessions/{id}/join", sessionRoutes::join);
             cfg.routes.get("/api/v1/sessions/{id}/join", EventRoutes::notAnUpgrade);
-            cfg.routes.put("/api/v1/nodes/{node}/files", fileRoutes::write);
-            cfg.routes.get("/api/v1/nodes/{node}/files", fileRoutes::read);
-            cfg.routes.get("/api/v1/nodes/{node}/files/partial", fileRoutes::partial);
-            cfg.routes.get("/api/v1/nodes/{node}/files/tree", fileRoutes::tree);
-            cfg.routes.post("/api/v1/nodes/{node}/directories", fileRoutes::mkdir);
+            cfg.routes.put("/api/v1/nodes/{node}/files", fwd.byNode(fileRoutes::write));
+            cfg.routes.get("/api/v1/nodes/{node}/files", fwd.byNode(fileRoutes::read));
+            cfg.routes.get("/api/v1/nodes/{node}/files/partial", fwd.byNode(fileRoutes::partial));
+            cfg.routes.get("/api/v1/nodes/{node}/files/tree", fwd.byNode(fileRoutes::tree));
+            cfg.routes.post("/api/v1/nodes/{node}/directories", fwd.byNode(fileRoutes::mkdir));
             cfg.routes.get("/api/v1/transfers/{id}", fileRoutes::transfer);
             cfg.routes.get("/api/v1/sessions", sessionRoutes::list);
             cfg.routes.get("/api/v1/sessions/{id}", sessionRoutes::show);
@@ -302,6 +311,7 @@ public final class HttpApi implements AutoCloseable {
 
     @Override
     public void close() {
+        forwarder.close();
         eventRoutes.close();
         sessionRoutes.close();
         app.stop();

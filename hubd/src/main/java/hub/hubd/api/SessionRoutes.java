@@ -73,6 +73,13 @@ final class SessionRoutes implements AutoCloseable {
         this.peers = new WsPeers(pingInterval);
     }
 
+    private ClusterForwarder forwarder;
+
+    /** In a cluster: sessions of nodes another hub holds are piped there. */
+    void forwardWith(ClusterForwarder f) {
+        this.forwarder = f;
+    }
+
     private record OpenSpec(Principal by, NodeView node) {
     }
 
@@ -84,6 +91,9 @@ final class SessionRoutes implements AutoCloseable {
         Principal by = HttpApi.principal(ctx);
         NodeView node = nodes.resolve(by, ctx.pathParam("node"));
         NodeDirectory.require(by, node, Role.OPERATOR);
+        if (forwarder != null && forwarder.forwardsWs(ctx, node)) {
+            return; // the hub holding the node opens it
+        }
         if (node.status() != hub.hubd.registry.NodeStatus.ONLINE) {
             throw HubException.conflict("node " + node.info().name() + " is offline");
         }
@@ -102,6 +112,10 @@ final class SessionRoutes implements AutoCloseable {
         SessionService.Live l = sessions.live(id);
         if (l == null) {
             Task t = tasks.get(by, id);
+            if (t.terminal() != null && !t.state().isFinal() && forwarder != null
+                    && forwarder.forwardsWs(ctx, nodes.byId(by, t.nodeId()))) {
+                return; // live on the hub holding its node, which checks the rest
+            }
             if (t.terminal() == null) {
                 throw HubException.notFound("no session " + id);
             }
@@ -121,25 +135,51 @@ final class SessionRoutes implements AutoCloseable {
     void open(WsConfig ws) {
         ws.onConnect(ctx -> {
             ctx.session.setMaxBinaryMessageSize(MAX_INPUT_FRAME);
+            if (forwarder != null && forwarder.connect(ctx)) {
+                return;
+            }
             WsPeer p = new WsPeer(ctx.session, mapper);
             p.spec = ctx.attribute(SPEC);
             connected(ctx, p);
         });
         ws.onMessage(ctx -> {
+            if (forwarder != null && forwarder.text(ctx, ctx.message())) {
+                return;
+            }
             WsPeer p = bySession.get(ctx.sessionId());
             if (p == null) {
                 return;
             }
             control(p, ctx.message());
         });
-        ws.onBinaryMessage(ctx -> input(ctx.sessionId(), ctx.data()));
-        ws.onClose(this::disconnected);
-        ws.onError(this::disconnected);
+        piped(ws);
+    }
+
+    /** Binary frames and the end of a connection: to its pipe, or this hub's session. */
+    private void piped(WsConfig ws) {
+        ws.onBinaryMessage(ctx -> {
+            if (forwarder == null || !forwarder.binary(ctx, ctx.data())) {
+                input(ctx.sessionId(), ctx.data());
+            }
+        });
+        ws.onClose(ctx -> {
+            if (forwarder == null || !forwarder.closed(ctx)) {
+                disconnected(ctx);
+            }
+        });
+        ws.onError(ctx -> {
+            if (forwarder == null || !forwarder.closed(ctx)) {
+                disconnected(ctx);
+            }
+        });
     }
 
     void join(WsConfig ws) {
         ws.onConnect(ctx -> {
             ctx.session.setMaxBinaryMessageSize(MAX_INPUT_FRAME);
+            if (forwarder != null && forwarder.connect(ctx)) {
+                return;
+            }
             JoinSpec s = ctx.attribute(SPEC);
             WsPeer p = new WsPeer(ctx.session, mapper);
             connected(ctx, p);
@@ -153,14 +193,15 @@ final class SessionRoutes implements AutoCloseable {
             }
         });
         ws.onMessage(ctx -> {
+            if (forwarder != null && forwarder.text(ctx, ctx.message())) {
+                return;
+            }
             WsPeer p = bySession.get(ctx.sessionId());
             if (p != null) {
                 p.fail(HubException.invalid("a joined session takes no control messages"));
             }
         });
-        ws.onBinaryMessage(ctx -> input(ctx.sessionId(), ctx.data()));
-        ws.onClose(this::disconnected);
-        ws.onError(this::disconnected);
+        piped(ws);
     }
 
     private void connected(WsContext ctx, WsPeer p) {
