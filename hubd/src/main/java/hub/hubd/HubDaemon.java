@@ -71,6 +71,8 @@ public final class HubDaemon implements AutoCloseable {
     private final hub.hubd.tls.HubTls tls;
     /** This hub as one of several, or null for a single hub. */
     private final hub.hubd.cluster.Cluster cluster;
+    /** The cluster's event stream, or null for one hub. */
+    private final hub.hubd.cluster.ClusterEvents clusterEvents;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -129,6 +131,13 @@ public final class HubDaemon implements AutoCloseable {
             if (cluster != null && tls != null) {
                 cluster.requireCa(tls.caPin());
             }
+            if (cluster != null) {
+                this.clusterEvents = new hub.hubd.cluster.ClusterEvents(redis.client(), redis.prefix(), hubId, events,
+                        cluster.presence(), ev.ringSize(), metrics);
+                cluster.eventsCarryPresence();
+            } else {
+                this.clusterEvents = null;
+            }
             hub.hubd.core.Exclusive exclusive = cluster != null ? cluster : hub.hubd.core.Exclusive.LOCAL;
             HistoryStore history = redis != null
                     ? redis.historyStore(config.historyMaxLines(), config.historyMaxBytes())
@@ -151,6 +160,7 @@ public final class HubDaemon implements AutoCloseable {
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
             if (cluster != null) {
                 cluster.tasks(tasks);
+                rawOutput.resyncEvery(Duration.ofSeconds(10)); // readers release through any hub
             }
             this.files = new hub.hubd.files.FileRelay(registry, metrics);
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, files, hubId,
@@ -194,6 +204,9 @@ public final class HubDaemon implements AutoCloseable {
             this.expiry = config.nodeExpiry().isZero() ? null : startExpiry(directory, auditLog, clock,
                     config.nodeExpiry(), exclusive);
             audit.exclusive(exclusive);
+            if (cluster != null) {
+                audit.sequences(floor -> cluster.next("audit", floor)); // one audit table, several writers
+            }
             joiner.onJoined((node, from) -> {
                 if (cluster != null) {
                     cluster.nodeJoined(node.id());
@@ -295,6 +308,9 @@ public final class HubDaemon implements AutoCloseable {
     public static HubDaemon start(HubConfig config) {
         HubDaemon d = new HubDaemon(config);
         try {
+            if (d.clusterEvents != null) {
+                d.clusterEvents.start(); // before any agent connects: its events go through the cluster
+            }
             d.writer.start();
             d.rawOutput.start();
             d.sessions.start();
@@ -405,6 +421,9 @@ public final class HubDaemon implements AutoCloseable {
         int drained = registry.drainAll(OfflineReason.HUB_RESTART, others);
         log.info("stopping: asked {} agents to drain{}", drained, others.isEmpty() ? "" : " to " + others);
         liveness.close();
+        if (clusterEvents != null) {
+            clusterEvents.close(); // the drain's offline events reach the other hubs' subscribers
+        }
         if (cluster != null) {
             cluster.close(); // the drain's releases written and the lease dropped: other hubs see it now
         }

@@ -90,7 +90,12 @@ class ClusterTest {
 
     /** A hub of the cluster; every hub after the first gets the first one's CA before its first start. */
     private HubProcess hub(String id) throws Exception {
-        HubProcess h = new HubProcess(dir.resolve(id), List.of("--db-url", PG + name + "?user=postgres",
+        Path artifact = dir.resolve("hub-agent.tar.gz");
+        if (!Files.exists(artifact)) {
+            Files.write(artifact, new byte[] {0x1f, (byte) 0x8b}); // what provisioning serves; not unpacked here
+        }
+        HubProcess h = new HubProcess(dir.resolve(id), List.of("--agent-artifact", artifact.toString(),
+                "--db-url", PG + name + "?user=postgres",
                 "--redis-url", REDIS, "--cluster-name", name, "--history-store", "redis",
                 "--heartbeat-interval", "200ms", "--shutdown-grace", "3s"));
         if (!hubs.isEmpty()) {
@@ -146,6 +151,50 @@ class ClusterTest {
         return sb.toString();
     }
 
+    /** An event listener on one hub, to the README's contract: JSON frames collected as they come. */
+    private static final class Listener implements AutoCloseable {
+        final List<JsonNode> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final java.net.http.WebSocket ws;
+
+        Listener(HubProcess h, String query) {
+            StringBuilder partial = new StringBuilder();
+            ws = java.net.http.HttpClient.newBuilder().sslContext(h.ssl()).build().newWebSocketBuilder()
+                    .header("Authorization", "Bearer " + h.token)
+                    .buildAsync(java.net.URI.create(h.wsUrl("/api/v1/events?" + query)),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                        CharSequence data, boolean last) {
+                                    partial.append(data);
+                                    if (last) {
+                                        for (String line : partial.toString().split("\n")) {
+                                            try {
+                                                got.add(HubProcess.JSON.readTree(line));
+                                            } catch (java.io.IOException e) {
+                                                throw new java.io.UncheckedIOException(e);
+                                            }
+                                        }
+                                        partial.setLength(0);
+                                    }
+                                    w.request(1);
+                                    return null;
+                                }
+                            }).join();
+        }
+
+        /** The events about {@code nodeId}, as "type/reason" in order. */
+        List<JsonNode> about(String nodeId) {
+            synchronized (got) {
+                return got.stream().filter(e -> nodeId.equals(e.path("node").asText())).toList();
+            }
+        }
+
+        @Override
+        public void close() {
+            ws.abort();
+        }
+    }
+
     /** The status a WebSocket upgrade is refused with. */
     private static int wsRefusal(String url, javax.net.ssl.SSLContext ssl, String token) throws Exception {
         try {
@@ -186,6 +235,15 @@ class ClusterTest {
                 assertThat(onlineOn(h, "drained", idB)).isTrue();
             }
         });
+        // A provisioning script from any hub lists every hub, the one asked first.
+        String scriptToken = c.json("POST", "/api/v1/join-tokens", "{\"uses\": 1}").get("token").asText();
+        var script = java.net.http.HttpClient.newBuilder().sslContext(c.ssl()).build().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + c.httpPort
+                        + "/api/v1/provisioning/script")).header("Authorization", "Bearer " + scriptToken).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.body()).containsPattern(java.util.regex.Pattern.quote(c.agentAddress()) + ",127\\.0\\.0\\.1:")
+                .contains(a.agentAddress()).contains(b.agentAddress());
         JsonNode status = c.json("GET", "/api/v1/status", null);
         assertThat(status.get("nodesOnline").asInt()).as("counts from every hub").isEqualTo(3);
 
@@ -240,6 +298,11 @@ class ClusterTest {
                     .allSatisfy(n -> assertThat(n.path("outcome").asText()).isEqualTo("running"));
         });
 
+        String moverId = nodes(b).get("mover").get("id").asText();
+        Listener onB = new Listener(b, "types=node.online,node.offline");
+        await().atMost(Duration.ofSeconds(10)).until(() -> onB.got.stream()
+                .anyMatch(e -> e.path("type").asText().equals("sync")));
+
         a.kill9();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             JsonNode m = nodes(b).get("mover");
@@ -250,6 +313,19 @@ class ClusterTest {
             assertThat(s.get("offlineReason").asText()).isEqualTo("hub lost");
         });
         assertThat(mover.connected()).isTrue();
+        // A subscriber on b saw mover go offline (its hub lost) and come back, whichever hub took it.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onB.about(moverId))
+                .extracting(e -> e.path("type").asText()).containsExactly("node.offline", "node.online"));
+        JsonNode offline = onB.about(moverId).get(0);
+        // 'hub lost' once a's lease has run out; 'replaced…' when the agent was back on another hub sooner.
+        assertThat(offline.get("reason").asText()).isIn("hub lost", "replaced by a new connection");
+        // The same events, with the same sequences, resumed on another hub.
+        try (Listener onC = new Listener(c, "types=node.online,node.offline&after=" + (offline.get("seq").asLong() - 1))) {
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onC.about(moverId))
+                    .extracting(e -> e.get("seq").asLong())
+                    .containsExactlyElementsOf(onB.about(moverId).stream().map(e -> e.get("seq").asLong()).toList()));
+        }
+        onB.close();
         assertThat(historyText(b, "mover")).as("history survives its hub").contains("before-the-kill");
         assertThat(historyText(c, "mover")).contains("before-the-kill");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -269,5 +345,15 @@ class ClusterTest {
             assertThat(onlineOn(c, "mover", idC)).isTrue();
         });
         assertThat(c.json("GET", "/api/v1/nodes/drained", null).get("hub").asText()).isEqualTo(idC);
+
+        // One audit log for the cluster: what each hub did, none lost to a clash of sequences.
+        List<String> actions = new ArrayList<>();
+        for (JsonNode e : c.json("GET", "/api/v1/audit?limit=500", null).get("items")) {
+            actions.add(e.get("action").asText());
+        }
+        assertThat(actions).contains("task.create", "task.cancel", "file.write", "run.create", "session.open");
+        for (HubProcess h : hubs) {
+            assertThat(Files.readString(h.dir.resolve("hubd.log"))).doesNotContain("duplicate key");
+        }
     }
 }

@@ -77,6 +77,7 @@ public final class HttpApi implements AutoCloseable {
         UserRoutes userRoutes = new UserRoutes(users, mapper);
         ProvisioningRoutes provisioning = new ProvisioningRoutes(joinTokens, agentArtifact, tls, this.advertise,
                 () -> this.info == null ? 0 : this.info.agentPort(), this::port);
+        provisioning.clusterAgents(() -> this.cluster == null ? java.util.List.of() : this.cluster.agentAddresses());
         TaskRoutes taskRoutes = new TaskRoutes(tasks, nodes, history, rawOutput, mapper);
         this.forwarder = new ClusterForwarder(() -> this.cluster, nodes, mapper);
         ClusterForwarder fwd = this.forwarder;

@@ -38,6 +38,8 @@ final class ProvisioningRoutes {
     private final HubTls tls;
     private final List<String> advertise;
     private final IntSupplier agentPort;
+    /** A cluster's hubs' agent addresses, this hub's first; empty for one hub. */
+    private volatile java.util.function.Supplier<List<String>> clusterAgents = List::of;
     private final IntSupplier httpPort;
 
     ProvisioningRoutes(JoinTokens tokens, AgentArtifact artifact, HubTls tls, List<String> advertise,
@@ -50,9 +52,15 @@ final class ProvisioningRoutes {
         this.httpPort = httpPort;
     }
 
+    /** In a cluster: scripts list every live hub, so agents fail over between them. */
+    void clusterAgents(java.util.function.Supplier<List<String>> s) {
+        this.clusterAgents = s;
+    }
+
     /**
      * {@code GET …/script[?hub=HOST:PORT,…]} with the join token as bearer token: agents will
-     * connect to {@code hub}, by default the first advertised name on the hub's agent port.
+     * connect to {@code hub}, by default the first advertised name on the hub's agent port (in a
+     * cluster: every live hub's agent address, this hub's first).
      */
     void script(Context ctx) {
         if (ctx.queryParam("token") != null) {
@@ -63,8 +71,9 @@ final class ProvisioningRoutes {
         JoinToken t = tokens.usable(secret);
         String hub = ctx.queryParam("hub");
         String host = urlHost(advertise.get(0));
+        List<String> cluster = hub != null && !hub.isBlank() ? List.of() : clusterAgents.get();
         List<String> addresses = hub != null && !hub.isBlank() ? Arrays.asList(hub.split(","))
-                : List.of(host + ":" + agentPort.getAsInt());
+                : !cluster.isEmpty() ? cluster : List.of(host + ":" + agentPort.getAsInt());
         URI agent = URI.create((tls == null ? "http" : "https") + "://" + host + ":" + httpPort.getAsInt()
                 + PREFIX + "agent");
         String script = ProvisioningScript.render(new ProvisioningScript.Inputs(addresses, secret,

@@ -64,7 +64,16 @@ public final class AuditLog implements AutoCloseable {
         String d = detail == null || detail.length() <= MAX_DETAIL ? detail : detail.substring(0, MAX_DETAIL) + "…";
         AuditEntry e;
         synchronized (this) { // seq order is insert order
-            e = new AuditEntry(seq.incrementAndGet(), clock.instant(), who.userId(), who.userName(), who.tokenId(),
+            var shared = nextSeq;
+            long n;
+            try {
+                n = shared == null ? seq.incrementAndGet() : shared.applyAsLong(seq.get());
+            } catch (RuntimeException ex) { // the cluster's counter is unreachable: past every seq seen here
+                n = seq.get() + 1_000_000L + (clock.millis() % 1_000_000L);
+                ops.warn("audit: the cluster's sequence is unreachable ({}); using {}", ex.getMessage(), n);
+            }
+            seq.accumulateAndGet(n, Math::max);
+            e = new AuditEntry(n, clock.instant(), who.userId(), who.userName(), who.tokenId(),
                     who.remoteAddr(), action, target, nodeId, d, status, AuditEntry.resultOf(status));
             try {
                 repo.append(e);
@@ -123,6 +132,17 @@ public final class AuditLog implements AutoCloseable {
     /** Entries matching {@code q}, oldest first. */
     public List<AuditEntry> find(AuditRepository.Query q) {
         return repo.find(q);
+    }
+
+    /** Where sequences come from: this hub's counter, or (a cluster) one all hubs share. */
+    private volatile java.util.function.LongUnaryOperator nextSeq;
+
+    /**
+     * Takes sequences from {@code next} (given the highest stored at start) instead of this hub's
+     * counter: hubs of a cluster write one audit table.
+     */
+    public void sequences(java.util.function.LongUnaryOperator next) {
+        this.nextSeq = next;
     }
 
     private volatile hub.hubd.core.Exclusive exclusive = hub.hubd.core.Exclusive.LOCAL;

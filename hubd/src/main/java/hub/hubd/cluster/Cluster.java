@@ -115,7 +115,9 @@ public final class Cluster implements Exclusive, AutoCloseable {
         registry.onPresence(new NodeRegistry.PresenceListener() {
             @Override
             public void held(String nodeId) {
-                presence.held(nodeId);
+                if (!eventsCarryPresence) {
+                    presence.held(nodeId);
+                } // else the node's online event takes its presence entry, in the same script
             }
 
             @Override
@@ -127,6 +129,12 @@ public final class Cluster implements Exclusive, AutoCloseable {
     }
 
     private volatile int liveHubs;
+    private volatile boolean eventsCarryPresence;
+
+    /** The cluster's events write a node's presence with its online event ({@link ClusterEvents}). */
+    public void eventsCarryPresence() {
+        this.eventsCarryPresence = true;
+    }
 
     private int liveHubCount() {
         return liveHubs;
@@ -441,6 +449,35 @@ public final class Cluster implements Exclusive, AutoCloseable {
                 lock.unlock();
             }
         }
+    }
+
+    private static final String COUNTER_NEXT = hub.hubd.redis.RedisScripts.load("/redis/counter-next.lua");
+
+    /**
+     * The next value of the cluster-wide counter {@code name}, above {@code floor}.
+     *
+     * @throws RedisException when Redis is unreachable
+     */
+    public long next(String name, long floor) {
+        String key = prefix + "counter:" + name;
+        Long v = redis.getScript(StringCodec.INSTANCE).eval(key, org.redisson.api.RScript.Mode.READ_WRITE,
+                COUNTER_NEXT, org.redisson.api.RScript.ReturnType.LONG, List.of(key), Long.toString(floor));
+        return v;
+    }
+
+    /** Every live hub's agent address, this hub's first: what provisioning scripts connect to. */
+    public List<String> agentAddresses() {
+        List<String> out = new java.util.ArrayList<>();
+        String self = presence.self().grpcAddress();
+        if (!self.isEmpty()) {
+            out.add(self);
+        }
+        try {
+            out.addAll(otherHubs());
+        } catch (RuntimeException e) {
+            log.warn("provisioning lists this hub only: {}", e.getMessage());
+        }
+        return out;
     }
 
     /** The other live hubs' agent addresses: where a draining hub sends its agents. */

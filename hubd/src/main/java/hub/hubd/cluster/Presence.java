@@ -64,6 +64,7 @@ public final class Presence implements NodeLocator {
 
     private final RedissonClient redis;
     private final List<Object> keys;
+    private final String base;
     private final String hubsKey;
     private final String infoKey;
     private final String nodesKey;
@@ -87,7 +88,7 @@ public final class Presence implements NodeLocator {
             Supplier<Collection<String>> heldNow, MeterRegistry metrics) {
         this.redis = redis;
         // One hash tag: the three keys live in one Redis Cluster slot, as the scripts need.
-        String base = prefix + "presence:{" + prefix + "}:";
+        this.base = prefix + "presence:{" + prefix + "}:";
         this.hubsKey = base + "hubs";
         this.infoKey = base + "hubinfo";
         this.nodesKey = base + "nodes";
@@ -98,6 +99,19 @@ public final class Presence implements NodeLocator {
         this.heldNow = heldNow;
         this.flushFailures = Counter.builder("hub_cluster_presence_failures_total")
                 .description("presence rounds that failed (Redis unreachable): retried next round").register(metrics);
+    }
+
+    /** What the cluster's keys in presence's Redis Cluster slot start with (the events share it). */
+    String keyBase() {
+        return base;
+    }
+
+    String hubsKey() {
+        return hubsKey;
+    }
+
+    String nodesKey() {
+        return nodesKey;
     }
 
     @Override

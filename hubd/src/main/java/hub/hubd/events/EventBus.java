@@ -76,9 +76,9 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     private final Options options;
     private final Clock clock;
     /** The sequence before this run's first event. */
-    private final long startSeq;
+    private long startSeq;
     /** The previous run's last sequence, or -1 when it was not recorded (a crash). */
-    private final long previousLastSeq;
+    private long previousLastSeq;
     private final EventCodec codec;
     private final Function<String, ? extends NodeFacts> nodeFacts;
     private final ThreadPoolExecutor writers;
@@ -177,12 +177,57 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         return !"node.heartbeat".equals(type) || heartbeatSubscribers.get() > 0;
     }
 
+    /** Where a hub of a cluster sends its events: they come back, sequenced, through {@link #deliver}. */
+    public interface Relay {
+        /** Takes an event; never blocks, never throws. */
+        void offer(Event event);
+    }
+
+    private volatile Relay relay;
+
+    /**
+     * Makes this bus one hub's of a cluster: its events go to {@code r}, and the bus delivers what
+     * the cluster's stream gives back ({@link #deliver}). {@code seqBefore} is the sequence before
+     * the first event the stream still holds: a resume from before it is told of the gap.
+     */
+    public void relayThrough(Relay r, long seqBefore) {
+        lock.lock();
+        try {
+            this.lastSeq = seqBefore;
+            this.startSeq = seqBefore;
+            this.previousLastSeq = seqBefore;
+            this.lastSeqVisible = seqBefore;
+            this.relay = r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Publishes an event: returns at once, never throws. */
     @Override
     public void publish(Event event) {
         if (closed) {
             return;
         }
+        Relay r = relay;
+        if (r != null) {
+            r.offer(event);
+            return;
+        }
+        dispatch(event, -1, null);
+    }
+
+    /**
+     * An event of the cluster's stream, with the sequence and time the cluster gave it: delivered
+     * as a local one is. One already delivered (a sequence not above the last) is ignored.
+     */
+    public void deliver(long seq, java.time.Instant at, Event event) {
+        if (!closed) {
+            dispatch(event, seq, at);
+        }
+    }
+
+    private void dispatch(Event event, long givenSeq, java.time.Instant givenAt) {
         try {
             NodeFacts node = event.nodeId() != null ? nodeFacts.apply(event.nodeId()) : null;
             String owner = event.owner() != null ? event.owner() : node != null ? node.owner() : null;
@@ -193,7 +238,11 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             List<Subscription> lagged = null;
             lock.lock();
             try {
-                Envelope env = new Envelope(++lastSeq, clock.instant(), event, labels);
+                if (givenSeq >= 0 && givenSeq <= lastSeq) {
+                    return;
+                }
+                lastSeq = givenSeq >= 0 ? givenSeq : lastSeq + 1;
+                Envelope env = new Envelope(lastSeq, givenAt != null ? givenAt : clock.instant(), event, labels);
                 lastSeqVisible = lastSeq;
                 if (keep) {
                     keep(env);

@@ -63,6 +63,30 @@ public final class RawOutput implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::expire, every, every, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * A cluster: the hub that ingests a node's output counts it, while its readers may release it
+     * through another hub; every {@code every} the counts are read again from the shared store.
+     */
+    public void resyncEvery(Duration every) {
+        sweeper.scheduleWithFixedDelay(this::resync, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Makes the per-node counts the store's (one grouped query). */
+    void resync() {
+        try {
+            Map<String, Long> now = store.bytesByNode();
+            long sum = 0;
+            for (var e : now.entrySet()) {
+                bytesByNode.computeIfAbsent(e.getKey(), k -> new AtomicLong()).set(e.getValue());
+                sum += e.getValue();
+            }
+            bytesByNode.keySet().retainAll(now.keySet());
+            total.set(sum);
+        } catch (RuntimeException e) {
+            StoreFaults.failed(log, "reading the task output counts again (retried)", e);
+        }
+    }
+
     private void add(String nodeId, long bytes) {
         bytesByNode.computeIfAbsent(nodeId, k -> new AtomicLong()).addAndGet(bytes);
         total.addAndGet(bytes);
