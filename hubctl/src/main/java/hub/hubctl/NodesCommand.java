@@ -175,6 +175,9 @@ final class NodesCommand extends GroupCommand {
             out.printf("ID:            %s%n", Format.text(n, "id"));
             out.printf("Status:        %s%s%n", root.colors().status(Format.text(n, "status")),
                     n.hasNonNull("offlineReason") ? " (" + n.get("offlineReason").asText() + ")" : "");
+            if (n.hasNonNull("hub")) { // a hub of a cluster: which hub holds the node's stream
+                out.printf("Hub:           %s%n", n.get("hub").asText());
+            }
             out.printf("Last seen:     %s%n", Format.age(n.get("lastSeen"), now));
             out.printf("Connected:     %s%n", Format.age(n.get("connectedAt"), now));
             out.printf("Hostname:      %s%n", Format.text(n, "hostname"));
