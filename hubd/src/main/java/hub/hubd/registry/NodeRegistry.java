@@ -169,9 +169,14 @@ public final class NodeRegistry {
 
     /** Forgets a node removed on another hub, closing its stream if this hub holds it; no event. */
     public void forget(String nodeId, String why) {
+        drop(nodeId, why);
+    }
+
+    /** Takes the node out of every index and closes its stream here; the node, or null if unknown. */
+    private LiveNode drop(String nodeId, String why) {
         LiveNode n = byId.remove(nodeId);
         if (n == null) {
-            return;
+            return null;
         }
         unnamed(n.info.name(), nodeId);
         String cred = n.credentialHash;
@@ -188,6 +193,7 @@ public final class NodeRegistry {
             presence.released(nodeId);
             s.close(why);
         }
+        return n;
     }
 
     /** The ids of the nodes whose streams this hub holds. */
@@ -485,28 +491,10 @@ public final class NodeRegistry {
 
     /** Forgets a removed node and closes its stream. */
     public void remove(String nodeId) {
-        LiveNode n = byId.remove(nodeId);
+        LiveNode n = drop(nodeId, "node removed");
         if (n != null) {
-            unnamed(n.info.name(), nodeId);
+            events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name(), n.info.labels()));
         }
-        if (n == null) {
-            return;
-        }
-        String cred = n.credentialHash;
-        if (cred != null) {
-            byCredential.remove(cred, n);
-        }
-        dirty.remove(nodeId);
-        NodeSession s;
-        synchronized (n) {
-            s = n.session;
-            n.session = null;
-        }
-        if (s != null) {
-            presence.released(nodeId);
-            s.close("node removed");
-        }
-        events.publish(new Event.NodeRemoved(nodeId, n.info.owner(), n.info.name(), n.info.labels()));
     }
 
     /** The live view of every node this hub holds: one pass, no database. */
