@@ -61,6 +61,7 @@ public final class HubDaemon implements AutoCloseable {
     private final HttpApi http;
     private final hub.hubd.audit.AuditLog audit;
     private final hub.hubd.runs.RunService runs;
+    private final TaskService tasks;
     /** Removes long-offline nodes ({@code --node-expiry}); null when off. */
     private final java.util.concurrent.ScheduledExecutorService expiry;
     private final EventBus events;
@@ -156,7 +157,7 @@ public final class HubDaemon implements AutoCloseable {
                 directory.locateWith(cluster.presence());
             }
             JdbcTaskRepository taskRepo = new JdbcTaskRepository(db);
-            TaskService tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
+            TaskService tasks = this.tasks = new TaskService(taskRepo, directory, registry, history, clock, events, metrics);
             this.ingest = new TaskIngest(history, taskRepo, tasks, clock, metrics, events, rawOutput);
             if (cluster != null) {
                 cluster.tasks(tasks);
@@ -318,7 +319,11 @@ public final class HubDaemon implements AutoCloseable {
             d.joiner.start();
             d.grpc.start();
             // runs a stop left running go on once their agents had time to reconnect
-            d.runs.resume(config.heartbeatInterval().multipliedBy(2));
+            if (d.cluster != null) {
+                d.cluster.runs(d.runs, config.heartbeatInterval().multipliedBy(2)); // claimed as the hub joins
+            } else {
+                d.runs.resume(config.heartbeatInterval().multipliedBy(2));
+            }
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
             if (d.cluster != null) {
@@ -436,6 +441,7 @@ public final class HubDaemon implements AutoCloseable {
         recordLastSeq(config.dataDir(), events.lastSeq());
         http.close();
         runs.close();
+        tasks.close();
         audit.close();
         ingest.close();
         rawOutput.close();

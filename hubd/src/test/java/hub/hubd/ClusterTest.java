@@ -90,6 +90,10 @@ class ClusterTest {
 
     /** A hub of the cluster; every hub after the first gets the first one's CA before its first start. */
     private HubProcess hub(String id) throws Exception {
+        return hub(id, "200ms");
+    }
+
+    private HubProcess hub(String id, String heartbeat) throws Exception {
         Path artifact = dir.resolve("hub-agent.tar.gz");
         if (!Files.exists(artifact)) {
             Files.write(artifact, new byte[] {0x1f, (byte) 0x8b}); // what provisioning serves; not unpacked here
@@ -97,7 +101,7 @@ class ClusterTest {
         HubProcess h = new HubProcess(dir.resolve(id), List.of("--agent-artifact", artifact.toString(),
                 "--db-url", PG + name + "?user=postgres",
                 "--redis-url", REDIS, "--cluster-name", name, "--history-store", "redis",
-                "--heartbeat-interval", "200ms", "--shutdown-grace", "3s"));
+                "--heartbeat-interval", heartbeat, "--shutdown-grace", "3s"));
         if (!hubs.isEmpty()) {
             Path tls = h.dataDir.resolve("tls");
             Files.createDirectories(h.dataDir, PosixFilePermissions.asFileAttribute(
@@ -213,7 +217,7 @@ class ClusterTest {
 
     @Test
     void everyHubListsEveryNodeAndAgentsFailOverWithTheirHistory() throws Exception {
-        HubProcess a = hub("a");
+        HubProcess a = hub("a", "1s"); // a lease of 3 s: time to ask c for a node a holds while a hangs
         HubProcess b = hub("b");
         HubProcess c = hub("c");
         String idA = hubId(a);
@@ -281,6 +285,24 @@ class ClusterTest {
         assertThat(got.body()).isEqualTo(content);
         assertThat(got.headers().firstValue("Hub-File-Size")).hasValue(Integer.toString(content.length));
 
+        // A copy run made on c to nodes of a and b: each node's copy goes through the hub holding it,
+        // and c, which follows the run, records each outcome.
+        Path runDir = Files.createDirectories(dir.resolve("by-run"));
+        String copyRun = c.json("POST", "/api/v1/runs", "{\"copy\": {\"path\": \"" + runDir + "/\", \"name\": "
+                + "\"copied.txt\", \"size\": " + content.length + ", \"sha256\": \"" + sha + "\"}, "
+                + "\"nodes\": [\"mover\", \"drained\"], \"parallel\": \"1\"}").get("id").asText();
+        for (String node : List.of("mover", "drained")) {
+            var sent = c.bytes("PUT", "/api/v1/nodes/" + node + "/files?path=" + runDir + "/&name=copied.txt&size="
+                    + content.length + "&sha256=" + sha + "&run=" + copyRun, content);
+            assertThat(sent.statusCode()).as(new String(sent.body())).isEqualTo(201);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode r = b.json("GET", "/api/v1/runs/" + copyRun, null);
+            assertThat(r.get("state").asText()).as(r.toString()).isEqualTo("done");
+            assertThat(r.get("nodes")).allSatisfy(n -> assertThat(n.get("outcome").asText()).isEqualTo("ok"));
+        });
+        assertThat(Files.readAllBytes(runDir.resolve("copied.txt"))).isEqualTo(content);
+
         // A cancel sent to b reaches the agent through a.
         String sleeper = b.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"sleep 60\"}").get("id").asText();
         await().atMost(Duration.ofSeconds(10)).until(() ->
@@ -298,12 +320,38 @@ class ClusterTest {
                     .allSatisfy(n -> assertThat(n.path("outcome").asText()).isEqualTo("running"));
         });
 
+        // A run made on c, cancelled through b: c, which follows it, cancels it.
+        String cancelled = c.json("POST", "/api/v1/runs", "{\"command\": \"sleep 30\", \"nodes\": [\"drained\"]}")
+                .get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> c.json("GET", "/api/v1/runs/" + cancelled, null)
+                .get("nodes").get(0).path("outcome").asText().equals("running"));
+        assertThat(b.json("POST", "/api/v1/runs/" + cancelled + "/cancel", "{}").get("state").asText())
+                .isEqualTo("cancelled");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(b.json("GET", "/api/v1/runs/"
+                + cancelled, null).get("nodes").get(0).path("outcome").asText()).isEqualTo("cancelled"));
+
+        // A run made on a, one node at a time: when a is lost, another hub takes it over and starts the rest.
+        String takenOver = a.json("POST", "/api/v1/runs", "{\"command\": \"sleep 2; echo taken-over-$HUB_NODE_NAME\", "
+                + "\"nodes\": [\"mover\", \"drained\"], \"parallel\": \"1\"}").get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> c.json("GET", "/api/v1/runs/" + takenOver, null)
+                .get("nodes").get(0).path("outcome").asText().equals("running"));
+
         String moverId = nodes(b).get("mover").get("id").asText();
         Listener onB = new Listener(b, "types=node.online,node.offline");
         await().atMost(Duration.ofSeconds(10)).until(() -> onB.got.stream()
                 .anyMatch(e -> e.path("type").asText().equals("sync")));
 
+        // a hangs: a task made on c for mover (which a still holds) waits for the node's next hub.
+        a.pause();
+        Path once = dir.resolve("once.txt");
+        JsonNode queued = c.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"echo delivered-$((6*7)) >> "
+                + once + "; echo delivered-$((6*7))\"}");
+        assertThat(queued.get("state").asText()).as(queued.toString()).isEqualTo("queued");
         a.kill9();
+        await().atMost(Duration.ofSeconds(30)).until(() -> c.json("GET", "/api/v1/tasks/" + queued.get("id").asText(),
+                null).get("state").asText().equals("exited"));
+        assertThat(Files.readString(once)).as("run once").isEqualTo("delivered-42\n");
+        assertThat(historyText(c, "mover").split("delivered-42", -1)).as("printed once").hasSize(2);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             JsonNode m = nodes(b).get("mover");
             assertThat(m.get("status").asText()).isEqualTo("online");
@@ -337,6 +385,16 @@ class ClusterTest {
         });
         assertThat(historyText(b, "mover")).as("the run's output, through the hub the node moved to")
                 .contains("run-done");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode r = b.json("GET", "/api/v1/runs/" + takenOver, null);
+            assertThat(r.get("state").asText()).as(r.toString()).isEqualTo("done");
+            for (JsonNode n : r.get("nodes")) {
+                assertThat(n.get("outcome").asText()).as(n.toString()).isEqualTo("ok");
+            }
+        });
+        assertThat(historyText(c, "mover")).as("started by the hub that took the run over")
+                .contains("taken-over-mover");
+        assertThat(historyText(c, "drained")).contains("taken-over-drained");
 
         // SIGTERM: b drains its agents to the hub that is left, even the one that only knew b.
         b.stop();

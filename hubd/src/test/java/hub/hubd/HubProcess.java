@@ -136,6 +136,11 @@ final class HubProcess implements AutoCloseable {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the hub freezes with its connections open (a hung machine, a long GC pause). */
+    void pause() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start().waitFor();
+    }
+
     /** SIGTERM, as systemd stops it, and wait for the exit. */
     void stop() throws InterruptedException {
         process.destroy();

@@ -89,7 +89,7 @@ public final class HttpApi implements AutoCloseable {
         this.sessionRoutes = new SessionRoutes(sessions, tasks, nodes, registry, recordings, mapper, wsPingInterval);
         sessionRoutes.forwardWith(fwd);
         FileRoutes fileRoutes = new FileRoutes(files, nodes, mapper, runs);
-        InternalRoutes internal = new InternalRoutes(tasks, () -> this.cluster);
+        InternalRoutes internal = new InternalRoutes(tasks, runs, () -> this.cluster);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -128,6 +128,7 @@ public final class HttpApi implements AutoCloseable {
             cfg.routes.before("/internal/*", internal::authenticate);
             cfg.routes.post("/internal/v1/tasks/{id}/send", internal::send);
             cfg.routes.post("/internal/v1/tasks/{id}/cancel", internal::cancel);
+            cfg.routes.post("/internal/v1/runs/{id}/{op}", internal::run);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.before("/api/*", HttpApi::requireJsonBody);
             cfg.routes.get("/api/v1/status", this::status);

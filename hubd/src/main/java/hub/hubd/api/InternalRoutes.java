@@ -10,16 +10,19 @@ import java.util.function.Supplier;
 /**
  * The routes other hubs of a cluster call ({@code /internal/v1/…}): only with the cluster's relay
  * secret, never with an API token, and absent (404) outside a cluster. A hub that made a task for a
- * node this hub holds asks it here to send the stored task, or its stored cancel.
+ * node this hub holds asks it here to send the stored task, or its stored cancel; a hub asked
+ * about a run this hub follows passes it on here.
  */
 final class InternalRoutes {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
             new com.fasterxml.jackson.databind.ObjectMapper();
     private final TaskService tasks;
+    private final hub.hubd.runs.RunService runs;
     private final Supplier<Cluster> cluster;
 
-    InternalRoutes(TaskService tasks, Supplier<Cluster> cluster) {
+    InternalRoutes(TaskService tasks, hub.hubd.runs.RunService runs, Supplier<Cluster> cluster) {
         this.tasks = tasks;
+        this.runs = runs;
         this.cluster = cluster;
     }
 
@@ -55,6 +58,26 @@ final class InternalRoutes {
         if (!tasks.cancelStored(id)) {
             throw HubException.conflict("task " + id + " has no cancel to send from this hub");
         }
+        ctx.status(204);
+    }
+
+    /**
+     * {@code POST /internal/v1/runs/{id}/{op}} {@code {"by": USER_ID|null, …}}: what a client asked
+     * another hub of a run this hub follows (cancel, a copy run's node starting or ending). 204, or
+     * the run's refusal; 404 when this hub does not follow the run.
+     */
+    void run(Context ctx) {
+        com.fasterxml.jackson.databind.JsonNode body;
+        try {
+            body = JSON.readTree(ctx.body());
+        } catch (java.io.IOException e) {
+            throw HubException.invalid("the body must be a JSON object");
+        }
+        if (body == null || !body.isObject()) {
+            throw HubException.invalid("the body must be a JSON object");
+        }
+        String by = body.hasNonNull("by") ? body.get("by").asText() : null;
+        runs.asked(ctx.pathParam("id"), ctx.pathParam("op"), by, body);
         ctx.status(204);
     }
 }

@@ -220,6 +220,115 @@ public final class Cluster implements Exclusive, AutoCloseable {
         });
     }
 
+    private volatile hub.hubd.runs.RunService runs;
+    private volatile Duration runsDelay = Duration.ZERO;
+
+    /**
+     * Follows runs one hub at a time: the hub that makes a run follows it, recorded in Redis
+     * ({@code runs}: run id to hub id) before the run is stored; the runs of a hub that was lost
+     * (and of this hub's last start) are taken over by the hub that next claims them, under the
+     * cluster lock; what clients ask of a run on another hub is passed to the one following it.
+     *
+     * @param delay how long a run taken over waits before starting more nodes (their agents
+     *              reconnect meanwhile)
+     */
+    public void runs(hub.hubd.runs.RunService r, Duration delay) {
+        this.runs = r;
+        this.runsDelay = delay;
+        var owners = redis.<String, String>getMap(prefix + "runs", StringCodec.INSTANCE);
+        r.owners(new hub.hubd.runs.RunService.Owners() {
+            @Override
+            public void own(String runId) {
+                owners.fastPut(runId, presence.localHub());
+            }
+
+            @Override
+            public void ended(String runId) {
+                try {
+                    owners.fastRemove(runId);
+                } catch (RedisException e) { // a stale entry is dropped by the next claim
+                    log.warn("run {}: cannot drop its follower entry: {}", runId, e.getMessage());
+                }
+            }
+
+            @Override
+            public boolean ask(String runId, String op, String byId, Map<String, Object> fields) {
+                String hubId = owners.get(runId);
+                Presence.HubInfo h = hubId == null || hubId.equals(presence.localHub()) ? null : hub(hubId);
+                if (h == null || h.apiUrl().isEmpty()) {
+                    return false;
+                }
+                Map<String, Object> body = new java.util.HashMap<>(fields);
+                body.put("by", byId);
+                String json;
+                try {
+                    json = JSON.writeValueAsString(body);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                relay.call(h.apiUrl(), "/internal/v1/runs/" + runId + "/" + op, json);
+                return true;
+            }
+
+            @Override
+            public boolean follows(String runId) {
+                return presence.localHub().equals(owners.get(runId));
+            }
+
+            @Override
+            public void follow(String taskId, String nodeId) {
+                var t = tasks;
+                if (t != null) {
+                    t.follow(taskId, nodeId);
+                }
+            }
+        });
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * Takes over the runs no live hub follows (their hub was lost, or it was this hub's previous
+     * start), under the cluster lock so one hub takes each. Database thread.
+     */
+    void claimRuns() {
+        var r = runs;
+        if (r == null || closed) {
+            return;
+        }
+        try {
+            run("runs", () -> {
+                List<String> unfinished = r.unfinishedIds();
+                var owners = redis.<String, String>getMap(prefix + "runs", StringCodec.INSTANCE);
+                Map<String, String> all = owners.readAllMap();
+                java.util.Set<String> live = new java.util.HashSet<>();
+                presence.liveHubs().forEach(h -> live.add(h.id()));
+                live.add(presence.localHub());
+                List<String> mine = new java.util.ArrayList<>();
+                for (String id : unfinished) {
+                    String o = all.get(id);
+                    if (o == null || !live.contains(o)) {
+                        owners.fastPut(id, presence.localHub());
+                        mine.add(id);
+                    }
+                }
+                java.util.Set<String> open = new java.util.HashSet<>(unfinished);
+                all.forEach((id, o) -> {
+                    if (!open.contains(id) && !live.contains(o)) {
+                        owners.fastRemove(id); // a lost hub's entry for a run that ended
+                    }
+                });
+                if (!mine.isEmpty()) {
+                    r.adopt(mine, runsDelay);
+                }
+            });
+        } catch (StoreException | RedisException e) {
+            StoreFaults.failed(log, "taking over the runs of lost hubs (retried)", e instanceof StoreException se ? se
+                    : new StoreException(e.getMessage(), e));
+        }
+    }
+
     /** Where this hub acts on what other hubs tell it. */
     public void handlers(Handlers h) {
         this.handlers = h;
@@ -240,6 +349,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
             log.warn("cannot write this hub's presence yet; retrying every round");
         }
         busListener = bus.addListener(String.class, (channel, msg) -> dbWork.execute(() -> onMessage(msg)));
+        dbWork.execute(this::claimRuns); // what this hub's last start, or a lost hub, left running
         timer.scheduleWithFixedDelay(this::round, 50, 50, TimeUnit.MILLISECONDS);
         long sweepEvery = Math.max(100, presence.ttl().toMillis() / 3);
         timer.scheduleWithFixedDelay(this::sweepLost, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
@@ -269,6 +379,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
                     log.warn("hubs {} stopped renewing their presence: {} of their nodes go offline ({})",
                             lost.hubs(), lost.nodeToHub().size(), OfflineReason.HUB_LOST);
                     dbWork.execute(() -> markLost(lost));
+                    dbWork.execute(this::claimRuns);
                 }
             });
         } catch (StoreException | RedisException e) {
@@ -311,6 +422,7 @@ public final class Cluster implements Exclusive, AutoCloseable {
             int changed = registry.reconcile(nodes.loadAll(), readAt);
             grants.replaceAll(users.grants());
             reconcileTasks();
+            claimRuns();
             if (changed > 0) {
                 log.info("reconciled with the database: {} nodes adopted or forgotten", changed);
             }

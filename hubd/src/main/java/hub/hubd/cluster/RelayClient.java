@@ -69,4 +69,34 @@ public final class RelayClient {
             throw HubException.unavailable("interrupted calling the hub at " + apiUrl);
         }
     }
+
+    /**
+     * POSTs {@code json} to {@code path} of another hub, for an answer of 2xx; what that hub refused
+     * is thrown as it refused it (its problem's detail and kind).
+     *
+     * @throws HubException the other hub's refusal, or UNAVAILABLE when it cannot be reached
+     */
+    public void call(String apiUrl, String path, String json) {
+        HttpResponse<String> r = post(apiUrl, path, json);
+        int status = r.statusCode();
+        if (status / 100 == 2) {
+            return;
+        }
+        String detail;
+        try {
+            detail = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("detail").asText("");
+        } catch (IOException e) {
+            detail = "";
+        }
+        if (detail.isEmpty()) {
+            detail = "the hub at " + apiUrl + " answered " + status;
+        }
+        throw switch (status) {
+            case 400 -> HubException.invalid(detail);
+            case 401, 403 -> HubException.forbidden(detail);
+            case 404 -> HubException.notFound(detail);
+            case 409 -> HubException.conflict(detail);
+            default -> HubException.unavailable(detail);
+        };
+    }
 }

@@ -88,6 +88,43 @@ public final class RunService implements AutoCloseable {
     }
 
     /**
+     * A cluster: which hub follows each run (one at a time: the one that made it, or the one that
+     * took it over when that hub was lost), and what is asked of the run on another hub.
+     */
+    public interface Owners {
+        /** This hub follows the new run: recorded before the run is stored. */
+        void own(String runId);
+
+        /** The run ended on this hub. */
+        void ended(String runId);
+
+        /**
+         * Asks the hub following the run to do {@code op} ({@code cancel}, {@code copy-starting},
+         * {@code copy-ended}) with these fields, for the user {@code byId} (null: the hub's own).
+         *
+         * @return false when no live hub follows it (one takes it over within the presence lease)
+         * @throws HubException what that hub refused, as it refused it
+         */
+        boolean ask(String runId, String op, String byId, Map<String, Object> fields);
+
+        /**
+         * Whether this hub still follows the run (a hub that hung past its lease finds another
+         * took it over, and must not start nodes the other starts too).
+         */
+        boolean follows(String runId);
+
+        /** A task of a run taken over here, made by another hub: its end is told to this one. */
+        void follow(String taskId, String nodeId);
+    }
+
+    private volatile Owners owners;
+
+    /** Runs of a cluster: followed by one hub at a time, asked there. */
+    public void owners(Owners o) {
+        this.owners = o;
+    }
+
+    /**
      * @param principalOf the user with that id as it is now (its role and grants), for runs that a
      *                    hub restart left running
      */
@@ -112,13 +149,44 @@ public final class RunService implements AutoCloseable {
      * started at once they would all be offline).
      */
     public void resume(Duration delay) {
-        for (Run r : repo.unfinished()) {
+        resume(repo.unfinished(), delay);
+    }
+
+    /**
+     * A cluster: follows these runs from now on (this hub took them over from a hub that was lost,
+     * or from its own last start), as {@link #resume(Duration)} does.
+     */
+    public void adopt(java.util.Collection<String> runIds, Duration delay) {
+        List<Run> runs = new ArrayList<>();
+        for (String id : runIds) {
+            if (!live.containsKey(id)) {
+                repo.find(id).filter(r -> !r.state().isFinal()).ifPresent(runs::add);
+            }
+        }
+        if (!runs.isEmpty()) {
+            log.info("following {} runs a lost hub left running: {}", runs.size(),
+                    runs.stream().map(Run::id).toList());
+            resume(runs, delay);
+        }
+    }
+
+    /** The ids of the runs not finished, as stored. */
+    public List<String> unfinishedIds() {
+        return repo.unfinished().stream().map(Run::id).toList();
+    }
+
+    private void resume(List<Run> unfinished, Duration delay) {
+        Owners o = owners;
+        for (Run r : unfinished) {
             Optional<Principal> by = principalOf.apply(r.ownerId());
             Live l = new Live(r, by.orElse(null));
             live.put(r.id(), l);
             for (Run.Node n : r.nodes()) {
                 if (n.outcome() == Run.Outcome.RUNNING && n.taskId() != null && r.copy() == null) {
                     byTask.put(n.taskId(), l);
+                    if (o != null) {
+                        o.follow(n.taskId(), n.nodeId());
+                    }
                 }
             }
             java.util.concurrent.CompletableFuture.delayedExecutor(delay.toMillis(),
@@ -211,6 +279,10 @@ public final class RunService implements AutoCloseable {
                 hasArgv ? List.copyOf(req.argv()) : null, req.user(), hasSelector ? req.selector() : null, parallel,
                 maxErrors, timeoutMs, req.batchWait() == null ? 0 : req.batchWait().toMillis(), req.stdin(),
                 Run.State.RUNNING, clock.instant(), null, List.copyOf(list), copy);
+        Owners o = owners;
+        if (o != null) {
+            o.own(run.id()); // before it is stored: no other hub ever finds it without a live owner
+        }
         repo.insert(run);
         Live l = new Live(run, by);
         live.put(run.id(), l);
@@ -255,6 +327,13 @@ public final class RunService implements AutoCloseable {
         if (r.copy() == null) {
             throw HubException.invalid("run " + runId + " is not a copy run");
         }
+        if (l == null && !r.state().isFinal() && owners != null) { // another hub follows it
+            if (!owners.ask(runId, "copy-starting", by.userId(), Map.of("node", nodeId, "path", path,
+                    "size", size, "sha256", sha256))) {
+                throw followerLost(runId);
+            }
+            return;
+        }
         if (l == null || r.state().isFinal()) {
             throw HubException.conflict("run " + runId + " is " + r.state().wireName() + ": it copies to no more nodes");
         }
@@ -294,6 +373,21 @@ public final class RunService implements AutoCloseable {
     public void copyEnded(String runId, String nodeId, Run.Outcome outcome, String error) {
         Live l = live.get(runId);
         if (l == null) {
+            Owners o = owners;
+            if (o != null) { // another hub follows it; a lost one's successor sees the node pending
+                java.util.Map<String, Object> f = new java.util.HashMap<>();
+                f.put("node", nodeId);
+                f.put("outcome", outcome.wireName());
+                if (error != null) {
+                    f.put("error", error);
+                }
+                try {
+                    o.ask(runId, "copy-ended", null, f);
+                } catch (HubException e) {
+                    log.warn("run {}: its hub did not take node {}'s copy outcome: {}", runId, nodeId,
+                            e.getMessage());
+                }
+            }
             return;
         }
         worker.execute(safely(l, () -> {
@@ -314,6 +408,40 @@ public final class RunService implements AutoCloseable {
             flush(l);
             finishIfDone(l);
         }));
+    }
+
+    private static HubException followerLost(String runId) {
+        return HubException.unavailable("the hub following run " + runId + " was lost; another hub takes it "
+                + "over within seconds: retry");
+    }
+
+    /**
+     * What another hub asks of a run this hub follows, for the user {@code byId} (null: that
+     * hub's own report).
+     *
+     * @throws HubException NOT_FOUND when this hub does not follow it, or as the operation refuses
+     */
+    public void asked(String runId, String op, String byId, com.fasterxml.jackson.databind.JsonNode f) {
+        if (!live.containsKey(runId)) {
+            throw HubException.notFound("run " + runId + " is not followed by this hub");
+        }
+        Principal by = byId == null ? null : principalOf.apply(byId)
+                .orElseThrow(() -> HubException.forbidden("no user " + byId));
+        switch (op) {
+            case "cancel" -> cancel(by, runId);
+            case "copy-starting" -> copyStarting(by, runId, f.path("node").asText(), null, f.path("path").asText(),
+                    f.path("size").asLong(-1), f.path("sha256").asText());
+            case "copy-ended" -> {
+                Run.Outcome o;
+                try {
+                    o = Run.Outcome.valueOf(f.path("outcome").asText().toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw HubException.invalid("outcome must be one of pending, ok, failed");
+                }
+                copyEnded(runId, f.path("node").asText(), o, f.hasNonNull("error") ? f.get("error").asText() : null);
+            }
+            default -> throw HubException.notFound("no run operation " + hub.hubd.core.LogText.safe(op));
+        }
     }
 
     /** Runs {@code work} on the worker thread and waits; what it throws is thrown here. */
@@ -407,6 +535,12 @@ public final class RunService implements AutoCloseable {
     public Run cancel(Principal by, String id) {
         Run r = get(by, id);
         Live l = live.get(id);
+        if (l == null && !r.state().isFinal() && owners != null) { // another hub follows it
+            if (!owners.ask(id, "cancel", by.userId(), Map.of())) {
+                throw followerLost(id);
+            }
+            return get(by, id);
+        }
         if (l == null || r.state().isFinal()) {
             return r;
         }
@@ -477,6 +611,27 @@ public final class RunService implements AutoCloseable {
                 wave.add(n);
                 views.add(v.get());
             }
+        }
+        Owners o = owners;
+        boolean mine = true;
+        if (!wave.isEmpty() && o != null) {
+            try {
+                mine = o.follows(r.id());
+            } catch (RuntimeException e) { // Redis away: this wave waits for it
+                log.warn("run {}: cannot tell whether this hub still follows it ({}); retried in 1 s", r.id(),
+                        e.getMessage());
+                flush(l);
+                java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS,
+                        worker).execute(safely(l, () -> pump(l)));
+                return;
+            }
+        }
+        if (!mine) {
+            log.warn("run {} was taken over by another hub (this one was away past its lease): no longer "
+                    + "followed here", r.id());
+            live.remove(r.id());
+            byTask.values().removeIf(x -> x == l);
+            return;
         }
         running += launch(l, wave, views);
         if (!l.run.state().isFinal() && errors(l.run) > l.run.maxErrors()) {
@@ -628,6 +783,10 @@ public final class RunService implements AutoCloseable {
             repo.finish(r.id(), s, now);
             l.run = r.with(s, java.time.Instant.ofEpochMilli(now), r.nodes());
             live.remove(r.id());
+            Owners o = owners;
+            if (o != null) {
+                o.ended(r.id());
+            }
         }
     }
 

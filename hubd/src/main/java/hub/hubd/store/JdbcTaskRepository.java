@@ -127,6 +127,15 @@ public final class JdbcTaskRepository implements TaskRepository {
     }
 
     @Override
+    public boolean move(String id, TaskState from, TaskState to, String error, Long finishedAtMillis,
+            Long outputUntil) {
+        return jdbc.update("UPDATE tasks SET state = ?, error = COALESCE(?, error), "
+                + "finished_at = COALESCE(?, finished_at), output_until = COALESCE(?, output_until) "
+                + "WHERE id = ? AND state = ?", to.wireName(), error, finishedAtMillis, outputUntil, id,
+                from.wireName()) > 0;
+    }
+
+    @Override
     public void requestCancel(String id, Task.CancelRequest cancel) {
         jdbc.update("UPDATE tasks SET cancel_requested_at = ?, cancel_requested_by = ? "
                 + "WHERE id = ? AND cancel_requested_at IS NULL AND state NOT IN " + FINAL_STATES,

@@ -322,11 +322,17 @@ public final class TaskIngest implements AutoCloseable {
      * had acknowledged): the node's other unfinished tasks were lost with the agent's process (or
      * never reached it), so they fail now instead of staying {@code running} forever; pending ones
      * that were asked to cancel are asked again (the request may have been made while the node was
-     * offline). Runs in the node's lane, before anything the agent sends on its new stream.
+     * offline). Runs in the node's lane, before anything the agent sends on its new stream. A task
+     * still {@code queued} (a cluster: made on another hub while the node moved) is left to the hub
+     * that made it, which sends it through this stream, unless it is older than that hub would wait.
      */
     public void reconcile(String nodeId, NodeSession session, Set<String> pending) {
         submit(nodeId, session, () -> {
             for (Task t : tasks.unfinished(nodeId)) {
+                if (t.state() == TaskState.QUEUED && !pending.contains(t.id()) && clock.millis()
+                        - t.createdAt().toEpochMilli() < TaskService.DELIVERY_WAIT.plusSeconds(10).toMillis()) {
+                    continue; // never sent: the hub that made it sends it through this stream, or fails it
+                }
                 if (!pending.contains(t.id())) {
                     log.info("task {} on node {} failed: the agent reconnected without it", t.id(), nodeId);
                     fail(nodeId, t.id(), LOST);

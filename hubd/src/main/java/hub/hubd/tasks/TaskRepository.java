@@ -52,5 +52,13 @@ public interface TaskRepository {
             Long finishedAtMillis, Long outputUntil);
 
     /** Keeps a cancel request on an unfinished task; the first one asked for stays. */
+    /**
+     * Moves the task from {@code from} to {@code to} only if it is in {@code from} now (error,
+     * finish time and output end set when given): of several hubs trying, one succeeds.
+     *
+     * @return whether it moved
+     */
+    boolean move(String id, TaskState from, TaskState to, String error, Long finishedAtMillis, Long outputUntil);
+
     void requestCancel(String id, Task.CancelRequest cancel);
 }

@@ -93,11 +93,106 @@ public final class TaskService {
      */
     public boolean sendStored(String taskId, boolean stdin) {
         Task t = repo.find(taskId).orElse(null);
-        if (t == null || t.state().isFinal() || t.terminal() != null) {
+        if (t == null || t.state() != TaskState.QUEUED || t.terminal() != null) {
             return false;
         }
         NodeSession s = registry.session(t.nodeId()).orElse(null);
-        return s != null && s.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), stdin);
+        // Taken from the queue first: of all the hubs asked to send it, one does, once.
+        if (s == null || !repo.move(taskId, TaskState.QUEUED, TaskState.SENT, null, null, null)) {
+            return false;
+        }
+        if (s.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), stdin)) {
+            return true;
+        }
+        repo.move(taskId, TaskState.SENT, TaskState.QUEUED, null, null, null); // not sent: queued again
+        return false;
+    }
+
+    /** How long a task made here for a node on another hub waits for that node's stream. */
+    public static final Duration DELIVERY_WAIT = Duration.ofSeconds(60);
+
+    /** A task made here, stored {@code queued}, that no hub has sent yet. */
+    private record Waiting(String nodeId, String owner, boolean stdin, long deadlineNanos) {
+    }
+
+    /** Tasks made here waiting for a hub to send them, by id. */
+    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+    private volatile java.util.concurrent.ScheduledExecutorService deliveries;
+
+    /** Tasks waiting for their node's stream (a node moving between hubs). */
+    public int waitingCount() {
+        return waiting.size();
+    }
+
+    private void await(Task t, String owner, boolean stdin) {
+        waiting.put(t.id(), new Waiting(t.nodeId(), owner, stdin, System.nanoTime() + DELIVERY_WAIT.toNanos()));
+        java.util.concurrent.ScheduledExecutorService d = deliveries;
+        if (d == null) {
+            synchronized (this) {
+                if (deliveries == null) {
+                    deliveries = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                            hub.hubd.core.Threads.daemons("task-deliveries", false));
+                    deliveries.scheduleWithFixedDelay(this::deliverWaiting, 250, 250,
+                            java.util.concurrent.TimeUnit.MILLISECONDS);
+                }
+            }
+        }
+    }
+
+    /**
+     * One round of the tasks waiting for their node: each is sent through the hub that holds its
+     * node now (this one, or another), and fails once it waited {@link #DELIVERY_WAIT}. Whichever
+     * hub sends one takes it from {@code queued} first, so it is sent once.
+     */
+    private void deliverWaiting() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        try {
+            Remote r = remote;
+            List<String> remoteNodes = new ArrayList<>();
+            for (Waiting w : waiting.values()) {
+                if (registry.session(w.nodeId()).isEmpty()) {
+                    remoteNodes.add(w.nodeId());
+                }
+            }
+            Map<String, NodeSession> elsewhere = r == null || remoteNodes.isEmpty() ? Map.of()
+                    : r.sessions(remoteNodes);
+            long now = System.nanoTime();
+            for (Map.Entry<String, Waiting> e : List.copyOf(waiting.entrySet())) {
+                String id = e.getKey();
+                Waiting w = e.getValue();
+                boolean sent;
+                if (registry.session(w.nodeId()).isPresent()) {
+                    sent = sendStored(id, w.stdin());
+                } else {
+                    NodeSession s = elsewhere.get(w.nodeId());
+                    Task t = repo.find(id).orElse(null);
+                    sent = s != null && t != null && t.state() == TaskState.QUEUED
+                            && s.runCommand(id, t.command(), t.argv(), t.timeoutMs(), t.runAs(), w.stdin());
+                }
+                if (sent) {
+                    waiting.remove(id);
+                    events.publish(new Event.TaskStateChanged(w.nodeId(), w.owner(), id, "sent", null, null));
+                    continue;
+                }
+                Task t = repo.find(id).orElse(null);
+                if (t == null || t.state() != TaskState.QUEUED) { // sent, cancelled or failed by another hub
+                    waiting.remove(id);
+                } else if (now - w.deadlineNanos() > 0) {
+                    waiting.remove(id);
+                    String error = "its node was not back on any hub within " + DELIVERY_WAIT.toSeconds()
+                            + " s (its hub was lost); the task was never sent";
+                    if (repo.move(id, TaskState.QUEUED, TaskState.FAILED, error, clock.millis(), t.output().after())) {
+                        events.publish(new Event.TaskStateChanged(w.nodeId(), w.owner(), id, "failed", null, error));
+                        finished(w.nodeId(), id, TaskState.FAILED, null, error);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(TaskService.class).warn(
+                    "sending queued tasks failed (retried): {}", e.toString());
+        }
     }
 
     /** Another hub of the cluster asks this one to send a stored cancel to the task's node. */
@@ -121,6 +216,16 @@ public final class TaskService {
         String nodeId = sentElsewhere.remove(taskId);
         if (nodeId != null) {
             notifyFinished(nodeId, taskId, state, exitCode, error);
+        }
+    }
+
+    /**
+     * A task another hub made (a run this hub took over follows it): its end, wherever its node's
+     * stream is, is told to this hub.
+     */
+    public void follow(String taskId, String nodeId) {
+        if (remote != null && registry.session(nodeId).isEmpty()) {
+            sentElsewhere.put(taskId, nodeId);
         }
     }
 
@@ -280,7 +385,10 @@ public final class TaskService {
                             + " already has " + MAX_UNFINISHED + " unfinished tasks; wait or cancel some")));
                     continue;
                 }
-                Task t = new Task(Ids.newId(), nodeId, by.user(), c.command(), c.argv(), c.timeoutMs(), TaskState.SENT,
+                // A task for another hub's node is queued until that hub takes it and sends it.
+                TaskState first = registry.session(nodeId).isPresent() || c.terminal() != null ? TaskState.SENT
+                        : TaskState.QUEUED;
+                Task t = new Task(Ids.newId(), nodeId, by.user(), c.command(), c.argv(), c.timeoutMs(), first,
                         null, null, now, null, null, null, null, c.runAs(), c.terminal());
                 made.add(t); // counted: taken back below if it is not stored
                 sessions.add(session);
@@ -312,10 +420,18 @@ public final class TaskService {
                     ? session.runCommand(t.id(), t.command(), t.argv(), t.timeoutMs(), t.runAs(), c.stdin())
                     : session.runTerminal(t.id(), t.command(), t.runAs(), c.terminal().term(),
                             c.terminal().columns(), c.terminal().rows(), c.terminal().env());
-            if (sent) {
-                if (!registry.session(t.nodeId()).filter(x -> x == session).isPresent()) {
-                    sentElsewhere.put(t.id(), t.nodeId());
+            if (t.state() == TaskState.QUEUED) {
+                sentElsewhere.put(t.id(), t.nodeId()); // its end comes from whichever hub sends it
+                if (sent) {
+                    t = t.with(TaskState.SENT, null, null, t.output());
+                    events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "sent", null, null));
+                } else {
+                    // Its hub is gone or the node moved: sent through the node's next hub, or failed in time.
+                    await(t, owner, c.stdin());
+                    events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "queued", null, null));
                 }
+                out.set(i, new Started(out.get(i).node(), t, null));
+            } else if (sent) {
                 events.publish(new Event.TaskStateChanged(t.nodeId(), owner, t.id(), "sent", null, null));
                 out.set(i, new Started(out.get(i).node(), t, null));
             } else {
@@ -395,8 +511,19 @@ public final class TaskService {
         // reconciles after the store has it, so one of the two always sends the cancel.
         repo.requestCancel(id, new Task.CancelRequest(clock.instant(), by.user()));
         Task requested = get(by, id);
-        if (requested.cancel() != null) {
-            sessionOf(t.nodeId()).ifPresent(s -> s.cancelTask(id, requested.cancel().reason()));
+        if (requested.state() == TaskState.QUEUED) { // no hub sent it yet: it never will
+            String error = "cancelled by " + by.user() + " before it reached its node";
+            if (repo.move(id, TaskState.QUEUED, TaskState.CANCELLED, error, clock.millis(), t.output().after())) {
+                waiting.remove(id);
+                events.publish(new Event.TaskStateChanged(t.nodeId(), null, id, "cancelled", null, error));
+                finished(t.nodeId(), id, TaskState.CANCELLED, null, error);
+                return get(by, id);
+            }
+            requested = get(by, id); // sent meanwhile: the cancel goes to its node
+        }
+        Task.CancelRequest c = requested.cancel();
+        if (c != null) {
+            sessionOf(t.nodeId()).ifPresent(s -> s.cancelTask(id, c.reason()));
         }
         return requested;
     }
@@ -409,6 +536,14 @@ public final class TaskService {
         repo.requestCancel(id, new Task.CancelRequest(clock.instant(), who));
         repo.find(id).filter(t -> !t.state().isFinal() && t.cancel() != null).ifPresent(t ->
                 sessionOf(t.nodeId()).ifPresent(s -> s.cancelTask(id, t.cancel().reason())));
+    }
+
+    /** Stops the round that sends queued tasks. */
+    public void close() {
+        var d = deliveries;
+        if (d != null) {
+            d.shutdownNow();
+        }
     }
 
     /** Terminal sessions of a node visible to {@code by} (null: every node {@code by} sees), newest first. */
