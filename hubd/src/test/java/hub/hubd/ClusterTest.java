@@ -98,10 +98,17 @@ class ClusterTest {
         if (!Files.exists(artifact)) {
             Files.write(artifact, new byte[] {0x1f, (byte) 0x8b}); // what provisioning serves; not unpacked here
         }
-        HubProcess h = new HubProcess(dir.resolve(id), List.of("--agent-artifact", artifact.toString(),
-                "--db-url", PG + name + "?user=postgres",
-                "--redis-url", REDIS, "--cluster-name", name, "--history-store", "redis",
+        List<String> redis = List.of("--redis-url", REDIS);
+        if (id.equals("c")) { // one hub reads Redisson's own YAML, as Sentinel or Redis Cluster setups do
+            Path yaml = dir.resolve("redis-c.yaml");
+            Files.writeString(yaml, "singleServerConfig:\n  address: \"" + REDIS + "\"\n  timeout: 2000\n");
+            redis = List.of("--redis-config", yaml.toString());
+        }
+        List<String> args = new ArrayList<>(List.of("--agent-artifact", artifact.toString(),
+                "--db-url", PG + name + "?user=postgres", "--cluster-name", name, "--history-store", "redis",
                 "--heartbeat-interval", heartbeat, "--shutdown-grace", "3s"));
+        args.addAll(redis);
+        HubProcess h = new HubProcess(dir.resolve(id), args);
         if (!hubs.isEmpty()) {
             Path tls = h.dataDir.resolve("tls");
             Files.createDirectories(h.dataDir, PosixFilePermissions.asFileAttribute(

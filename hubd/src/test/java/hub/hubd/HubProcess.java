@@ -67,8 +67,15 @@ final class HubProcess implements AutoCloseable {
         var caCert = hub.tls.Pem.certificates(ca).get(0);
         ssl = hub.tls.HubTrust.context(hub.tls.HubTrust.anchoredTo(List.of(caCert)), null);
         http = HttpClient.newBuilder().sslContext(ssl).build();
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                .until(() -> call("GET", "/readyz", null).statusCode() == 200);
+        try {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> !process.isAlive() || call("GET", "/readyz", null).statusCode() == 200);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new IllegalStateException("hubd not ready in 60 s: " + Files.readString(dir.resolve("hubd.log")), e);
+        }
+        if (!process.isAlive()) {
+            throw new IllegalStateException("hubd exited: " + Files.readString(dir.resolve("hubd.log")));
+        }
         Path admin = dataDir.resolve("admin.token");
         if (token == null && Files.exists(admin)) {
             token = Files.readString(admin).strip();

@@ -223,8 +223,9 @@ public record HubConfig(
             throw new IllegalArgumentException("log-format must be text or json, not '" + logFormat + "'");
         }
         Objects.requireNonNull(historyStore, "historyStore");
-        if (historyStore == HistoryStoreKind.REDIS && (redisUrl == null || redisUrl.isBlank())) {
-            throw new IllegalArgumentException("history-store redis needs --redis-url");
+        if (historyStore == HistoryStoreKind.REDIS && (redisUrl == null || redisUrl.isBlank())
+                && (cluster == null || cluster.redisConfig() == null)) {
+            throw new IllegalArgumentException("history-store redis needs --redis-url (or --redis-config)");
         }
         if (historyMaxLines < 1 || historyMaxBytes < 1) {
             throw new IllegalArgumentException("history-max-lines and history-max-bytes must be positive");
