@@ -136,6 +136,7 @@ public final class HubDaemon implements AutoCloseable {
                 this.clusterEvents = new hub.hubd.cluster.ClusterEvents(redis.client(), redis.prefix(), hubId, events,
                         cluster.presence(), ev.ringSize(), metrics);
                 cluster.eventsCarryPresence();
+                cluster.heartbeats(events);
             } else {
                 this.clusterEvents = null;
             }

@@ -246,6 +246,11 @@ class ClusterTest {
                 assertThat(onlineOn(h, "drained", idB)).isTrue();
             }
         });
+        // Heartbeats are published only while someone wants them: a subscriber on c gets those of b's node.
+        String drainedId = nodes(c).get("drained").get("id").asText();
+        try (Listener beats = new Listener(c, "types=node.heartbeat")) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> !beats.about(drainedId).isEmpty());
+        }
         // A provisioning script from any hub lists every hub, the one asked first.
         String scriptToken = c.json("POST", "/api/v1/join-tokens", "{\"uses\": 1}").get("token").asText();
         var script = java.net.http.HttpClient.newBuilder().sslContext(c.ssl()).build().send(

@@ -329,6 +329,34 @@ public final class Cluster implements Exclusive, AutoCloseable {
         }
     }
 
+    private volatile boolean heartbeatsWantedElsewhere;
+
+    /**
+     * Heartbeat events are published only while someone subscribes to them; in a cluster, a hub
+     * whose subscriber wants them says so in Redis ({@code heartbeat-listeners}: hub id scored by
+     * when the entry ends), so every hub publishes its nodes' heartbeats then.
+     */
+    public void heartbeats(hub.hubd.events.EventBus bus) {
+        var z = redis.<String>getScoredSortedSet(prefix + "heartbeat-listeners", StringCodec.INSTANCE);
+        long every = Math.max(100, presence.ttl().toMillis() / 3);
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                long now = clock.millis();
+                boolean here = bus.heartbeatsWantedHere();
+                if (here) {
+                    z.add(now + presence.ttl().toMillis() * 3, presence.localHub());
+                } else {
+                    z.remove(presence.localHub());
+                }
+                z.removeRangeByScore(0, true, now, true);
+                heartbeatsWantedElsewhere = z.size() > (here ? 1 : 0);
+            } catch (RedisException e) {
+                log.debug("heartbeat listeners not read: {}", e.getMessage());
+            }
+        }, 0, every, TimeUnit.MILLISECONDS);
+        bus.heartbeatsWantedElsewhere(() -> heartbeatsWantedElsewhere);
+    }
+
     /** Where this hub acts on what other hubs tell it. */
     public void handlers(Handlers h) {
         this.handlers = h;

@@ -174,7 +174,19 @@ public final class EventBus implements EventPublisher, AutoCloseable {
 
     @Override
     public boolean wants(String type) {
-        return !"node.heartbeat".equals(type) || heartbeatSubscribers.get() > 0;
+        return !"node.heartbeat".equals(type) || heartbeatSubscribers.get() > 0 || heartbeatsElsewhere.getAsBoolean();
+    }
+
+    private volatile java.util.function.BooleanSupplier heartbeatsElsewhere = () -> false;
+
+    /** A cluster: whether a subscriber on another hub wants heartbeats (they are published then too). */
+    public void heartbeatsWantedElsewhere(java.util.function.BooleanSupplier s) {
+        this.heartbeatsElsewhere = s;
+    }
+
+    /** Whether a subscriber on this hub wants heartbeat events. */
+    public boolean heartbeatsWantedHere() {
+        return heartbeatSubscribers.get() > 0;
     }
 
     /** Where a hub of a cluster sends its events: they come back, sequenced, through {@link #deliver}. */
