@@ -165,6 +165,9 @@ public final class HubDaemon implements AutoCloseable {
                 rawOutput.resyncEvery(Duration.ofSeconds(10)); // readers release through any hub
             }
             this.files = new hub.hubd.files.FileRelay(registry, metrics);
+            if (cluster != null) {
+                files.share(cluster.transferOutcomes()); // a copy's outcome is read on any hub
+            }
             this.grpc = new AgentGrpcServer(config.bind(), config.grpcPort(), registry, joiner, ingest, files, hubId,
                     tls, metrics);
             var users = new Users(userRepo, clock, new Users.Revocations() {

@@ -276,6 +276,8 @@ class ClusterTest {
         try (TerminalWs t = new TerminalWs(c.wsUrl("/api/v1/nodes/mover/terminal"), c.ssl(), c.token)) {
             t.text("{\"type\":\"start\",\"command\":\"read x; echo got-$x-$((6*7)); exit 5\"}");
             t.awaitControl("started");
+            JsonNode listed = b.json("GET", "/api/v1/sessions?node=mover", null).get("items").get(0);
+            assertThat(listed.get("live").asBoolean()).as("live on a, listed by b: " + listed).isTrue();
             t.type("typed\r");
             assertThat(t.awaitControl("exit").path("exitCode").asInt()).isEqualTo(5);
             assertThat(t.output()).contains("got-typed-42");
@@ -296,6 +298,11 @@ class ClusterTest {
         assertThat(got.statusCode()).isEqualTo(200);
         assertThat(got.body()).isEqualTo(content);
         assertThat(got.headers().firstValue("Hub-File-Size")).hasValue(Integer.toString(content.length));
+        // Its outcome, kept by a, read on b (as hubctl cp checks the hash end to end, on whichever hub).
+        JsonNode outcome = b.json("GET", "/api/v1/transfers/" + got.headers().firstValue("Hub-Transfer").orElseThrow(),
+                null);
+        assertThat(outcome.get("state").asText()).as(outcome.toString()).isEqualTo("done");
+        assertThat(outcome.get("sha256").asText()).isEqualTo(sha);
 
         // A copy run made on c to nodes of a and b: each node's copy goes through the hub holding it,
         // and c, which follows the run, records each outcome.

@@ -336,12 +336,36 @@ final class SessionRoutes implements AutoCloseable {
     }
 
     private SessionJson json(Task t) {
+        return json(t, elsewhere(List.of(t)));
+    }
+
+    /**
+     * A session's JSON: live when this hub holds it, or (a cluster) when it has not ended and its
+     * node's stream is on another hub, which holds the session (its watchers are counted there).
+     */
+    private SessionJson json(Task t, Map<String, hub.hubd.registry.NodeView> elsewhere) {
         SessionService.Live l = sessions.live(t.id());
         hub.hubd.registry.NodeInfo info = registry.info(t.nodeId()); // null once removed: the id stays
         String nodeName = info == null ? null : info.name();
+        boolean live = l != null || elsewhere.containsKey(t.nodeId()) && !t.state().isFinal();
         return new SessionJson(t.id(), t.nodeId(), nodeName, t.owner(), t.runAs(), t.command(), t.terminal().term(),
-                t.state().wireName(), l != null, l == null ? null : l.watchers(), t.exitCode(), t.error(),
+                t.state().wireName(), live, l == null ? null : l.watchers(), t.exitCode(), t.error(),
                 t.startedAt() == null ? t.createdAt() : t.startedAt(), t.finishedAt());
+    }
+
+    /** In a cluster, the nodes of these unfinished sessions that another hub holds (one presence read). */
+    private Map<String, hub.hubd.registry.NodeView> elsewhere(List<Task> page) {
+        if (!nodes.clustered()) {
+            return Map.of();
+        }
+        List<String> ids = page.stream().filter(t -> !t.state().isFinal() && sessions.live(t.id()) == null
+                && registry.session(t.nodeId()).isEmpty()).map(Task::nodeId).distinct().toList();
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, hub.hubd.registry.NodeView> out = new java.util.HashMap<>(nodes.liveViews(ids));
+        out.values().removeIf(v -> v.status() != hub.hubd.registry.NodeStatus.ONLINE || v.hub() == null);
+        return out;
     }
 
     /** {@code GET /api/v1/sessions?node=&limit=&before=}: newest first. */
@@ -357,8 +381,9 @@ final class SessionRoutes implements AutoCloseable {
         }
         List<Task> page = tasks.sessions(by, ctx.queryParam("node"), before, limit + 1);
         List<SessionJson> items = new ArrayList<>();
+        var elsewhere = elsewhere(page);
         for (int i = 0; i < Math.min(limit, page.size()); i++) {
-            items.add(json(page.get(i)));
+            items.add(json(page.get(i), elsewhere));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("items", items);

@@ -357,6 +357,38 @@ public final class Cluster implements Exclusive, AutoCloseable {
         bus.heartbeatsWantedElsewhere(() -> heartbeatsWantedElsewhere);
     }
 
+    /** Transfer outcomes in Redis ({@code transfer:ID}, expiring), readable on every hub. */
+    public hub.hubd.files.FileRelay.Outcomes transferOutcomes() {
+        return new hub.hubd.files.FileRelay.Outcomes() {
+            @Override
+            public void put(hub.hubd.files.FileRelay.Finished f, Duration keep) {
+                try {
+                    redis.<String>getBucket(prefix + "transfer:" + f.id(), StringCodec.INSTANCE)
+                            .set(JSON.writeValueAsString(f), keep);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public java.util.Optional<hub.hubd.files.FileRelay.Finished> get(String id) {
+                String json;
+                try {
+                    json = redis.<String>getBucket(prefix + "transfer:" + id, StringCodec.INSTANCE).get();
+                } catch (RedisException e) {
+                    return java.util.Optional.empty();
+                }
+                try {
+                    return json == null ? java.util.Optional.empty()
+                            : java.util.Optional.of(JSON.readValue(json, hub.hubd.files.FileRelay.Finished.class));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    log.warn("transfer {}: its shared outcome is not readable: {}", LogText.safe(id), e.getMessage());
+                    return java.util.Optional.empty();
+                }
+            }
+        };
+    }
+
     /** Where this hub acts on what other hubs tell it. */
     public void handlers(Handlers h) {
         this.handlers = h;

@@ -125,11 +125,44 @@ public final class FileRelay {
 
     /** The outcome of a finished transfer the user opened, while it is kept. */
     public Optional<Finished> finished(String id, String userId) {
+        Finished f;
         synchronized (finished) {
             prune();
-            Finished f = finished.get(id);
-            return f != null && f.userId().equals(userId) ? Optional.of(f) : Optional.empty();
+            f = finished.get(id);
         }
+        Outcomes o = shared;
+        if (f == null && o != null) { // relayed by another hub of the cluster, maybe ending right now
+            long until = System.nanoTime() + SHARED_WAIT.toNanos();
+            while ((f = o.get(id).orElse(null)) == null && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        return f != null && f.userId().equals(userId) ? Optional.of(f) : Optional.empty();
+    }
+
+    /** How long a hub of a cluster waits for another hub's transfer to end before answering 404. */
+    static final Duration SHARED_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * A cluster: where every hub keeps its transfers' outcomes for {@link #KEEP_FINISHED}, so the
+     * client reads one on whichever hub it asks (the transfer itself went through the node's hub).
+     */
+    public interface Outcomes {
+        void put(Finished f, Duration keep);
+
+        Optional<Finished> get(String id);
+    }
+
+    private volatile Outcomes shared;
+
+    /** Shares the outcomes with the other hubs of a cluster. */
+    public void share(Outcomes o) {
+        this.shared = o;
     }
 
     /** Transfers in progress. */
@@ -330,6 +363,15 @@ public final class FileRelay {
                 synchronized (finished) {
                     finished.put(id, f);
                     prune();
+                }
+                Outcomes o = shared;
+                if (o != null) {
+                    try {
+                        o.put(f, KEEP_FINISHED);
+                    } catch (RuntimeException e) { // readable on this hub still
+                        org.slf4j.LoggerFactory.getLogger(FileRelay.class).warn(
+                                "transfer {}: its outcome is not shared with the other hubs: {}", id, e.toString());
+                    }
                 }
             }
         }
