@@ -45,11 +45,11 @@ start_hub() { # start_hub N
 }
 start_hub 1
 for i in 2 3; do
-  mkdir -m 700 -p "$work/h$i/tls"; cp -p "$work/h1/tls/ca.crt" "$work/h1/tls/ca.key" "$work/h$i/tls/"
+  mkdir -p "$work/h$i"; mkdir -m 700 "$work/h$i/tls"; cp -p "$work/h1/tls/ca.crt" "$work/h1/tls/ca.key" "$work/h$i/tls/"
   start_hub "$i"
 done
 export HUB_CA="$work/h1/tls/ca.crt" HUB_TOKEN; HUB_TOKEN=$(cat "$work/h1/admin.token")
-pin=$(HUBD_JAVA_OPTS= "$HUB/bin/hubd" ca show --data-dir "$work/h1" --pin)
+pin=$(HUBD_JAVA_OPTS="" "$HUB/bin/hubd" ca show --data-dir "$work/h1" --pin)
 token=$(HUB_URL=https://127.0.0.1:${http[1]} "$HUB/bin/hubctl" tokens create --uses "$NODES" --ttl 1h 2>/dev/null)
 per=$(( NODES / 3 ))
 start=$(date +%s%N)

@@ -34,32 +34,9 @@ rate() { awk -v s="$2" -v m="$SIZE" -v l="$1" 'BEGIN { printf "%-22s %7.1f MiB/s
 timed() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 check() { [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$want" ] || { echo "hash mismatch: $1" >&2; exit 1; }; }
 
-sshd_ok=""
-if [ -x /usr/sbin/sshd ] && command -v scp >/dev/null; then
-  ssh_port=$(free_port)
-  ssh-keygen -q -t ed25519 -N '' -f "$work/hostkey"
-  ssh-keygen -q -t ed25519 -N '' -f "$work/id"
-  cp "$work/id.pub" "$work/authorized_keys"
-  cat >"$work/sshd_config" <<EOF
-Port $ssh_port
-ListenAddress 127.0.0.1
-HostKey $work/hostkey
-AuthorizedKeysFile $work/authorized_keys
-PidFile $work/sshd.pid
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-StrictModes no
-UsePAM no
-Subsystem sftp internal-sftp
-EOF
-  mkdir -p /run/sshd
-  /usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
-  sshd_ok=1
-  # shellcheck disable=SC2064 # the pid file path is known now
-  trap "kill \$(cat '$work/sshd.pid' 2>/dev/null) 2>/dev/null || true; cleanup" EXIT
-  ssh_opts=(-q -i "$work/id" -P "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-    -o BatchMode=yes)
-fi
+start_sshd
+[ -n "$sshd_ok" ] && ssh_opts=(-q -i "$ssh_key" -P "$ssh_port" -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o BatchMode=yes)
 
 echo "java: $(java -version 2>&1 | head -1); $(nproc) cores; TLS $TLS; $SIZE MiB file; hubd -Xmx256m, agent -Xmx128m"
 for r in $(seq 1 "$ROUNDS"); do

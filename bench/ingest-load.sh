@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end ingest: AGENTS simulated agents (one JVM, separate from hubd) each run one task that
 # prints MB megabytes of log-like text; the hub strips, stores and acknowledges every chunk. Reports
-# the bytes of output per second from the first task created to the last task finished.
+# the bytes of output per second from the first task created to the last task finished. Then the
+# same bytes of the same text through ssh to a file (an sshd on loopback with throwaway keys, see
+# start_sshd in bench/lib.sh; skipped with a message when sshd is absent), and our share of its rate.
 #
 #   bench/ingest-load.sh AGENTS MB [sqlite|redis]
 #
@@ -49,3 +51,15 @@ curl -fsS "$HUB_URL/metrics" | grep -E '^hub_ingest_(chunk_queued_seconds|batch_
 avg=$(( chunks > 0 ? total / chunks : 0 ))
 awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" -v c="$chunks" -v avg="$avg" \
   'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s; chunks=%d (%d bytes each)\n", s, a, b/1048576, ms, b/1048576/(ms/1000), c, avg}'
+start_sshd
+if [ -n "$sshd_ok" ]; then
+  line='2026-11-27T12:00:00Z INFO worker-7 request id=4f1c path=/api/v1/nodes status=200 in 12ms'
+  t0=$(date +%s%N)
+  ssh -q -i "$ssh_key" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o BatchMode=yes root@127.0.0.1 "yes '$line' | head -c $total" >"$work/ssh.out"
+  ssh_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ "$(stat -c %s "$work/ssh.out")" = "$total" ] || { echo "ssh moved $(stat -c %s "$work/ssh.out") bytes" >&2; exit 1; }
+  rm -f "$work/ssh.out"
+  awk -v b="$total" -v ms="$ssh_ms" -v hub="$ms" \
+    'BEGIN {printf "ssh to a file: %.0f MiB in %d ms = %.1f MiB/s; the hub moved it at %.0f %% of that\n", b/1048576, ms, b/1048576/(ms/1000), 100*ms/hub}'
+fi

@@ -34,8 +34,41 @@ start_hubd() {
     for _ in $(seq 1 600); do [ -f "$work/data/tls/ca.crt" ] && break; sleep 0.1; done
     # curl and hubctl trust the hub's CA from its data dir; agents pin it.
     export CURL_CA_BUNDLE="$work/data/tls/ca.crt" HUB_CA="$work/data/tls/ca.crt"
-    agent_trust=(--ca-pin "$(HUBD_JAVA_OPTS= "$HUB/bin/hubd" ca show --data-dir "$work/data" --pin)")
+    agent_trust=(--ca-pin "$(HUBD_JAVA_OPTS="" "$HUB/bin/hubd" ca show --data-dir "$work/data" --pin)")
   fi
   for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
+}
+
+# start_sshd: an sshd on a free loopback port with throwaway host and user keys, for the drivers
+# that compare with ssh/scp. Sets ssh_port, ssh_key and sshd_ok=1; without /usr/sbin/sshd (Debian:
+# openssh-server) it says so on stderr and leaves sshd_ok empty. Stopped with the rest on exit.
+sshd_ok=""
+start_sshd() {
+  if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; then
+    echo "no sshd here (apt-get install openssh-server): the ssh comparison is skipped" >&2
+    return 0
+  fi
+  ssh_port=$(free_port); ssh_key=$work/id
+  ssh-keygen -q -t ed25519 -N '' -f "$work/hostkey"
+  ssh-keygen -q -t ed25519 -N '' -f "$ssh_key"
+  cp "$ssh_key.pub" "$work/authorized_keys"
+  cat >"$work/sshd_config" <<EOF
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $work/hostkey
+AuthorizedKeysFile $work/authorized_keys
+PidFile $work/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+EOF
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
+  for _ in $(seq 1 50); do [ -s "$work/sshd.pid" ] && break; sleep 0.1; done
+  sshd_ok=1
+  # shellcheck disable=SC2064 # the pid file path is known now
+  trap "kill \$(cat '$work/sshd.pid' 2>/dev/null) 2>/dev/null || true; cleanup" EXIT
 }
