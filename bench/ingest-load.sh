@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end ingest: AGENTS simulated agents (one JVM, separate from hubd) each run one task that
 # prints MB megabytes of log-like text; the hub strips, stores and acknowledges every chunk. Reports
-# the bytes of output per second from the first task created to the last task finished. Then the
+# the bytes of output per second from the first task created to the last task finished, after a
+# warm-up task per agent (WARMUP MiB, default 100; 0 for a cold hub). Then the
 # same bytes of the same text through ssh to a file (an sshd on loopback with throwaway keys, see
 # start_sshd in bench/lib.sh; skipped with a message when sshd is absent), and our share of its rate.
 #
@@ -24,22 +25,41 @@ sim_pid=$!
 for _ in $(seq 1 600); do
   [ "$(curl -fsS "$HUB_URL/metrics" | awk '$1=="hub_nodes_online" {print int($2)}')" = "$AGENTS" ] && break; sleep 0.1
 done
-bytes=$((MB * 1024 * 1024))
-cmd="yes '2026-11-27T12:00:00Z INFO worker-7 request id=4f1c path=/api/v1/nodes status=200 in 12ms' | head -c $bytes"
-ids=()
-start=$(date +%s%N)
-for i in $(seq 0 $((AGENTS - 1))); do
-  ids+=("$(curl -fsS -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"command\": \"$cmd\"}" "$HUB_URL/api/v1/nodes/ing-$i/tasks" | sed 's/.*"id":"\([^"]*\)".*/\1/')")
-done
-for id in "${ids[@]}"; do
-  while :; do
-    state=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/v1/tasks/$id" | sed 's/.*"state":"\([^"]*\)".*/\1/')
-    case "$state" in exited) break ;; failed|timed_out|cancelled) echo "task $id $state" >&2; exit 1 ;; esac
-    sleep 0.1
+# run_tasks MIB: one task per agent printing MIB MiB; sets ids and ms (first created to last exited).
+run_tasks() {
+  local cmd i id state start
+  cmd="yes '2026-11-27T12:00:00Z INFO worker-7 request id=4f1c path=/api/v1/nodes status=200 in 12ms' | head -c $(($1 * 1024 * 1024))"
+  ids=()
+  start=$(date +%s%N)
+  for i in $(seq 0 $((AGENTS - 1))); do
+    ids+=("$(curl -fsS -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"command\": \"$cmd\"}" "$HUB_URL/api/v1/nodes/ing-$i/tasks" | sed 's/.*"id":"\([^"]*\)".*/\1/')")
   done
-done
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  for id in "${ids[@]}"; do
+    while :; do
+      state=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/v1/tasks/$id" | sed 's/.*"state":"\([^"]*\)".*/\1/')
+      case "$state" in exited) break ;; failed|timed_out|cancelled) echo "task $id $state" >&2; exit 1 ;; esac
+      sleep 0.05
+    done
+  done
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+# A daemon runs warm: WARMUP MiB per agent first (not measured; WARMUP=0 measures a cold hub).
+WARMUP=${WARMUP:-100}
+[ "$WARMUP" -gt 0 ] && run_tasks "$WARMUP"
+bytes=$((MB * 1024 * 1024))
+# ASPROF=/path/to/asprof (async-profiler 3) profiles hubd and the simulator over the measured run
+# only: CPU samples (ASPROF_EVENT=wall: wall clock) every 1 ms, per thread, collapsed stacks in $work/hubd.collapsed and $work/sim.collapsed.
+if [ -n "${ASPROF:-}" ]; then
+  "$ASPROF" start -e "${ASPROF_EVENT:-cpu}" -t -i 1ms "$(pgrep -f "HubdMain.*$grpc" | head -1)" >/dev/null
+  "$ASPROF" start -e cpu -i 1ms "$(pgrep -f "simulate.*$grpc" | grep -v "^$$\$" | tail -1)" >/dev/null
+fi
+run_tasks "$MB"
+if [ -n "${ASPROF:-}" ]; then
+  "$ASPROF" stop -o collapsed -f "$work/hubd.collapsed" "$(pgrep -f "HubdMain.*$grpc" | head -1)" >/dev/null
+  "$ASPROF" stop -o collapsed -f "$work/sim.collapsed" "$(pgrep -f "simulate.*$grpc" | grep -v "^$$\$" | tail -1)" >/dev/null
+  echo "profiles: $work/hubd.collapsed $work/sim.collapsed (KEEP=1 keeps them)" >&2
+fi
 total=$((bytes * AGENTS))
 chunks=0
 for id in "${ids[@]}"; do

@@ -164,7 +164,7 @@ public final class AgentConnection implements AutoCloseable {
     }
 
     /** Task output kept for resending until the hub acknowledges it (the runner's budget). */
-    static final int UNACKED_OUTPUT_BYTES = 4 * 1024 * 1024;
+    static final int UNACKED_OUTPUT_BYTES = 8 * 1024 * 1024;
 
     /** Sends on the current stream if it is welcomed; otherwise the runner resends after reconnect. */
     private void sendIfConnected(AgentMessage m) {

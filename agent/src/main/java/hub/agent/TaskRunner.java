@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TaskRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
-    static final int CHUNK = 16 * 1024;
+    static final int CHUNK = 64 * 1024;
     /** How long a hung-up terminal's processes have to end before they are killed. */
     static final long HANGUP_GRACE_MS = 2000;
 
@@ -59,7 +59,7 @@ public final class TaskRunner implements AutoCloseable {
     private volatile boolean hollow;
 
     /**
-     * @param maxUnackedBytes output kept for resending, over all tasks; at least 2 chunks (32 KiB)
+     * @param maxUnackedBytes output kept for resending, over all tasks; at least 2 chunks (128 KiB)
      */
     public TaskRunner(Outbox outbox, ScheduledExecutorService timers, int maxUnackedBytes) {
         if (maxUnackedBytes < 2 * CHUNK) {

@@ -149,7 +149,7 @@ class TaskRunnerTest {
 
     @Test
     void aFullBufferStopsReadingInsteadOfDropping() {
-        int budget = 64 * 1024;
+        int budget = 2 * TaskRunner.CHUNK;
         runner(budget, false).start(shell("t3", "head -c 1000000 /dev/zero", 0));
         // Without acks the runner sends at most the budget, then stops reading; the process waits.
         await().atMost(Duration.ofSeconds(10)).until(() -> outputs("t3").stream()

@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * and is neither stored nor acknowledged (a resend for a task that has ended is acknowledged up to
  * what was stored, and nothing is kept for it). What one node can make the hub hold is bounded:
  * its open tasks (at most {@link TaskService#MAX_UNFINISHED}, each with two line buffers of at most
- * {@value #MAX_LINE_BYTES} bytes), and {@value #NODE_QUEUE} messages waiting in its lane, past
- * which its stream is closed (it resends), so it cannot fill a lane that other nodes share.
+ * {@value #MAX_LINE_BYTES} bytes), and {@value #NODE_QUEUE} messages or {@value #NODE_QUEUE_BYTES}
+ * bytes of output waiting in its lane, past which its stream is closed (it resends), so it cannot
+ * fill a lane that other nodes share; a lane holds at most {@value #LANE_QUEUE_BYTES} bytes of output.
  * Out-of-order chunks are not buffered: they are dropped and come again with the resend.
  * Acknowledgements of a task's output only ever grow.
  */
@@ -52,9 +53,16 @@ public final class TaskIngest implements AutoCloseable {
     static final int LANES = 2;
     static final int LANE_QUEUE = 8192;
     static final int MAX_BATCH = 256;
+    /** A lane takes at most about this many bytes of output into one batch (one transaction). */
+    static final long MAX_BATCH_BYTES = 8L * 1024 * 1024;
     static final int MAX_LINE_BYTES = 64 * 1024;
     /** Messages one node may have waiting in its lane. */
     static final int NODE_QUEUE = 1024;
+    /** Bytes of output one node may have waiting in its lane (4 times the Java agent's window). */
+    static final long NODE_QUEUE_BYTES = 32L * 1024 * 1024;
+    /** Bytes of output one lane holds at most, over all its nodes. */
+    static final long LANE_QUEUE_BYTES = 256L * 1024 * 1024;
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> queuedBytesByNode = new ConcurrentHashMap<>();
 
     private final HistoryStore history;
     private final TaskRepository tasks;
@@ -132,6 +140,8 @@ public final class TaskIngest implements AutoCloseable {
     /** A single thread draining a bounded queue in batches. */
     private final class Lane implements Runnable {
         final BlockingQueue<Work> queue = new ArrayBlockingQueue<>(LANE_QUEUE);
+        /** Bytes of output in {@link #queue}. */
+        final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
         final Thread thread;
         volatile boolean closed;
 
@@ -151,7 +161,15 @@ public final class TaskIngest implements AutoCloseable {
                         continue;
                     }
                     batch.add(first);
-                    queue.drainTo(batch, MAX_BATCH - 1);
+                    long bytes = size(first);
+                    while (batch.size() < MAX_BATCH && bytes < MAX_BATCH_BYTES) {
+                        Work w = queue.poll();
+                        if (w == null) {
+                            break;
+                        }
+                        batch.add(w);
+                        bytes += size(w);
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -224,6 +242,11 @@ public final class TaskIngest implements AutoCloseable {
                 q.decrementAndGet();
             }
             if (w instanceof Chunk c) {
+                var b = queuedBytesByNode.get(w.nodeId());
+                if (b != null) {
+                    b.addAndGet(-c.data().length);
+                }
+                lane(w.nodeId()).bytes.addAndGet(-c.data().length);
                 chunks.add(c);
                 continue;
             }
@@ -244,6 +267,10 @@ public final class TaskIngest implements AutoCloseable {
         storeChunks(chunks);
     }
 
+    private static long size(Work w) {
+        return w instanceof Chunk c ? c.data().length : 0;
+    }
+
     private void submit(Work work) {
         Lane lane = lane(work.nodeId());
         var q = queuedByNode.computeIfAbsent(work.nodeId(), k -> new java.util.concurrent.atomic.AtomicInteger());
@@ -254,8 +281,31 @@ public final class TaskIngest implements AutoCloseable {
                     + "reconnect and resend");
             return;
         }
+        long size = size(work);
+        var b = size == 0 ? null : queuedBytesByNode.computeIfAbsent(work.nodeId(),
+                k -> new java.util.concurrent.atomic.AtomicLong());
+        if (b != null && b.addAndGet(size) > NODE_QUEUE_BYTES) {
+            b.addAndGet(-size);
+            q.decrementAndGet();
+            nodeOverflows.increment();
+            work.session().close("more than " + NODE_QUEUE_BYTES + " bytes of this node's output wait for the hub; "
+                    + "reconnect and resend");
+            return;
+        }
+        if (size > 0 && lane.bytes.addAndGet(size) > LANE_QUEUE_BYTES) {
+            lane.bytes.addAndGet(-size);
+            b.addAndGet(-size);
+            q.decrementAndGet();
+            overflows.increment();
+            work.session().close("hub is behind on task output; reconnect and resend");
+            return;
+        }
         if (lane.closed || !lane.queue.offer(work)) {
             q.decrementAndGet();
+            if (size > 0) {
+                lane.bytes.addAndGet(-size);
+                b.addAndGet(-size);
+            }
             overflows.increment();
             work.session().close("hub is behind on task output; reconnect and resend");
         }
@@ -361,6 +411,7 @@ public final class TaskIngest implements AutoCloseable {
             }
             open.values().removeIf(ts -> ts.nodeId.equals(nodeId));
             queuedByNode.remove(nodeId);
+            queuedBytesByNode.remove(nodeId);
             warnings.forget(nodeId + "/");
             if (service != null) {
                 service.forget(nodeId);

@@ -82,7 +82,7 @@ class TaskIngestTest {
     }
 
     /** Fails its {@code failOn}-th batch, like a database that hiccups once. */
-    static final class FailsOnce implements HistoryStore {
+    static class FailsOnce implements HistoryStore {
         final HistoryStore real;
         final int failOn;
         final AtomicInteger calls = new AtomicInteger();
@@ -200,5 +200,66 @@ class TaskIngestTest {
         rawChunks.forEach(c -> rawOut.writeBytes(c.data()));
         assertThat(rawChunks).hasSize(chunks.size());
         assertThat(rawOut.toByteArray()).isEqualTo(all);
+    }
+
+    /** Blocks every append until released, like a database stuck on a lock or a slow disk. */
+    static final class Stalls extends FailsOnce {
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        Stalls(HistoryStore real) {
+            super(real, -1);
+        }
+
+        @Override
+        public List<Outcome> appendAll(List<Append> appends) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.appendAll(appends);
+        }
+    }
+
+    @Test
+    void aNodeCannotMakeTheHubHoldMoreThanItsByteBoundOfOutput() {
+        JdbcHistoryStore real = new JdbcHistoryStore(db, 1_000_000, 1L << 30);
+        Stalls store = new Stalls(real);
+        JdbcTaskRepository repo = new JdbcTaskRepository(db);
+        for (String id : List.of("big", "marker")) {
+            repo.insert(new Task(id, "n1", "admin", "true", null, 0, TaskState.SENT, null, null,
+                    java.time.Instant.now(), null, null, null, null, null));
+        }
+        AtomicInteger markerReached = new AtomicInteger();
+        EventPublisher marker = new EventPublisher() {
+            @Override
+            public void publish(Event event) {
+                if (event instanceof Event.TaskStateChanged t && t.taskId().equals("marker")) {
+                    markerReached.incrementAndGet();
+                }
+            }
+
+            @Override
+            public boolean wants(String type) {
+                return true;
+            }
+        };
+        var rawStore = new hub.hubd.store.JdbcTaskOutputStore(db);
+        ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), marker,
+                new RawOutput(rawStore, Clock.systemUTC(), Duration.ofHours(1), 1L << 32, new SimpleMeterRegistry()));
+        Agent agent = new Agent();
+        byte[] mib = ("y".repeat(1023) + "\n").repeat(1024).getBytes(StandardCharsets.UTF_8);
+        int sent = 80; // 80 MiB, the protocol's largest chunks, while the store is stuck
+        for (long seq = 1; seq <= sent; seq++) {
+            ingest.output("n1", agent, "big", false, seq, mib);
+        }
+        assertThat(agent.closes.get()).as("the stream is closed once the node's bound is reached").isPositive();
+        ingest.started("n1", agent, "marker", 0); // the lane reaches it after everything it took
+        store.release.countDown();
+        await().atMost(Duration.ofSeconds(60)).until(() -> markerReached.get() == 1);
+        long bound = (TaskIngest.NODE_QUEUE_BYTES + TaskIngest.MAX_BATCH_BYTES) / mib.length;
+        assertThat(real.progress("n1", "big").lastSequence()).isEqualTo(agent.acked.get());
+        assertThat(agent.acked.get()).as("what the hub took: at most its bound, in order").isBetween(
+                TaskIngest.NODE_QUEUE_BYTES / mib.length, bound);
     }
 }
