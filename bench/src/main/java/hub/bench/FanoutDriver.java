@@ -94,8 +94,9 @@ public final class FanoutDriver {
         System.out.printf("expected deliveries %d (%.1f%% delivered); latency p50 %d ms, p99 %d ms, max %d ms%n",
                 published * subscribers, 100.0 * EVENTS.get() / Math.max(1, published * subscribers),
                 percentile(0.50), percentile(0.99), percentile(1.0));
-        System.out.printf("listeners at the end %d; lagged closes %s%n", hub.events().listeners().size(),
-                metric(hub, "hub_event_lagged_closes_total"));
+        long[] shared = hub.events().sharedFrames();
+        System.out.printf("listeners at the end %d; lagged closes %s; frames encoded once %d, reused %d%n",
+                hub.events().listeners().size(), metric(hub, "hub_event_lagged_closes_total"), shared[0], shared[1]);
         clients.close();
     }
 

@@ -77,6 +77,35 @@ class EventsTest {
     }
 
     @Test
+    void aBusyBusSendsFramesEncodedOnceToEveryAdminAndLosesNothing() {
+        hub(10_000, 16_384, Duration.ofSeconds(15));
+        List<WsClient> admins = List.of(open("/api/v1/events?types=token.revoked"),
+                open("/api/v1/events?types=token.revoked"), open("/api/v1/events?types=token.revoked"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> listeners() == 3);
+        long first = bus().lastSeq() + 1;
+        long last = 0;
+        for (int burst = 0; burst < 30; burst++) { // 6,000 events in 0.3 s: well past the linger threshold
+            last = publish(200);
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        long end = last;
+        for (WsClient c : admins) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                List<Long> got = seqs(c.all());
+                return !got.isEmpty() && got.get(got.size() - 1) == end;
+            });
+            List<Long> got = seqs(c.all()).stream().filter(x -> x >= first).toList();
+            assertThat(got).as("every event, once, in order").hasSize(6000).isSorted().doesNotHaveDuplicates();
+        }
+        long[] frames = bus().sharedFrames();
+        assertThat(frames[1]).as("frames reused by other subscribers (built %d)", frames[0]).isPositive();
+    }
+
+    @Test
     void nodeAndTokenEventsArriveInOrderWithIncreasingSequences() {
         hub(10_000, 1024, Duration.ofSeconds(15));
         WsClient c = open("/api/v1/events");

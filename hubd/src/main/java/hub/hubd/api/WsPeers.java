@@ -105,6 +105,18 @@ final class WsPeers implements AutoCloseable {
             }
 
             @Override
+            public void send(String frame, java.nio.ByteBuffer utf8, Runnable done, Consumer<Throwable> failed) {
+                if (session instanceof org.eclipse.jetty.websocket.common.WebSocketSession ws) {
+                    // The bytes encoded once for every subscriber of this frame: a view of our own each.
+                    ws.getCoreSession().sendFrame(new org.eclipse.jetty.websocket.core.Frame(
+                            org.eclipse.jetty.websocket.core.OpCode.TEXT, true, utf8.slice()),
+                            org.eclipse.jetty.util.Callback.from(done, failed), false);
+                } else {
+                    send(frame, done, failed);
+                }
+            }
+
+            @Override
             public void close(int code, String reason) {
                 session.close(code, reason, Callback.NOOP);
                 // A peer that does not read never gets the close frame: cut it after a grace period.

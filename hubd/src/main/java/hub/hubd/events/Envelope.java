@@ -13,6 +13,8 @@ public final class Envelope {
     private final long typeBit;
     private final java.util.Map<String, String> labels;
     private volatile String json;
+    /** A frame that ends with this event, made by one subscriber, for the others that send the same run. */
+    private volatile Frame frame;
 
     Envelope(long seq, Instant at, Event event, java.util.Map<String, String> labels) {
         this.seq = seq;
@@ -58,4 +60,22 @@ public final class Envelope {
         }
         return j;
     }
+
+    /**
+     * A frame of events, encoded once: {@code count} events from {@code firstSeq} to this one, as
+     * a subscriber whose events are decided by {@code key} alone receives them.
+     */
+    record Frame(long key, long firstSeq, int count, String text, java.nio.ByteBuffer utf8) {
+    }
+
+    /** The frame ending here for {@code key}, {@code firstSeq} and {@code count}, if one was made. */
+    Frame frame(long key, long firstSeq, int count) {
+        Frame f = frame;
+        return f != null && f.key() == key && f.firstSeq() == firstSeq && f.count() == count ? f : null;
+    }
+
+    void frame(Frame f) {
+        this.frame = f;
+    }
 }
+

@@ -158,6 +158,92 @@ public final class EventBus implements EventPublisher, AutoCloseable {
                 .description("Listeners closed because their queue was full").register(metrics);
     }
 
+    /** Above this many events a second the bus lingers: subscribers send at its ticks. */
+    static final int LINGER_ABOVE_PER_SECOND = 200;
+    /** How long a busy bus gathers events into a subscriber's next frame. */
+    static final long LINGER_MILLIS = 10;
+    private final java.util.concurrent.atomic.AtomicLong windowStartMillis = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger windowEvents = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean lingering;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Subscription> atTick =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile java.util.concurrent.ScheduledFuture<?> ticker;
+    private final java.util.concurrent.atomic.AtomicLong framesBuilt = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong framesShared = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Whether the bus is busy enough that subscribers send at its ticks rather than at once. */
+    boolean lingering() {
+        return lingering;
+    }
+
+    /** Counts a publish in the current 100 ms window and decides whether the bus lingers. */
+    private void countRate() {
+        long now = clock.millis();
+        long start = windowStartMillis.get();
+        if (now - start >= 100 && windowStartMillis.compareAndSet(start, now)) {
+            int n = windowEvents.getAndSet(0);
+            lingering = n * 10 > LINGER_ABOVE_PER_SECOND;
+            if (lingering && ticker == null) {
+                synchronized (atTick) {
+                    if (ticker == null) {
+                        ticker = timers.scheduleWithFixedDelay(this::tick, LINGER_MILLIS, LINGER_MILLIS,
+                                TimeUnit.MILLISECONDS);
+                    }
+                }
+            }
+        }
+        windowEvents.incrementAndGet();
+    }
+
+    /** The subscription sends at the next tick (once, however often it is asked). */
+    void atNextTick(Subscription s) {
+        if (s.awaitingTick.compareAndSet(false, true)) {
+            atTick.offer(s);
+        }
+        if (ticker == null) { // the ticks stopped as it was offered: nobody else will send it
+            sendWaiting();
+        }
+    }
+
+    private void sendWaiting() {
+        Subscription s;
+        while ((s = atTick.poll()) != null) {
+            s.awaitingTick.set(false);
+            s.schedule();
+        }
+    }
+
+    /** Every subscription that waited sends now; a quiet bus stops lingering and its ticks end. */
+    private void tick() {
+        sendWaiting();
+        if (clock.millis() - windowStartMillis.get() > 200) { // nothing published for a while
+            lingering = false;
+        }
+        if (!lingering) {
+            synchronized (atTick) {
+                var t = ticker;
+                if (t != null) {
+                    ticker = null; // before the last sendWaiting: see atNextTick
+                    t.cancel(false);
+                }
+            }
+            sendWaiting();
+        }
+    }
+
+    void countFrameBuilt() {
+        framesBuilt.incrementAndGet();
+    }
+
+    void countFrameShared() {
+        framesShared.incrementAndGet();
+    }
+
+    /** Frames built once and sent to several subscribers: how many were built, and how many reused. */
+    public long[] sharedFrames() {
+        return new long[] {framesBuilt.get(), framesShared.get()};
+    }
+
     /** Whether the bus has stopped (the hub is stopping): new subscriptions are refused. */
     public boolean isClosed() {
         return stopping;
@@ -240,6 +326,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
     }
 
     private void dispatch(Event event, long givenSeq, java.time.Instant givenAt) {
+        countRate();
         try {
             NodeFacts node = event.nodeId() != null ? nodeFacts.apply(event.nodeId()) : null;
             String owner = event.owner() != null ? event.owner() : node != null ? node.owner() : null;

@@ -32,6 +32,11 @@ final class Subscription implements Listener {
     private final AtomicInteger queued = new AtomicInteger();
     private final int capacity;
     private final long typeMask;
+    /** Subscribers with the same key receive the same events (admins of the same types); -1: none alike. */
+    private final long shareKey;
+    /** Waits for the bus's next linger tick (set while the bus is busy). */
+    final AtomicBoolean awaitingTick = new AtomicBoolean();
+    private final java.util.ArrayList<Envelope> taken = new java.util.ArrayList<>();
     private final ArrayDeque<Envelope> replay = new ArrayDeque<>();
     private final EventBus bus;
     private final Executor writers;
@@ -92,6 +97,8 @@ final class Subscription implements Listener {
             mask |= Envelope.typeBit(t);
         }
         this.typeMask = mask;
+        // What it receives is decided by its types alone: its frames may be shared with others alike.
+        this.shareKey = spec.admin() && spec.nodeId() == null && spec.selector() == null ? mask : -1;
         this.bus = bus;
         this.writers = writers;
         this.clock = clock;
@@ -128,7 +135,11 @@ final class Subscription implements Listener {
             return false;
         }
         queue.offer(e);
-        schedule();
+        if (bus.lingering()) {
+            bus.atNextTick(this); // a busy bus sends fewer, larger frames, built once for many
+        } else {
+            schedule();
+        }
         return true;
     }
 
@@ -156,6 +167,10 @@ final class Subscription implements Listener {
         if (gap != null) {
             frame.append(gap).append('\n');
             prefix = null;
+        }
+        if (gap == null && replay.isEmpty() && syncNotice == null && shareKey >= 0) {
+            drainShared();
+            return;
         }
         int events = 0;
         long last = 0;
@@ -205,6 +220,66 @@ final class Subscription implements Listener {
         }
     }
 
+    /**
+     * A live frame of a subscriber whose events others receive alike: the events are taken first,
+     * then the frame that ends with the last of them is reused if another subscriber made it for
+     * the same run (under a busy bus, all of them drain at the same tick), else made and left there.
+     */
+    private void drainShared() {
+        taken.clear();
+        int chars = 0;
+        while (taken.size() < MAX_FRAME_EVENTS && chars < MAX_FRAME_CHARS) {
+            Envelope e = queue.poll();
+            if (e == null) {
+                break;
+            }
+            if (closed) {
+                dropped.incrementAndGet(); // see drain: terminate() is emptying the queue
+                bus.countDropped(1);
+                break;
+            }
+            queued.decrementAndGet();
+            if (e.seq() <= floor) {
+                continue;
+            }
+            taken.add(e);
+            chars += e.json(bus.codec()).length() + 1;
+        }
+        if (taken.isEmpty()) {
+            sending.set(false);
+            if (closed) {
+                closeIfIdle();
+            } else if (!queue.isEmpty()) {
+                schedule();
+            }
+            return;
+        }
+        Envelope first = taken.get(0);
+        Envelope lastEvent = taken.get(taken.size() - 1);
+        int count = taken.size();
+        Envelope.Frame f = lastEvent.frame(shareKey, first.seq(), count);
+        if (f == null) {
+            StringBuilder sb = new StringBuilder(chars);
+            for (Envelope e : taken) {
+                sb.append(e.json(bus.codec())).append('\n');
+            }
+            String text = sb.toString();
+            f = new Envelope.Frame(shareKey, first.seq(), count, text,
+                    java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)).asReadOnlyBuffer());
+            lastEvent.frame(f);
+            bus.countFrameBuilt();
+        } else {
+            bus.countFrameShared();
+        }
+        taken.clear();
+        long lastSeq = lastEvent.seq();
+        try {
+            sink.send(f.text(), f.utf8(), () -> sent(count, lastSeq), this::failed);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
     private void sent(int count, long lastSeq) {
         delivered.addAndGet(count);
         bus.countDelivered(count);
@@ -215,6 +290,8 @@ final class Subscription implements Listener {
         sending.set(false);
         if (closed) {
             closeIfIdle();
+        } else if (!queue.isEmpty() && bus.lingering()) {
+            bus.atNextTick(this);
         } else {
             schedule();
         }
