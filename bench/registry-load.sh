@@ -26,7 +26,7 @@ heap_mb() { # live heap after a full GC, from the JVM's own accounting
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$hubd_java/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$hubd_java/stat"; }
 
-HUB_AGENT_JAVA_OPTS="-Xms512m -Xmx4g -XX:+UseParallelGC" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
+HUB_AGENT_JAVA_OPTS="${SIM_JAVA_OPTS:--Xms512m -Xmx4g -XX:+UseParallelGC}" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
   --rate "$RATE" --hub "127.0.0.1:$grpc" "${agent_trust[@]}" --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 start=$(date +%s%N)
