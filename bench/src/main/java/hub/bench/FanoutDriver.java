@@ -28,7 +28,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * time of the frame's first (oldest) event to the frame's arrival, so it is the worst in the frame.
  * With STALLED=1 one more subscriber connects and never reads.
  *
- * <pre>java -cp bench/target/benchmarks.jar hub.bench.FanoutDriver SUBSCRIBERS RATE SECONDS [STALLED]</pre>
+ * <pre>java -cp bench/target/benchmarks.jar hub.bench.FanoutDriver SUBSCRIBERS RATE SECONDS [STALLED [HUB_CPUS]]</pre>
+ *
+ * With HUB_CPUS (a {@code taskset -c} list) the hub runs in a JVM of its own on those cores; run the
+ * driver under {@code taskset} on the others, so the hub is measured alone:
+ * {@code taskset -c 1 java -cp … FanoutDriver 1000 1000 10 0 0}.
  *
  * Prints published and delivered events per second, latency p50/p99/max, and lagged closes.
  */
@@ -48,14 +52,8 @@ public final class FanoutDriver {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         boolean stalled = args.length > 3 && args[3].equals("1");
-        Path data = Files.createTempDirectory("fanout");
-        // A deeper queue than the default 1024: a cold JIT in the first second must not close everyone as
-        // lagged before the measurement starts (real clients would resume; this driver does not).
-        // Plain text: the driver's raw clients speak WebSocket on a bare selector, and what this
-        // measures is the bus and its writers (TLS cost is measured by ingest-load and registry-load).
-        HubDaemon hub = HubDaemon.start(HubConfig.defaults(data.resolve("data")).withEvents(
-                new HubConfig.Events(10_000, Duration.ofMinutes(5), QUEUE, Duration.ofSeconds(15)))
-                .withTls(HubConfig.Tls.insecurePlaintext()));
+        String hubCpus = args.length > 4 ? args[4] : null;
+        HubSide hub = hubCpus == null ? new InProcess() : new Child(hubCpus);
         try {
             run(hub, subscribers, rate, seconds, stalled);
         } finally {
@@ -64,8 +62,166 @@ public final class FanoutDriver {
         System.exit(0);
     }
 
-    private static void run(HubDaemon hub, int subscribers, int rate, int seconds, boolean stalled) throws Exception {
-        RawClients clients = new RawClients(hub.httpPort(), "Bearer " + hub.adminToken());
+    /** The hub being measured: in this JVM, or in a child JVM of its own (pinned to its own cores). */
+    interface HubSide extends AutoCloseable {
+        int port();
+
+        String token();
+
+        long publish(int rate, int seconds) throws Exception;
+
+        /** Listeners, lagged closes, frames built once, frames reused. */
+        String[] stats() throws Exception;
+
+        @Override
+        void close() throws Exception;
+    }
+
+    /** A hub with the driver's bus settings, plain text (what this measures is the bus and its writers). */
+    static HubDaemon startHub() throws java.io.IOException {
+        Path data = Files.createTempDirectory("fanout");
+        // A deeper queue than the default 1024: a cold JIT in the first second must not close everyone as
+        // lagged before the measurement starts (real clients would resume; this driver does not).
+        // Plain text: the driver's raw clients speak WebSocket on a bare selector, and what this
+        // measures is the bus and its writers (TLS cost is measured by ingest-load and registry-load).
+        return HubDaemon.start(HubConfig.defaults(data.resolve("data")).withEvents(
+                new HubConfig.Events(10_000, Duration.ofMinutes(5), QUEUE, Duration.ofSeconds(15)))
+                .withTls(HubConfig.Tls.insecurePlaintext()));
+    }
+
+    static final class InProcess implements HubSide {
+        final HubDaemon hub;
+
+        InProcess() throws java.io.IOException {
+            hub = startHub();
+        }
+
+        @Override
+        public int port() {
+            return hub.httpPort();
+        }
+
+        @Override
+        public String token() {
+            return hub.adminToken();
+        }
+
+        @Override
+        public long publish(int rate, int seconds) throws InterruptedException {
+            return FanoutDriver.publish(hub, rate, seconds);
+        }
+
+        @Override
+        public String[] stats() {
+            long[] shared = hub.events().sharedFrames();
+            return new String[] {Integer.toString(hub.events().listeners().size()),
+                    metric(hub, "hub_event_lagged_closes_total"), Long.toString(shared[0]), Long.toString(shared[1])};
+        }
+
+        @Override
+        public void close() {
+            hub.close();
+        }
+    }
+
+    /**
+     * The hub in a child JVM under {@code taskset -c CPUS}, driven over its stdin and stdout
+     * ({@link HubMain}); run the driver itself under {@code taskset} on the other cores.
+     */
+    static final class Child implements HubSide {
+        final Process process;
+        final java.io.BufferedReader out;
+        final java.io.PrintWriter in;
+        final int port;
+        final String token;
+
+        Child(String cpus) throws java.io.IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            process = new ProcessBuilder("taskset", "-c", cpus, java, "-Xmx2g", "-cp",
+                    System.getProperty("java.class.path"), HubMain.class.getName())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            in = new java.io.PrintWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+                    StandardCharsets.UTF_8), true);
+            String[] ready = answer("ready");
+            port = Integer.parseInt(ready[1]);
+            token = ready[2];
+        }
+
+        private String[] answer(String what) throws java.io.IOException {
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith(what + " ")) {
+                    return line.split(" ");
+                }
+            }
+            throw new java.io.IOException("the hub process ended before answering " + what);
+        }
+
+        @Override
+        public int port() {
+            return port;
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public long publish(int rate, int seconds) throws java.io.IOException {
+            in.println("publish " + rate + " " + seconds);
+            return Long.parseLong(answer("published")[1]);
+        }
+
+        @Override
+        public String[] stats() throws java.io.IOException {
+            in.println("stats");
+            String[] a = answer("stats");
+            return java.util.Arrays.copyOfRange(a, 1, 5);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            in.println("quit");
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** The hub side of a split run: commands on stdin, answers on stdout (logs go to stderr). */
+    public static final class HubMain {
+        private HubMain() {
+        }
+
+        public static void main(String[] args) throws Exception {
+            java.io.PrintStream answers = new java.io.PrintStream(new java.io.FileOutputStream(
+                    java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+            System.setOut(System.err); // the hub's own output never mixes with the answers
+            HubDaemon hub = startHub();
+            answers.println("ready " + hub.httpPort() + " " + hub.adminToken());
+            var commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = commands.readLine()) != null && !line.equals("quit")) {
+                String[] c = line.split(" ");
+                if (c[0].equals("publish")) {
+                    answers.println("published " + FanoutDriver.publish(hub, Integer.parseInt(c[1]),
+                            Integer.parseInt(c[2])));
+                } else if (c[0].equals("stats")) {
+                    long[] shared = hub.events().sharedFrames();
+                    answers.println("stats " + hub.events().listeners().size() + " "
+                            + metric(hub, "hub_event_lagged_closes_total") + " " + shared[0] + " " + shared[1]);
+                }
+            }
+            hub.close();
+            System.exit(0);
+        }
+    }
+
+    private static void run(HubSide hub, int subscribers, int rate, int seconds, boolean stalled) throws Exception {
+        RawClients clients = new RawClients(hub.port(), "Bearer " + hub.token());
         for (int i = 0; i < subscribers; i++) {
             clients.connect(true);
         }
@@ -75,15 +231,16 @@ public final class FanoutDriver {
         Thread reader = new Thread(clients::run, "raw-ws-reader");
         reader.setDaemon(true);
         reader.start();
-        System.out.printf("%d subscribers%s connected; publishing %d events/s for %d s (4 s warm-up first; queue %d)%n",
-                subscribers, stalled ? " + 1 stalled" : "", rate, seconds, QUEUE);
-        publish(hub, Math.max(1, rate / 10), 2); // warm-up, gently
-        publish(hub, rate, 2);
+        System.out.printf("%d subscribers%s connected; publishing %d events/s for %d s (4 s warm-up first; queue %d)%s%n",
+                subscribers, stalled ? " + 1 stalled" : "", rate, seconds, QUEUE,
+                hub instanceof Child ? "; the hub in its own JVM" : "");
+        hub.publish(Math.max(1, rate / 10), 2); // warm-up, gently
+        hub.publish(rate, 2);
         Thread.sleep(500);
         reset();
         measuring = true;
         long start = System.nanoTime();
-        long published = publish(hub, rate, seconds);
+        long published = hub.publish(rate, seconds);
         double pubSecs = (System.nanoTime() - start) / 1e9;
         Thread.sleep(2000); // let the last frames arrive
         measuring = false;
@@ -94,9 +251,9 @@ public final class FanoutDriver {
         System.out.printf("expected deliveries %d (%.1f%% delivered); latency p50 %d ms, p99 %d ms, max %d ms%n",
                 published * subscribers, 100.0 * EVENTS.get() / Math.max(1, published * subscribers),
                 percentile(0.50), percentile(0.99), percentile(1.0));
-        long[] shared = hub.events().sharedFrames();
-        System.out.printf("listeners at the end %d; lagged closes %s; frames encoded once %d, reused %d%n",
-                hub.events().listeners().size(), metric(hub, "hub_event_lagged_closes_total"), shared[0], shared[1]);
+        String[] st = hub.stats();
+        System.out.printf("listeners at the end %s; lagged closes %s; frames encoded once %s, reused %s%n",
+                st[0], st[1], st[2], st[3]);
         clients.close();
     }
 
