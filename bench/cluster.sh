@@ -28,7 +28,9 @@ cleanup() {
   if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+# Below Linux's ephemeral range (32768-60999): an agent retrying a stopped hub's port in that range
+# can connect to itself (TCP simultaneous open) and hold the port the restarting hub needs.
+free_port() { local p; while :; do p=$(( (RANDOM % 12000) + 20000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" postgres
 
 declare -a http grpc

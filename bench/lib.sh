@@ -15,7 +15,9 @@ cleanup() {
   if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-free_port() { local p; while :; do p=$(( (RANDOM % 20000) + 30000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+# Below Linux's ephemeral range (32768-60999): an agent retrying a stopped hub's port in that range
+# can connect to itself (TCP simultaneous open) and hold the port the restarting hub needs.
+free_port() { local p; while :; do p=$(( (RANDOM % 12000) + 20000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 http=$(free_port); grpc=$(free_port)
 TLS=${TLS:-on}
 if [ "$TLS" = off ]; then export HUB_URL=http://127.0.0.1:$http; else export HUB_URL=https://127.0.0.1:$http; fi

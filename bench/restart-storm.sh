@@ -22,6 +22,9 @@ HUB_AGENT_JAVA_OPTS="-Xms512m -Xmx4g -XX:+UseParallelGC" "$HUB/bin/hub-agent" si
 sim_pid=$!
 for _ in $(seq 1 3000); do [ "$(online)" = "$COUNT" ] && break; sleep 0.1; done
 [ "$(online)" = "$COUNT" ] || { echo "only $(online) of $COUNT joined" >&2; exit 1; }
+# The hub counts a node online before its agent has read the Welcome (and stored its certificate):
+# a stop before that leaves the agent without a certificate and its one-use token spent.
+for _ in $(seq 1 3000); do grep -q "all $COUNT agents welcomed" "$work/sim.log" && break; sleep 0.1; done
 echo "java: $(java -version 2>&1 | head -1); $(nproc) cores; TLS $TLS; $COUNT agents joined; stopping hubd"
 kill "$hubd_pid"; wait "$hubd_pid" 2>/dev/null || true
 sleep "$DOWN"

@@ -165,6 +165,13 @@ public final class AgentConnection implements AutoCloseable {
 
     /** Task output kept for resending until the hub acknowledges it (the runner's budget). */
     static final int UNACKED_OUTPUT_BYTES = 8 * 1024 * 1024;
+    /**
+     * After a Drain, retries wait at most this long (jittered over its second half) instead of
+     * backing off to a minute: the hub said it stops on purpose, so it is likely back soon, and a
+     * refused connection costs neither side anything.
+     */
+    static final Duration AFTER_DRAIN_CAP = Duration.ofSeconds(10);
+    private boolean drained;
 
     /** Sends on the current stream if it is welcomed; otherwise the runner resends after reconnect. */
     private void sendIfConnected(AgentMessage m) {
@@ -336,6 +343,7 @@ public final class AgentConnection implements AutoCloseable {
                 nodeId = w.getNodeId();
                 connected = true;
                 backoff.reset();
+                drained = false;
                 long interval = Math.max(50, w.getHeartbeatIntervalMillis());
                 cancelHeartbeats();
                 heartbeats = scheduler.scheduleAtFixedRate(() -> heartbeat(gen), interval, interval,
@@ -358,6 +366,7 @@ public final class AgentConnection implements AutoCloseable {
                 synchronized (sendLock) {
                     stream.onCompleted();
                 }
+                drained = true; // a hub that drains is restarting or handing over: retry it steadily
                 scheduleReconnect(Status.UNAVAILABLE.withDescription("drained: " + d.getReason()),
                         Duration.ofMillis(d.getReconnectAfterMillis()));
             }
@@ -478,7 +487,7 @@ public final class AgentConnection implements AutoCloseable {
 
     private void scheduleReconnect(Status why, Duration atLeast) {
         hubIndex++;
-        Duration delay = backoff.next();
+        Duration delay = drained ? backoff.next(AFTER_DRAIN_CAP) : backoff.next();
         if (delay.compareTo(atLeast) < 0) {
             delay = atLeast;
         }

@@ -25,6 +25,15 @@ public final class Backoff {
 
     /** The next delay; each call doubles the ceiling until the cap. */
     public Duration next() {
+        return next(capMs);
+    }
+
+    /** The next delay, with a ceiling of at most {@code cap} (a hub that said it is coming back). */
+    public Duration next(Duration cap) {
+        return next(Math.max(baseMs, Math.min(capMs, cap.toMillis())));
+    }
+
+    private Duration next(long capMs) {
         long ceiling = attempt >= 30 ? capMs : Math.min(capMs, baseMs << attempt);
         attempt++;
         long half = ceiling / 2;

@@ -19,6 +19,19 @@ class BackoffTest {
     }
 
     @Test
+    void aCeilingGivenPerCallHoldsTheDelayBelowIt() {
+        Backoff b = Backoff.standard();
+        for (int i = 0; i < 20; i++) {
+            b.next(); // far into the backoff: the next plain delay would be 30-60 s
+        }
+        for (int i = 0; i < 50; i++) {
+            assertThat(b.next(Duration.ofSeconds(10)).toMillis()).isBetween(5_000L, 10_000L);
+        }
+        assertThat(b.next().toMillis()).isBetween(30_000L, 60_000L);
+        assertThat(b.next(Duration.ofMillis(1)).toMillis()).as("never below the base").isBetween(250L, 500L);
+    }
+
+    @Test
     void resetStartsOver() {
         Backoff b = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(60));
         for (int i = 0; i < 10; i++) {
