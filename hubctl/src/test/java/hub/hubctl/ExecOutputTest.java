@@ -81,14 +81,15 @@ class ExecOutputTest {
                     .out().contains("exited"));
 
             // the filler stopped being kept at its first chunk past the bound, so at most one chunk's
-            // room (16 KiB, the agent's chunk size) is left: 20,000 bytes cannot all be kept
-            Cli.Run r = Cli.run(hub.url, hub.token, "exec", "full-1", "--", "echo one; head -c 20000 /dev/zero "
-                    + "| tr '\\0' y; echo; echo two");
+            // room (64 KiB, the agent's largest chunk) is left: 100,000 bytes cannot all be kept
+            Cli.Run r = Cli.run(hub.url, hub.token, "exec", "full-1", "--", "echo one; head -c 100000 /dev/zero "
+                    + "| tr '\\0' y | fold -w 1000; echo; echo two");
             assertThat(r.code()).as(r.out() + r.err()).isEqualTo(255);
             assertThat(r.err()).contains("history text only").contains("--task-output-max-bytes")
                     .contains("exit code 0").contains("not all of it");
             // the history has it: nothing is lost, the reader is told where to look
-            assertThat(Cli.run(hub.url, hub.token, "history", "full-1", "--tail", "3").out()).contains("one\n" + "y".repeat(20000) + "\ntwo");
+            assertThat(Cli.run(hub.url, hub.token, "history", "full-1", "--tail", "102").out())
+                    .contains("one\n" + ("y".repeat(1000) + "\n").repeat(100) + "two");
         }
     }
 
