@@ -254,6 +254,13 @@ public final class TaskRunner implements AutoCloseable {
             }
             outbox.send(AgentMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id)
                     .setStartedAtUnixMillis(startedAt).setPid(p.pid())).build());
+            boolean cancelledBeforeStart;
+            synchronized (this) {
+                cancelledBeforeStart = killedAs != null; // a Cancel that came while it was being set up
+            }
+            if (cancelledBeforeStart) {
+                killTree(p);
+            }
             if (cmd.getTimeoutMillis() > 0) {
                 synchronized (this) {
                     timeout = timers.schedule(() -> kill(TaskOutcome.TASK_OUTCOME_TIMED_OUT,
