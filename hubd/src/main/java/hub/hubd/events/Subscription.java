@@ -203,12 +203,7 @@ final class Subscription implements Listener {
             events++;
         }
         if (frame.length() == 0) {
-            sending.set(false);
-            if (closed) {
-                closeIfIdle();
-            } else if (!queue.isEmpty()) {
-                schedule();
-            }
+            nothingToSend();
             return;
         }
         int count = events;
@@ -246,12 +241,7 @@ final class Subscription implements Listener {
             chars += e.json(bus.codec()).length() + 1;
         }
         if (taken.isEmpty()) {
-            sending.set(false);
-            if (closed) {
-                closeIfIdle();
-            } else if (!queue.isEmpty()) {
-                schedule();
-            }
+            nothingToSend();
             return;
         }
         Envelope first = taken.get(0);
@@ -277,6 +267,16 @@ final class Subscription implements Listener {
             sink.send(f.text(), f.utf8(), () -> sent(count, lastSeq), this::failed);
         } catch (RuntimeException e) {
             failed(e);
+        }
+    }
+
+    /** A drain found nothing to send: lets the next one run, or closes a closed one now idle. */
+    private void nothingToSend() {
+        sending.set(false);
+        if (closed) {
+            closeIfIdle();
+        } else if (!queue.isEmpty()) {
+            schedule();
         }
     }
 

@@ -128,6 +128,26 @@ class TaskIngestTest {
         }
     }
 
+    /**
+     * Counts the task events of tasks whose id starts with {@code prefix}: the lane publishes a
+     * marker task's start after everything submitted before it.
+     */
+    static EventPublisher markers(String prefix, AtomicInteger reached) {
+        return new EventPublisher() {
+            @Override
+            public void publish(Event event) {
+                if (event instanceof Event.TaskStateChanged t && t.taskId().startsWith(prefix)) {
+                    reached.incrementAndGet();
+                }
+            }
+
+            @Override
+            public boolean wants(String type) {
+                return true;
+            }
+        };
+    }
+
     @BeforeEach
     void open() {
         db = Database.open("jdbc:sqlite:" + dir.resolve("h.db"));
@@ -147,19 +167,7 @@ class TaskIngestTest {
         FailsOnce store = new FailsOnce(real, 2);
         // The lane announces each marker task's start after everything submitted before it.
         AtomicInteger markersReached = new AtomicInteger();
-        EventPublisher markers = new EventPublisher() {
-            @Override
-            public void publish(Event event) {
-                if (event instanceof Event.TaskStateChanged t && t.taskId().startsWith("marker-")) {
-                    markersReached.incrementAndGet();
-                }
-            }
-
-            @Override
-            public boolean wants(String type) {
-                return true;
-            }
-        };
+        EventPublisher markers = markers("marker-", markersReached);
         JdbcTaskRepository repo = new JdbcTaskRepository(db);
         // Ingest takes messages only about open tasks of the sending node: these are n1's.
         for (int i = 0; i <= 5; i++) {
@@ -231,19 +239,7 @@ class TaskIngestTest {
                     java.time.Instant.now(), null, null, null, null, null));
         }
         AtomicInteger markerReached = new AtomicInteger();
-        EventPublisher marker = new EventPublisher() {
-            @Override
-            public void publish(Event event) {
-                if (event instanceof Event.TaskStateChanged t && t.taskId().equals("marker")) {
-                    markerReached.incrementAndGet();
-                }
-            }
-
-            @Override
-            public boolean wants(String type) {
-                return true;
-            }
-        };
+        EventPublisher marker = markers("marker", markerReached);
         var rawStore = new hub.hubd.store.JdbcTaskOutputStore(db);
         ingest = new TaskIngest(store, repo, null, Clock.systemUTC(), new SimpleMeterRegistry(), marker,
                 new RawOutput(rawStore, Clock.systemUTC(), Duration.ofHours(1), 1L << 32, new SimpleMeterRegistry()));
