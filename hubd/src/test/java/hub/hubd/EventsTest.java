@@ -438,6 +438,8 @@ class EventsTest {
             throw new AssertionError("left: " + hub.get("/api/v1/listeners"), e);
         }
         assertThat(metric("hub_event_listeners")).isEqualTo(baseline);
+        // Upgrades are not requests left running: only the scrape itself is in flight.
+        assertThat(metric("hub_http_requests_in_flight")).isEqualTo(1.0);
         for (Socket s : silent) {
             s.close();
         }

@@ -146,6 +146,15 @@ class HttpApiTest {
     }
 
     @Test
+    void requestsInFlightAreCountedAndForgottenEvenWhenRefused() {
+        assertThat(hub.call("GET", "/api/v1/nodes", null, null).status()).isEqualTo(401); // refused in a before
+        assertThat(hub.call("GET", "/api/v1/nodes/nope", null, hub.adminToken()).status()).isEqualTo(404);
+        assertThat(hub.call("GET", "/no/such/route", null, null).status()).isEqualTo(404);
+        // Only the scrape itself is running: every request above was forgotten when it ended.
+        assertThat(hub.call("GET", "/metrics", null, null).body()).contains("hub_http_requests_in_flight 1.0");
+    }
+
+    @Test
     void statusSaysWhoYouAre() {
         JsonNode s = hub.get("/api/v1/status");
         assertThat(s.get("user").asText()).isEqualTo("admin");

@@ -43,6 +43,9 @@ public final class HttpApi implements AutoCloseable {
     /** How long a keep-alive connection may sit with no request. */
     static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final BooleanSupplier ready;
+    /** How long requests in flight get to end when the hub stops. */
+    static final java.time.Duration STOP_TIMEOUT = java.time.Duration.ofSeconds(5);
+    private final InFlight inFlight = new InFlight();
     private final EventRoutes eventRoutes;
     private final SessionRoutes sessionRoutes;
     private final hub.hubd.tls.HubTls tls;
@@ -71,6 +74,8 @@ public final class HttpApi implements AutoCloseable {
         this.metrics = metrics;
         this.ready = ready;
         ApiErrors errors = new ApiErrors(mapper);
+        io.micrometer.core.instrument.Gauge.builder("hub_http_requests_in_flight", inFlight, InFlight::count)
+                .description("HTTP requests being handled (WebSocket sessions not counted)").register(metrics);
         NodeRoutes nodeRoutes = new NodeRoutes(nodes, users, mapper);
         JoinTokenRoutes tokenRoutes = new JoinTokenRoutes(joinTokens, mapper, tls == null ? null : tls::caPin,
                 () -> this.advertise.get(0) + ":" + (this.info == null ? 0 : this.info.agentPort()), users::nameOf);
@@ -100,7 +105,7 @@ public final class HttpApi implements AutoCloseable {
             // are closed after 200 ms instead of Jetty's 1 s per connector, which made every SIGTERM
             // wait about 2 s for clients that had nothing more to say.
             cfg.jetty.modifyServer(server -> {
-                server.setStopTimeout(5000);
+                server.setStopTimeout(STOP_TIMEOUT.toMillis());
                 server.setErrorHandler(new ProblemErrorHandler(mapper));
                 this.headerDeadline = new HeaderDeadline(server, HEADER_DEADLINE, metrics);
                 server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
@@ -118,6 +123,8 @@ public final class HttpApi implements AutoCloseable {
             if (tls != null) {
                 cfg.jetty.addConnector((server, http) -> tlsConnector(server, http, tls));
             }
+            cfg.routes.before(inFlight::started);
+            cfg.routes.after(inFlight::ended);
             cfg.routes.exception(Exception.class, errors::handle);
             // Javalin answers its own HTTP exceptions (unknown route, 405) unless mapped exactly.
             cfg.routes.exception(io.javalin.http.HttpResponseException.class, errors::handle);
@@ -316,7 +323,15 @@ public final class HttpApi implements AutoCloseable {
         forwarder.close();
         eventRoutes.close();
         sessionRoutes.close();
-        app.stop();
+        try {
+            app.stop();
+        } catch (RuntimeException e) {
+            // Jetty stopped anyway; what was still running was cut off. The rest of the hub must
+            // still stop (node writes flushed, database closed), so this is said, not thrown.
+            org.slf4j.LoggerFactory.getLogger(HttpApi.class).warn(
+                    "HTTP stopped with {} request(s) still running after {} s, cut off: {} ({})", inFlight.count(),
+                    STOP_TIMEOUT.toSeconds(), inFlight.describe(8), e.toString());
+        }
         if (headerDeadline != null) {
             headerDeadline.close();
         }
