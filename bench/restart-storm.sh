@@ -16,8 +16,9 @@ export HUBD_JAVA_OPTS=${HUBD_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseG1GC}
 # shellcheck disable=SC2119 # no extra hubd arguments
 start_hubd
 token=$("$HUB/bin/hubctl" tokens create --uses "$COUNT" --ttl 1h 2>/dev/null)
-online() { local o; o=$(curl -fsS "$HUB_URL/metrics" 2>/dev/null | awk '$1=="hub_nodes_online" {print $2}') || o=0; echo "${o%.*}"; }
-HUB_AGENT_JAVA_OPTS="-Xms512m -Xmx4g -XX:+UseParallelGC" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
+metric() { local o; o=$(curl -fsS "$HUB_URL/metrics" 2>/dev/null | awk -v m="$1" '$1==m {print $2}') || o=0; o=${o%.*}; echo "${o:-0}"; }
+online() { metric hub_nodes_online; }
+HUB_AGENT_JAVA_OPTS="${SIM_JAVA_OPTS:--Xms512m -Xmx4g -XX:+UseParallelGC}" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
   --rate 5000 --hub "127.0.0.1:$grpc" "${agent_trust[@]}" --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 3000); do [ "$(online)" = "$COUNT" ] && break; sleep 0.1; done
@@ -28,11 +29,27 @@ for _ in $(seq 1 3000); do grep -q "all $COUNT agents welcomed" "$work/sim.log" 
 echo "java: $(java -version 2>&1 | head -1); $(nproc) cores; TLS $TLS; $COUNT agents joined; stopping hubd"
 kill "$hubd_pid"; wait "$hubd_pid" 2>/dev/null || true
 sleep "$DOWN"
+# PROFILE_SIM=FILE: async-profiler (ASPROF_LIB=.../libasyncProfiler.so) samples the simulator's CPU
+# from the restart on, collapsed stacks written to FILE when it exits.
+if [ -n "${PROFILE_SIM:-}" ]; then
+  jcmd "$sim_pid" JVMTI.agent_load "$ASPROF_LIB" "start,event=cpu,interval=1ms,collapsed,file=$PROFILE_SIM" >/dev/null
+fi
 # shellcheck disable=SC2119 # no extra hubd arguments
 start_hubd
 ready=$(date +%s%N)
-for _ in $(seq 1 6000); do [ "$(online)" = "$COUNT" ] && break; sleep 0.05; done
+# A line a second on stderr: online, handshakes in progress, connections refused so far.
+last=0
+for _ in $(seq 1 1500); do
+  [ "$(online)" = "$COUNT" ] && break
+  now=$(( ($(date +%s%N) - ready) / 1000000000 ))
+  if [ "$now" != "$last" ]; then
+    last=$now
+    echo "  ${now}s: $(online) online, $(metric hub_agent_handshakes_in_progress) handshaking, $(metric hub_agent_handshakes_refused_total) refused" >&2
+  fi
+  sleep 0.2
+done
 back_ms=$(( ($(date +%s%N) - ready) / 1000000 ))
 n=$(online)
-printf 'down=%ss all_back=%s/%s in %s ms after ready (%s reconnects/s)\n' "$DOWN" "$n" "$COUNT" "$back_ms" \
-  "$(awk -v c="$COUNT" -v ms="$back_ms" 'BEGIN { printf "%.0f", c / (ms / 1000) }')"
+printf 'down=%ss all_back=%s/%s in %s ms after ready (%s reconnects/s; %s connections refused while busy)\n' \
+  "$DOWN" "$n" "$COUNT" "$back_ms" "$(awk -v c="$COUNT" -v ms="$back_ms" 'BEGIN { printf "%.0f", c / (ms / 1000) }')" \
+  "$(metric hub_agent_handshakes_refused_total)"

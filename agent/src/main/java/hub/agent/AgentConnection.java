@@ -171,7 +171,12 @@ public final class AgentConnection implements AutoCloseable {
      * refused connection costs neither side anything.
      */
     static final Duration AFTER_DRAIN_CAP = Duration.ofSeconds(10);
+    /** How long after a Drain its reconnect window is kept; then the backoff as after any failure. */
+    static final Duration DRAIN_PATIENCE = Duration.ofMinutes(5);
     private boolean drained;
+    /** The window the draining hub asked reconnects to spread over (zero: none), and when it asked. */
+    private Duration drainWindow = Duration.ZERO;
+    private long drainedAtNanos;
 
     /** Sends on the current stream if it is welcomed; otherwise the runner resends after reconnect. */
     private void sendIfConnected(AgentMessage m) {
@@ -366,7 +371,13 @@ public final class AgentConnection implements AutoCloseable {
                 synchronized (sendLock) {
                     stream.onCompleted();
                 }
+                if (channel != null) {
+                    channel.shutdown(); // once the hub has ended the call: no reconnects in the background
+                    channel = null;
+                }
                 drained = true; // a hub that drains is restarting or handing over: retry it steadily
+                drainWindow = Duration.ofMillis(Math.max(0, Math.min(d.getReconnectWindowMillis(), 600_000)));
+                drainedAtNanos = System.nanoTime();
                 scheduleReconnect(Status.UNAVAILABLE.withDescription("drained: " + d.getReason()),
                         Duration.ofMillis(d.getReconnectAfterMillis()));
             }
@@ -459,6 +470,12 @@ public final class AgentConnection implements AutoCloseable {
             return;
         }
         endStream(gen);
+        // The channel goes with its call: left open, gRPC would keep reconnecting it in the background
+        // (every second or so, each a TLS handshake with no call behind it) until the next attempt.
+        if (channel != null) {
+            channel.shutdownNow();
+            channel = null;
+        }
         boolean rejected = status.getCode() == Status.Code.UNAUTHENTICATED;
         if (rejected && usedAuth != Auth.JOIN_TOKEN && joinToken != null) {
             log.warn("hub rejected the node's {} ({}); joining again with the join token",
@@ -487,7 +504,7 @@ public final class AgentConnection implements AutoCloseable {
 
     private void scheduleReconnect(Status why, Duration atLeast) {
         hubIndex++;
-        Duration delay = drained ? backoff.next(AFTER_DRAIN_CAP) : backoff.next();
+        Duration delay = drained ? afterDrain() : backoff.next();
         if (delay.compareTo(atLeast) < 0) {
             delay = atLeast;
         }
@@ -501,6 +518,18 @@ public final class AgentConnection implements AutoCloseable {
         }
         listener.disconnected(why, delay);
         reconnect = scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A retry's delay after a Drain: a point drawn at random in the window the hub gave, so the
+     * fleet arrives at the pace the hub asked for; without one (or past {@link #DRAIN_PATIENCE}),
+     * the backoff capped at {@link #AFTER_DRAIN_CAP}.
+     */
+    private Duration afterDrain() {
+        if (drainWindow.isZero() || System.nanoTime() - drainedAtNanos > DRAIN_PATIENCE.toNanos()) {
+            return backoff.next(AFTER_DRAIN_CAP);
+        }
+        return Duration.ofMillis(java.util.concurrent.ThreadLocalRandom.current().nextLong(drainWindow.toMillis() + 1));
     }
 
     private static final java.util.regex.Pattern HUB_ADDRESS =

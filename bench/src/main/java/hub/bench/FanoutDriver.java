@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * With HUB_CPUS (a {@code taskset -c} list) the hub runs in a JVM of its own on those cores; run the
  * driver under {@code taskset} on the others, so the hub is measured alone:
- * {@code taskset -c 1 java -cp … FanoutDriver 1000 1000 10 0 0}.
+ * {@code taskset -c 1 java -cp … FanoutDriver 1000 1000 10 0 0}; that JVM takes its options from
+ * HUB_JAVA_OPTS (default {@code -Xmx2g}).
  *
  * Prints published and delivered events per second, latency p50/p99/max, and lagged closes.
  */
@@ -137,9 +138,11 @@ public final class FanoutDriver {
 
         Child(String cpus) throws java.io.IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder("taskset", "-c", cpus, java, "-Xmx2g", "-cp",
-                    System.getProperty("java.class.path"), HubMain.class.getName())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            List<String> cmd = new ArrayList<>(List.of("taskset", "-c", cpus, java));
+            String opts = System.getenv("HUB_JAVA_OPTS"); // the hub JVM's options, e.g. another GC
+            cmd.addAll(List.of((opts == null || opts.isBlank() ? "-Xmx2g" : opts.strip()).split("\\s+")));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), HubMain.class.getName()));
+            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8));
             in = new java.io.PrintWriter(new java.io.OutputStreamWriter(process.getOutputStream(),

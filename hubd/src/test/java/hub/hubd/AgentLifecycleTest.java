@@ -167,8 +167,33 @@ class AgentLifecycleTest {
         HubMessage m = raw.next(WAIT);
         assertThat(m.hasDrain()).isTrue();
         assertThat(m.getDrain().getReason()).isEqualTo("hub restart");
+        assertThat(m.getDrain().getReconnectWindowMillis()).as("one agent: the shortest window").isEqualTo(1000);
         raw.close();
         closer.join(WAIT.toMillis());
         assertThat(closer.isAlive()).isFalse();
+    }
+
+    @Test
+    void aDrainedAgentRetriesWithinTheWindowTheHubGaveNotItsBackoff() {
+        java.util.List<Duration> retries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AgentConnection a = new AgentConnection(new hub.agent.AgentIdentity("h", "Linux", "amd64", "t", "windowed",
+                Map.of()), TestTls.link(hub.daemon), IdentityStore.memory(), CredentialStore.memory(),
+                hub.joinToken(1, "15m", Map.of()), hub.scheduler,
+                new hub.agent.Backoff(Duration.ofSeconds(5), Duration.ofSeconds(60)), // 2.5 s and up, alone
+                new AgentConnection.Listener() {
+                    @Override
+                    public void disconnected(Status status, Duration retryIn) {
+                        retries.add(retryIn);
+                    }
+                });
+        try {
+            a.start();
+            await().atMost(WAIT).until(a::connected);
+            hub.daemon.close(); // drains: one agent, a window of 1 s
+            await().atMost(Duration.ofSeconds(20)).until(() -> retries.size() >= 5);
+            assertThat(retries).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(1)));
+        } finally {
+            a.close();
+        }
     }
 }

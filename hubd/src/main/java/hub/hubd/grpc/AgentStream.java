@@ -490,7 +490,13 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     @Override
     public void drain(String reason, java.util.List<String> hubs) {
-        send(HubMessage.newBuilder().setDrain(Drain.newBuilder().setReason(reason).addAllHubs(hubs)).build());
+        drain(reason, hubs, java.time.Duration.ZERO);
+    }
+
+    @Override
+    public void drain(String reason, java.util.List<String> hubs, java.time.Duration window) {
+        send(HubMessage.newBuilder().setDrain(Drain.newBuilder().setReason(reason).addAllHubs(hubs)
+                .setReconnectWindowMillis(window.toMillis())).build());
     }
 
     @Override

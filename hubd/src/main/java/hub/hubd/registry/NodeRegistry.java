@@ -478,15 +478,28 @@ public final class NodeRegistry {
 
     /** {@link #drainAll(String)}, sending the agents to {@code hubs} (the other hubs of a cluster). */
     public int drainAll(String reason, List<String> hubs) {
+        java.time.Duration window = reconnectWindow(onlineCount());
         int count = 0;
         for (Map.Entry<String, LiveNode> e : byId.entrySet()) {
             NodeSession s = e.getValue().session;
             if (s != null && detach(e.getKey(), s, reason)) {
-                s.drain(reason, hubs);
+                s.drain(reason, hubs, window);
                 count++;
             }
         }
         return count;
+    }
+
+    /** The pace a draining hub asks its fleet to come back at: agents a second. */
+    static final int RECONNECTS_PER_SECOND = 1000;
+
+    /**
+     * Over how long {@code agents} should spread their reconnects to arrive at about
+     * {@link #RECONNECTS_PER_SECOND}: at least 1 s, at most a minute.
+     */
+    static java.time.Duration reconnectWindow(int agents) {
+        long ms = (long) agents * 1000 / RECONNECTS_PER_SECOND;
+        return java.time.Duration.ofMillis(Math.max(1000, Math.min(60_000, ms)));
     }
 
     /** Forgets a removed node and closes its stream. */

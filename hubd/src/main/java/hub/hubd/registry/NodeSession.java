@@ -14,6 +14,14 @@ public interface NodeSession {
         drain(reason);
     }
 
+    /**
+     * {@link #drain(String, java.util.List)}, telling the agent to spread its reconnects over
+     * {@code window} (the whole fleet comes back at a steady pace, not at once).
+     */
+    default void drain(String reason, java.util.List<String> hubs, java.time.Duration window) {
+        drain(reason, hubs);
+    }
+
     /** Ends the stream from the hub's side, e.g. after missed heartbeats. */
     void close(String reason);
 

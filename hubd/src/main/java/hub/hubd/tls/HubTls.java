@@ -69,17 +69,25 @@ public final class HubTls implements AutoCloseable {
         this.serving = settings.certFile() != null
                 ? ServingIdentity.provided(settings.certFile(), settings.keyFile())
                 : ServingIdentity.generated(ca, settings.dir(), settings.advertise());
-        this.clientTrust = new ClientTrust(ca.certificate(), ClientTrust.read(settings.clientCaFile()));
+        this.clientTrust = new ClientTrust(ca.certificate(), ClientTrust.read(settings.clientCaFile()), clock,
+                settings.dir().resolve(VERIFIED_CHAINS));
         this.clientCaState = state(settings.clientCaFile());
-        this.nodes = new NodeCertificates(ca, settings.nodeCertTtl());
+        this.nodes = new NodeCertificates(ca, settings.nodeCertTtl(), clientTrust::issued);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(Threads.daemons("tls-maintenance", false));
     }
+
+    /** The file in the TLS dir where the client chains that passed are remembered across restarts. */
+    static final String VERIFIED_CHAINS = "verified-chains";
+    /** How often that file is written (when something changed); and at a clean stop. */
+    static final Duration SAVE_EVERY = Duration.ofSeconds(30);
 
     /** Loads or makes the CA and serving certificate, and starts watching them. */
     public static HubTls start(Settings settings, Clock clock) {
         HubTls t = new HubTls(settings, clock);
         long every = settings.checkInterval().toMillis();
         t.maintenance.scheduleWithFixedDelay(t::maintain, every, every, TimeUnit.MILLISECONDS);
+        t.maintenance.scheduleWithFixedDelay(t::saveVerified, SAVE_EVERY.toMillis(), SAVE_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
         log.info("TLS on: {} serving certificate valid until {}; CA pin {}", t.mode(),
                 t.serving.chain().get(0).getNotAfter().toInstant(), t.caPin());
         return t;
@@ -155,9 +163,19 @@ public final class HubTls implements AutoCloseable {
         }
     }
 
+    private void saveVerified() {
+        try {
+            clientTrust.save();
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("cannot keep the verified node certificates in {}: {}", settings.dir(), e.toString());
+        }
+    }
+
+    /** Stops maintenance, keeping what was verified for the next start. */
     @Override
     public void close() {
         maintenance.shutdownNow();
+        saveVerified();
     }
 
     private static String state(Path file) {

@@ -32,8 +32,11 @@ public final class NodeCertificates {
 
     private final CertificateAuthority ca;
     private final Duration ttl;
+    /** Told of each certificate signed (the client trust remembers it as verified). */
+    private final java.util.function.Consumer<X509Certificate> issued;
 
-    NodeCertificates(CertificateAuthority ca, Duration ttl) {
+    NodeCertificates(CertificateAuthority ca, Duration ttl, java.util.function.Consumer<X509Certificate> issued) {
+        this.issued = issued;
         this.ca = ca;
         this.ttl = ttl;
     }
@@ -93,6 +96,7 @@ public final class NodeCertificates {
         Instant now = ca.now();
         Instant notAfter = now.plus(ttl);
         X509Certificate cert = ca.issueNode(nodeId, key, now.minus(CertificateAuthority.BACKDATE), notAfter);
+        issued.accept(cert);
         try {
             return new Issued(cert, cert.getEncoded(), notAfter);
         } catch (CertificateEncodingException e) {

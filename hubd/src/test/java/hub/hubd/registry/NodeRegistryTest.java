@@ -60,6 +60,13 @@ class NodeRegistryTest {
     }
 
     @Test
+    void aDrainAsksTheFleetToComeBackAtAboutAThousandASecond() {
+        assertThat(NodeRegistry.reconnectWindow(1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(NodeRegistry.reconnectWindow(10_000)).isEqualTo(Duration.ofSeconds(10));
+        assertThat(NodeRegistry.reconnectWindow(1_000_000)).isEqualTo(Duration.ofMinutes(1));
+    }
+
+    @Test
     void drainAllMarksOfflineWithReasonThenDrains() {
         load("a");
         RecordingSession s = new RecordingSession();
