@@ -54,7 +54,17 @@ if [ -n "${ASPROF:-}" ]; then
   "$ASPROF" start -e "${ASPROF_EVENT:-cpu}" -t -i 1ms "$(pgrep -f "HubdMain.*$grpc" | head -1)" >/dev/null
   "$ASPROF" start -e cpu -i 1ms "$(pgrep -f "simulate.*$grpc" | grep -v "^$$\$" | tail -1)" >/dev/null
 fi
+# CPU seconds each process spent over the measured run (utime + stime from /proc, in clock ticks).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hub_cpu0=$(cpu_ticks "$hubd_pid"); sim_cpu0=$(cpu_ticks "$sim_pid")
+# PROFILE_HUB=FILE (with ASPROF_LIB=.../libasyncProfiler.so, no asprof binary needed): hubd's CPU
+# from here on, collapsed stacks written to FILE when it exits.
+if [ -n "${PROFILE_HUB:-}" ]; then
+  # (the options quoted once more: jcmd would take their "=" for its own)
+  jcmd "$hubd_pid" JVMTI.agent_load "$ASPROF_LIB" "\"start,event=cpu,interval=1ms,collapsed,file=$PROFILE_HUB\"" >/dev/null
+fi
 run_tasks "$MB"
+hub_cpu=$(( $(cpu_ticks "$hubd_pid") - hub_cpu0 )); sim_cpu=$(( $(cpu_ticks "$sim_pid") - sim_cpu0 ))
 if [ -n "${ASPROF:-}" ]; then
   "$ASPROF" stop -o collapsed -f "$work/hubd.collapsed" "$(pgrep -f "HubdMain.*$grpc" | head -1)" >/dev/null
   "$ASPROF" stop -o collapsed -f "$work/sim.collapsed" "$(pgrep -f "simulate.*$grpc" | grep -v "^$$\$" | tail -1)" >/dev/null
@@ -71,6 +81,9 @@ curl -fsS "$HUB_URL/metrics" | grep -E '^hub_ingest_(chunk_queued_seconds|batch_
 avg=$(( chunks > 0 ? total / chunks : 0 ))
 awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" -v c="$chunks" -v avg="$avg" \
   'BEGIN {printf "store=%s agents=%d output=%.0f MiB in %d ms = %.1f MiB/s; chunks=%d (%d bytes each)\n", s, a, b/1048576, ms, b/1048576/(ms/1000), c, avg}'
+tck=$(getconf CLK_TCK)
+awk -v h="$hub_cpu" -v s="$sim_cpu" -v t="$tck" -v b="$total" \
+  'BEGIN {printf "CPU over the run: hubd %.1f s, simulator %.1f s (%.1f and %.1f ms per MiB)\n", h/t, s/t, 1000*h/t/(b/1048576), 1000*s/t/(b/1048576)}'
 start_sshd
 if [ -n "$sshd_ok" ]; then
   line='2026-11-27T12:00:00Z INFO worker-7 request id=4f1c path=/api/v1/nodes status=200 in 12ms'

@@ -32,7 +32,8 @@ sleep "$DOWN"
 # PROFILE_SIM=FILE: async-profiler (ASPROF_LIB=.../libasyncProfiler.so) samples the simulator's CPU
 # from the restart on, collapsed stacks written to FILE when it exits.
 if [ -n "${PROFILE_SIM:-}" ]; then
-  jcmd "$sim_pid" JVMTI.agent_load "$ASPROF_LIB" "start,event=cpu,interval=1ms,collapsed,file=$PROFILE_SIM" >/dev/null
+  # (the options quoted once more: jcmd would take their "=" for its own)
+  jcmd "$sim_pid" JVMTI.agent_load "$ASPROF_LIB" "\"start,event=cpu,interval=1ms,collapsed,file=$PROFILE_SIM\"" >/dev/null
 fi
 # shellcheck disable=SC2119 # no extra hubd arguments
 start_hubd

@@ -49,6 +49,11 @@ public final class HubLink {
         try {
             SslContext ssl = GrpcSslContexts.forClient().trustManager(trust).keyManager(keys)
                     .protocols("TLSv1.3", "TLSv1.2").build();
+            // Never offer to resume a session: a resumed one carries the certificate of the handshake
+            // it came from (none, for the join), not the one in the slot now. Hubs issue no tickets.
+            if (ssl.sessionContext() instanceof io.grpc.netty.shaded.io.netty.handler.ssl.OpenSslSessionContext o) {
+                o.setSessionCacheEnabled(false);
+            }
             return new HubLink(addresses, ssl, keys, executor, group);
         } catch (SSLException e) {
             throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);

@@ -7,7 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import hub.agent.AgentConnection;
 import hub.agent.CredentialStore;
 import hub.agent.IdentityStore;
+import hub.proto.agent.v1.AgentMessage;
 import hub.proto.agent.v1.HubMessage;
+import hub.proto.agent.v1.OutputStream;
+import hub.proto.agent.v1.TaskOutput;
+import hub.proto.agent.v1.TaskStarted;
 import io.grpc.Status;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,6 +89,30 @@ class AgentLifecycleTest {
             assertThat(n.get("status").asText()).isEqualTo("offline");
             assertThat(n.get("offlineReason").asText()).isEqualTo("stream closed");
         });
+    }
+
+    @Test
+    void anAgentBusySendingOutputIsNotOfflineForHoldingItsHeartbeatsBack() throws Exception {
+        String token = hub.joinToken(1, "15m", Map.of());
+        RawAgent raw = new RawAgent(hub.channel()).send(RawAgent.hello("busy").setJoinToken(token));
+        String id = raw.next(WAIT).getWelcome().getNodeId();
+        TestHub.Answer t = hub.call("POST", "/api/v1/nodes/" + id + "/tasks", "{\"command\": \"yes\"}", hub.adminToken());
+        assertThat(t.status()).as(t.body()).isEqualTo(201);
+        String task = raw.next(WAIT).getRunCommand().getTaskId();
+        raw.send(AgentMessage.newBuilder().setTaskStarted(TaskStarted
+                .newBuilder().setTaskId(task).setStartedAtUnixMillis(System.currentTimeMillis())).build());
+        // Output every 100 ms for 2 s and no heartbeat: 10 intervals of 200 ms, still online.
+        for (int seq = 1; seq <= 20; seq++) {
+            raw.send(AgentMessage.newBuilder().setTaskOutput(TaskOutput
+                    .newBuilder().setTaskId(task).setSequence(seq)
+                    .setStream(OutputStream.OUTPUT_STREAM_STDOUT)
+                    .setData(com.google.protobuf.ByteString.copyFromUtf8("y\n"))).build());
+            Thread.sleep(100); // the pace of a busy agent, not a wait for a condition
+            assertThat(hub.node(id).get("status").asText()).as("after chunk " + seq).isEqualTo("online");
+        }
+        assertThat(raw.ended.isDone()).isFalse();
+        // Silent from here on: offline after 3 intervals, as any agent.
+        await().atMost(WAIT).until(() -> hub.node(id).get("status").asText().equals("offline"));
     }
 
     @Test

@@ -220,6 +220,24 @@ class TlsTest {
     }
 
     @Test
+    void anAgentWhoseStreamTheHubEndsReconnectsToTheSameHubWithItsCertificate() throws Exception {
+        // The same agent process, the same TLS context, the same hub process: what a dropped
+        // connection, missed heartbeats or a full ingest lane lead to. Its TLS session may be resumed;
+        // it must still be taken for its node, not asked to join again.
+        Seen seen = new Seen();
+        AgentConnection a = agent(TestTls.link(hub.daemon), hub.joinToken(1, "15m", Map.of()), seen);
+        await().atMost(WAIT).until(a::connected);
+        String id = a.nodeId();
+        for (int i = 1; i <= 3; i++) {
+            hub.daemon.registry().session(id).orElseThrow().close("test: closed by the hub");
+            int welcomes = i + 1;
+            await().atMost(WAIT).until(() -> seen.welcomes.get() == welcomes && a.connected());
+            assertThat(a.nodeId()).isEqualTo(id);
+        }
+        assertThat(seen.ends).allSatisfy(st -> assertThat(st.getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    }
+
+    @Test
     void aNodeReconnectsWithItsCertificate() throws Exception {
         Joined a = join("mtls-a");
         a.stream().close();

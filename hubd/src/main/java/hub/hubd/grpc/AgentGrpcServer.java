@@ -58,7 +58,7 @@ public final class AgentGrpcServer implements AutoCloseable {
         if (tls != null) {
             b.protocolNegotiator(new HandshakeAdmission(
                     io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators.serverTls(sslContext(tls)),
-                    MAX_HANDSHAKES, MAX_HANDSHAKES_PER_ADDRESS, metrics));
+                    MAX_HANDSHAKES, MAX_HANDSHAKES_PER_ADDRESS, AgentGrpcServer::noResumption, metrics));
         }
         this.server = b
                 .addService(ServerInterceptors.intercept(service, new AgentService.RemoteAddressInterceptor()))
@@ -85,13 +85,38 @@ public final class AgentGrpcServer implements AutoCloseable {
             // Netty turns a Java key into BoringSSL's form for every handshake unless the material is
             // cached; the cache is per alias, and the key slot gives every new certificate a new one.
             var keys = new OpenSslCachingX509KeyManagerFactory(new KeyManagerFactoryWrapper(tls.serverKeys()));
-            return GrpcSslContexts.configure(SslContextBuilder.forServer(keys))
+            SslContext ctx = GrpcSslContexts.configure(SslContextBuilder.forServer(keys))
                     .trustManager(tls.clientTrust())
                     .clientAuth(ClientAuth.OPTIONAL)
                     .protocols("TLSv1.3", "TLSv1.2")
                     .build();
+            // No resumption of agent sessions (see noResumption): no server-side cache either.
+            ctx.sessionContext().setSessionCacheSize(1);
+            if (ctx.sessionContext() instanceof io.grpc.netty.shaded.io.netty.handler.ssl.OpenSslSessionContext o) {
+                o.setSessionCacheEnabled(false);
+            }
+            return ctx;
         } catch (javax.net.ssl.SSLException e) {
             throw new IllegalStateException("cannot set up TLS for agents: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes an agent connection's TLS session one that cannot be resumed: the hub issues no session
+     * tickets. A resumed session carries the certificate of the handshake it came from, and an
+     * agent's first connection (its join) had none: resumed, its first reconnect to the same hub
+     * process was taken for a node without a certificate and told to join again. So every
+     * connection is a full handshake with the certificate the agent holds now (at restarts, when
+     * a whole fleet reconnects, nothing could be resumed anyway).
+     */
+    static void noResumption(javax.net.ssl.SSLEngine engine) {
+        if (engine instanceof io.grpc.netty.shaded.io.netty.handler.ssl.ReferenceCountedOpenSslEngine e) {
+            synchronized (e) { // the engine's own lock: its SSL is not freed meanwhile
+                if (!e.isOutboundDone()) {
+                    io.grpc.netty.shaded.io.netty.internal.tcnative.SSL.setOptions(e.sslPointer(),
+                            io.grpc.netty.shaded.io.netty.internal.tcnative.SSL.SSL_OP_NO_TICKET);
+                }
+            }
         }
     }
 

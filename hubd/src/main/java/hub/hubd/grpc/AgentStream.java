@@ -103,8 +103,21 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         out.setOnCancelHandler(() -> streamEnded(OfflineReason.STREAM_CLOSED));
     }
 
+    /** When a message other than a heartbeat last counted as a sign of life (gRPC callbacks, serialized). */
+    private long lastHeardNanos;
+    /** How often such a message counts: a quarter of the heartbeat interval (set at the Welcome). */
+    private volatile long heardEveryNanos = TimeUnit.SECONDS.toNanos(1);
+
     @Override
     public void onNext(AgentMessage msg) {
+        String heard = nodeId;
+        if (heard != null && msg.getBodyCase() != AgentMessage.BodyCase.HEARTBEAT) {
+            long now = System.nanoTime();
+            if (now - lastHeardNanos > heardEveryNanos) { // a few registry writes an interval, not one a chunk
+                lastHeardNanos = now;
+                registry.heard(heard, this);
+            }
+        }
         switch (msg.getBodyCase()) {
             case HELLO -> {
                 if (helloSeen.getAndSet(true)) {
@@ -393,6 +406,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
 
     private void welcomed(Welcome w) {
         helloTimeout.cancel(false);
+        heardEveryNanos = w.heartbeatInterval().toNanos() / 4;
         nodeId = w.nodeId();
         nodeName = w.nodeName();
         var b = hub.proto.agent.v1.Welcome.newBuilder()

@@ -42,9 +42,13 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
     /** How long a new connection may take to send its first byte. */
     static final java.time.Duration FIRST_BYTE = java.time.Duration.ofSeconds(3);
 
+    /** What each connection's TLS engine is set up with before its handshake (the gRPC server's own rules). */
+    private final java.util.function.Consumer<javax.net.ssl.SSLEngine> engineSetup;
+
     HandshakeAdmission(InternalProtocolNegotiator.ProtocolNegotiator tls, int limit, int perAddress,
-            MeterRegistry metrics) {
+            java.util.function.Consumer<javax.net.ssl.SSLEngine> engineSetup, MeterRegistry metrics) {
         this.tls = tls;
+        this.engineSetup = engineSetup;
         this.limit = limit;
         this.perAddress = perAddress;
         this.permits = new Semaphore(limit);
@@ -77,8 +81,8 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
 
     /**
      * First in a new connection's pipeline: takes a permit or closes the connection; then puts the
-     * TLS negotiation behind itself and, once the TLS handler is there, leaves, giving the permit
-     * back when the handshake ends.
+     * TLS negotiation behind itself and, once the TLS handler is there (before it reads a byte),
+     * sets its engine up and leaves, giving the permit back when the handshake ends.
      */
     private final class Gate extends ChannelInboundHandlerAdapter {
         private final ChannelHandler next;
@@ -113,8 +117,8 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             heard = true;
+            watchHandshake(ctx); // the TLS handler is added once the connection is active: before its first byte
             ctx.fireChannelRead(msg);
-            watchHandshake(ctx); // the TLS handler is added once the connection is active
         }
 
         private void watchHandshake(ChannelHandlerContext ctx) {
@@ -123,6 +127,7 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
             }
             SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             if (ssl != null) {
+                engineSetup.accept(ssl.engine());
                 ssl.handshakeFuture().addListener(f -> release());
                 ctx.pipeline().remove(this);
             }

@@ -421,6 +421,19 @@ public final class NodeRegistry {
     }
 
     /**
+     * Something other than a heartbeat came from {@code session} (task output, a result, file
+     * data): the agent is alive. An agent whose stream is backed up with output may hold its
+     * heartbeats back; it is not offline for that. No event.
+     */
+    public void heard(String nodeId, NodeSession session) {
+        LiveNode n = byId.get(nodeId);
+        if (n != null && n.session == session) {
+            n.lastHeartbeatNanos = nanoTime.getAsLong();
+            n.lastSeen = clock.instant();
+        }
+    }
+
+    /**
      * Marks the node offline with {@code reason} if {@code session} is still its current stream.
      *
      * @return whether the node went offline because of this call
