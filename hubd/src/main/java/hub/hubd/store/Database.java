@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The connection pool and schema. SQLite (the embedded default) runs in WAL mode so readers never
  * wait for the writer, with a busy timeout so a writer waits for a lock instead of failing at
- * once, and its log copied into the file by a thread of its own ({@link WalCheckpointer}); PostgreSQL is for several hubs. Migrations come from {@code db/migration/common} plus the
+ * once; PostgreSQL is for several hubs. Migrations come from {@code db/migration/common} plus the
  * vendor's folder.
  */
 public final class Database implements AutoCloseable {
@@ -22,8 +22,6 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final Vendor vendor;
     private final java.util.concurrent.locks.Lock writeLock;
-    /** SQLite's log copied into the file off the writers' threads; null for PostgreSQL. */
-    private final WalCheckpointer checkpointer;
 
     /** Which database is behind the URL. */
     public enum Vendor { SQLITE, POSTGRESQL }
@@ -35,7 +33,6 @@ public final class Database implements AutoCloseable {
         // which sleeps in steps of up to 100 ms. PostgreSQL takes concurrent writers as they come.
         this.writeLock = vendor == Vendor.SQLITE ? new java.util.concurrent.locks.ReentrantLock(true)
                 : NO_LOCK;
-        this.checkpointer = vendor == Vendor.SQLITE ? new WalCheckpointer(ds, writeLock) : null;
     }
 
     private static final java.util.concurrent.locks.Lock NO_LOCK = new NoLock();
@@ -80,7 +77,6 @@ public final class Database implements AutoCloseable {
             hc.setJdbcUrl(jdbcUrl + sep + "journal_mode=WAL&synchronous=NORMAL&foreign_keys=true"
                     + "&busy_timeout=" + SQLITE_BUSY_TIMEOUT_MS);
             hc.setMaximumPoolSize(4);
-            hc.setConnectionInitSql(WalCheckpointer.CONNECTION_INIT);
         } else {
             hc.setJdbcUrl(jdbcUrl);
             hc.setMaximumPoolSize(8);
@@ -136,9 +132,6 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
-        if (checkpointer != null) {
-            checkpointer.close();
-        }
         dataSource.close();
     }
 }
