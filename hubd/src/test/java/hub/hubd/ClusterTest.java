@@ -284,6 +284,17 @@ class ClusterTest {
         }
         assertThat(wsRefusal(c.wsUrl("/api/v1/nodes/mover/terminal"), c.ssl(), "hub_not-a-token"))
                 .as("refused before the pipe").isEqualTo(401);
+        // The same through b: a command, its history, and a session on the node a holds.
+        String viaB = b.json("POST", "/api/v1/nodes/mover/tasks", "{\"command\": \"echo via-b-$((6*7))\"}")
+                .get("id").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                b.json("GET", "/api/v1/tasks/" + viaB, null).get("state").asText().equals("exited"));
+        assertThat(historyText(b, "mover")).contains("via-b-42").contains("before-the-kill");
+        try (TerminalWs t = new TerminalWs(b.wsUrl("/api/v1/nodes/mover/terminal"), b.ssl(), b.token)) {
+            t.text("{\"type\":\"start\",\"command\":\"echo session-via-b; exit 3\"}");
+            assertThat(t.awaitControl("exit").path("exitCode").asInt()).isEqualTo(3);
+            assertThat(t.output()).contains("session-via-b");
+        }
 
         // A file written through b and read back through c, both relayed by a.
         byte[] content = "through the cluster\n".repeat(1000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
