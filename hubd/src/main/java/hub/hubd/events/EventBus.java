@@ -160,8 +160,22 @@ public final class EventBus implements EventPublisher, AutoCloseable {
 
     /** Above this many events a second the bus lingers: subscribers send at its ticks. */
     static final int LINGER_ABOVE_PER_SECOND = 200;
-    /** How long a busy bus gathers events into a subscriber's next frame. */
+    /**
+     * How long a busy bus gathers events into a subscriber's next frame, at least: every frame costs
+     * a socket write, so with many listeners the ticks spread out to keep the frames of all of them
+     * near {@link #FRAMES_PER_SECOND} ({@link #lingerMillis}).
+     */
     static final long LINGER_MILLIS = 10;
+    /** The longest a busy bus lingers, however many listen. */
+    static final long MAX_LINGER_MILLIS = 50;
+    /** The frames a second a busy bus aims at over all its listeners (about a core's writes here). */
+    static final int FRAMES_PER_SECOND = 40_000;
+
+    /** The tick for {@code listeners}: 10 ms up to 400 of them, then longer, up to 50 ms. */
+    static long lingerMillis(int listeners) {
+        return Math.max(LINGER_MILLIS, Math.min(MAX_LINGER_MILLIS, 1000L * listeners / FRAMES_PER_SECOND));
+    }
+
     private final java.util.concurrent.atomic.AtomicLong windowStartMillis = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger windowEvents = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean lingering;
@@ -186,8 +200,7 @@ public final class EventBus implements EventPublisher, AutoCloseable {
             if (lingering && ticker == null) {
                 synchronized (atTick) {
                     if (ticker == null) {
-                        ticker = timers.scheduleWithFixedDelay(this::tick, LINGER_MILLIS, LINGER_MILLIS,
-                                TimeUnit.MILLISECONDS);
+                        ticker = timers.schedule(this::tick, lingerMillis(listeners.size()), TimeUnit.MILLISECONDS);
                     }
                 }
             }
@@ -213,22 +226,27 @@ public final class EventBus implements EventPublisher, AutoCloseable {
         }
     }
 
-    /** Every subscription that waited sends now; a quiet bus stops lingering and its ticks end. */
+    /**
+     * Every subscription that waited sends now; the next tick is set from the listeners there are
+     * then. A quiet bus stops lingering and its ticks end.
+     */
     private void tick() {
         sendWaiting();
         if (clock.millis() - windowStartMillis.get() > 200) { // nothing published for a while
             lingering = false;
         }
-        if (!lingering) {
-            synchronized (atTick) {
-                var t = ticker;
-                if (t != null) {
-                    ticker = null; // before the last sendWaiting: see atNextTick
-                    t.cancel(false);
+        synchronized (atTick) {
+            if (lingering) {
+                try {
+                    ticker = timers.schedule(this::tick, lingerMillis(listeners.size()), TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    lingering = false; // the bus is stopping
                 }
             }
-            sendWaiting();
+            ticker = null; // before the last sendWaiting: see atNextTick
         }
+        sendWaiting();
     }
 
     void countFrameBuilt() {
