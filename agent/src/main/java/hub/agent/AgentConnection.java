@@ -263,12 +263,12 @@ public final class AgentConnection implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                onStreamEnd(gen, Status.fromThrowable(t));
+                onStreamEnd(gen, Status.fromThrowable(t), Status.trailersFromThrowable(t));
             }
 
             @Override
             public void onCompleted() {
-                onStreamEnd(gen, Status.UNAVAILABLE.withDescription("hub closed the stream"));
+                onStreamEnd(gen, Status.UNAVAILABLE.withDescription("hub closed the stream"), null);
             }
         });
         Hello.Builder hello = Hello.newBuilder()
@@ -465,7 +465,7 @@ public final class AgentConnection implements AutoCloseable {
                 .setSentAtUnixMillis(System.currentTimeMillis())).build());
     }
 
-    private synchronized void onStreamEnd(long gen, Status status) {
+    private synchronized void onStreamEnd(long gen, Status status, io.grpc.Metadata trailers) {
         if (gen != generation || closed) {
             return;
         }
@@ -477,20 +477,43 @@ public final class AgentConnection implements AutoCloseable {
             channel = null;
         }
         boolean rejected = status.getCode() == Status.Code.UNAUTHENTICATED;
-        if (rejected && usedAuth != Auth.JOIN_TOKEN && joinToken != null) {
-            log.warn("hub rejected the node's {} ({}); joining again with the join token",
-                    usedAuth == Auth.CERTIFICATE ? "certificate" : "credential", status.getDescription());
-            if (usedAuth == Auth.CERTIFICATE) {
-                identities.clear();
-                link.keys().clear();
-                node = null;
+        String what = usedAuth == Auth.CERTIFICATE ? "certificate" : "credential";
+        if (rejected && usedAuth != Auth.JOIN_TOKEN && nodeGone(status, trailers)) {
+            if (joinToken != null) {
+                log.warn("the hub no longer knows this node ({}); joining again with the join token",
+                        status.getDescription());
+                if (usedAuth == Auth.CERTIFICATE) {
+                    identities.clear();
+                    link.keys().clear();
+                    node = null;
+                } else {
+                    credentials.clear();
+                }
             } else {
-                credentials.clear();
+                log.error("the hub no longer knows this node ({}); give a join token to join it again",
+                        status.getDescription());
             }
+        } else if (rejected && usedAuth != Auth.JOIN_TOKEN) {
+            // Not a verdict on the node: keep the identity (a join token may be spent) and retry.
+            log.error("hub refused the node's {} ({}); keeping it and retrying", what, status.getDescription());
         } else if (rejected) {
             log.error("hub rejected this agent: {}", status.getDescription());
         }
         scheduleReconnect(status, Duration.ZERO);
+    }
+
+    /** The trailer in which a hub says why it refused a reconnect. */
+    static final io.grpc.Metadata.Key<String> REFUSAL =
+            io.grpc.Metadata.Key.of("hub-refusal", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * Whether a refused reconnect means the hub has no such node any more (it was removed): the only
+     * refusal after which the agent gives up its identity and joins again. Anything else (a hub
+     * that could not see the certificate, a store that could not answer) leaves it alone.
+     */
+    static boolean nodeGone(Status status, io.grpc.Metadata trailers) {
+        return status.getCode() == Status.Code.UNAUTHENTICATED && trailers != null
+                && "node-unknown".equals(trailers.get(REFUSAL));
     }
 
     private void endStream(long gen) {

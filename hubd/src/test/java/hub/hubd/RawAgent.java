@@ -24,6 +24,8 @@ final class RawAgent {
 
     final LinkedBlockingQueue<HubMessage> received = new LinkedBlockingQueue<>();
     final CompletableFuture<Status> ended = new CompletableFuture<>();
+    /** The trailers the stream ended with (empty when it ended without any). */
+    final CompletableFuture<io.grpc.Metadata> trailers = new CompletableFuture<>();
     private final StreamObserver<AgentMessage> out;
 
     RawAgent(Channel channel) {
@@ -35,6 +37,8 @@ final class RawAgent {
 
             @Override
             public void onError(Throwable t) {
+                io.grpc.Metadata m = Status.trailersFromThrowable(t);
+                trailers.complete(m == null ? new io.grpc.Metadata() : m);
                 ended.complete(Status.fromThrowable(t));
             }
 

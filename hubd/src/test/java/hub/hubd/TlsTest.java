@@ -298,9 +298,24 @@ class TlsTest {
         Joined a = join("mtls-gone");
         assertThat(hub.call("DELETE", "/api/v1/nodes/" + a.id(), null, hub.adminToken()).status()).isEqualTo(204);
         assertThat(a.stream().ended.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).isOk()).isFalse();
-        Status s = refused(reconnect(a.slot(), a.id()));
+        RawAgent again = new RawAgent(hub.channel(a.slot())).send(RawAgent.hello("again").setNodeId(a.id()));
+        Status s = again.ended.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         assertThat(s.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(s.getDescription()).contains("not known to this hub");
+        // Said in a trailer too: the one refusal after which an agent gives its identity up.
+        assertThat(again.trailers.get().get(io.grpc.Metadata.Key.of("hub-refusal",
+                io.grpc.Metadata.ASCII_STRING_MARSHALLER))).isEqualTo("node-unknown");
+    }
+
+    @Test
+    void theAgentOfARemovedNodeJoinsAgainWithItsTokenAsANewNode() throws Exception {
+        Seen seen = new Seen();
+        AgentConnection a = agent(TestTls.link(hub.daemon), hub.joinToken(2, "15m", Map.of()), seen);
+        await().atMost(WAIT).until(a::connected);
+        String first = a.nodeId();
+        assertThat(hub.call("DELETE", "/api/v1/nodes/" + first, null, hub.adminToken()).status()).isEqualTo(204);
+        await().atMost(WAIT).until(() -> a.connected() && a.nodeId() != null && !a.nodeId().equals(first));
+        assertThat(seen.certificates).hasSize(2); // a new certificate for the new node
     }
 
     @Test

@@ -362,7 +362,14 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
         var adopter = registry.adopter();
         if (adopter != null && registry.info(claimed) == null) {
             // A cluster: another hub let this node in since this one loaded its nodes.
-            adopter.adopt(claimed).whenCompleteAsync((known, err) -> reconnectKnown(claimed, ah), executor);
+            adopter.adopt(claimed).whenCompleteAsync((known, err) -> {
+                if (err != null) { // not "unknown": the store could not say; the agent keeps its identity
+                    log.info("reconnect from {}: cannot look node {} up now: {}", remote, claimed, err.toString());
+                    fail(Status.UNAVAILABLE.withDescription("the hub cannot look this node up right now; retry"));
+                } else {
+                    reconnectKnown(claimed, ah);
+                }
+            }, executor);
             return;
         }
         reconnectKnown(claimed, ah);
@@ -374,9 +381,31 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             expireAt(peer.notAfter());
         } catch (HubException e) {
             log.info("rejected reconnect from {}: {}", remote, hub.hubd.core.LogText.safe(e.getMessage()));
-            fail(GrpcErrors.status(e));
+            refuse(e);
         }
     }
+
+    /**
+     * A reconnect the registry refused: an unknown node (removed) says so in the trailers
+     * ({@link #REFUSAL}: {@value #NODE_UNKNOWN}), the one refusal after which an agent should give
+     * up its identity and join again; every other refusal leaves the agent's identity alone.
+     */
+    private void refuse(HubException e) {
+        Status status = GrpcErrors.status(e);
+        if (e.kind() == HubException.Kind.UNAUTHENTICATED) {
+            io.grpc.Metadata trailers = new io.grpc.Metadata();
+            trailers.put(REFUSAL, NODE_UNKNOWN);
+            failWith(status, trailers);
+        } else {
+            fail(status);
+        }
+    }
+
+    /** The trailer that says why a Hello was refused, when the agent should act on it. */
+    static final io.grpc.Metadata.Key<String> REFUSAL =
+            io.grpc.Metadata.Key.of("hub-refusal", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+    /** {@link #REFUSAL}: the hub has no such node (removed): join again with a join token. */
+    static final String NODE_UNKNOWN = "node-unknown";
 
     /**
      * A node with a bearer credential: how every node reconnects on a hub without TLS. Over TLS it
@@ -400,7 +429,7 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
             welcomed(w);
         } catch (HubException e) {
             log.info("rejected reconnect from {}: {}", remote, hub.hubd.core.LogText.safe(e.getMessage()));
-            fail(GrpcErrors.status(e));
+            refuse(e);
         }
     }
 
@@ -485,12 +514,16 @@ final class AgentStream implements StreamObserver<AgentMessage>, NodeSession {
     }
 
     private synchronized void fail(Status status) {
+        failWith(status, null);
+    }
+
+    private synchronized void failWith(Status status, io.grpc.Metadata trailers) {
         if (closedForWrites) {
             return;
         }
         closedForWrites = true;
         try {
-            out.onError(status.asRuntimeException());
+            out.onError(status.asRuntimeException(trailers));
         } catch (RuntimeException e) {
             log.debug("failing stream of {} failed", remote, e);
         }
