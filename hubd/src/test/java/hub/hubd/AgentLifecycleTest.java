@@ -101,15 +101,22 @@ class AgentLifecycleTest {
         String task = raw.next(WAIT).getRunCommand().getTaskId();
         raw.send(AgentMessage.newBuilder().setTaskStarted(TaskStarted
                 .newBuilder().setTaskId(task).setStartedAtUnixMillis(System.currentTimeMillis())).build());
-        // Output every 100 ms for 2 s and no heartbeat: 10 intervals of 200 ms, still online.
-        for (int seq = 1; seq <= 20; seq++) {
-            raw.send(AgentMessage.newBuilder().setTaskOutput(TaskOutput
-                    .newBuilder().setTaskId(task).setSequence(seq)
+        // Output every 100 ms and no heartbeat: online for 2 s (10 intervals of 200 ms) and more.
+        java.util.concurrent.ScheduledExecutorService pace = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor();
+        java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+        try {
+            pace.scheduleAtFixedRate(() -> raw.send(AgentMessage.newBuilder().setTaskOutput(TaskOutput
+                    .newBuilder().setTaskId(task).setSequence(seq.incrementAndGet())
                     .setStream(OutputStream.OUTPUT_STREAM_STDOUT)
-                    .setData(com.google.protobuf.ByteString.copyFromUtf8("y\n"))).build());
-            Thread.sleep(100); // the pace of a busy agent, not a wait for a condition
-            assertThat(hub.node(id).get("status").asText()).as("after chunk " + seq).isEqualTo("online");
+                    .setData(com.google.protobuf.ByteString.copyFromUtf8("y\n"))).build()),
+                    0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
+                    .until(() -> hub.node(id).get("status").asText().equals("online"));
+        } finally {
+            pace.shutdownNow();
         }
+        assertThat(seq.get()).isGreaterThanOrEqualTo(20);
         assertThat(raw.ended.isDone()).isFalse();
         // Silent from here on: offline after 3 intervals, as any agent.
         await().atMost(WAIT).until(() -> hub.node(id).get("status").asText().equals("offline"));

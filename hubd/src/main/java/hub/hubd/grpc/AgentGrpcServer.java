@@ -91,7 +91,6 @@ public final class AgentGrpcServer implements AutoCloseable {
                     .protocols("TLSv1.3", "TLSv1.2")
                     .build();
             // No resumption of agent sessions (see noResumption): no server-side cache either.
-            ctx.sessionContext().setSessionCacheSize(1);
             if (ctx.sessionContext() instanceof io.grpc.netty.shaded.io.netty.handler.ssl.OpenSslSessionContext o) {
                 o.setSessionCacheEnabled(false);
             }

@@ -34,7 +34,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNegotiator {
     private final InternalProtocolNegotiator.ProtocolNegotiator tls;
     private final Semaphore permits;
-    private final int limit;
     private final Counter refused;
     private final int perAddress;
     private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, Integer> byAddress =
@@ -49,7 +48,6 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
             java.util.function.Consumer<javax.net.ssl.SSLEngine> engineSetup, MeterRegistry metrics) {
         this.tls = tls;
         this.engineSetup = engineSetup;
-        this.limit = limit;
         this.perAddress = perAddress;
         this.permits = new Semaphore(limit);
         this.refused = Counter.builder("hub_agent_handshakes_refused")
@@ -74,10 +72,6 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
         tls.close();
     }
 
-    /** How many handshakes may run at once. */
-    int limit() {
-        return limit;
-    }
 
     /**
      * First in a new connection's pipeline: takes a permit or closes the connection; then puts the

@@ -27,13 +27,11 @@ final class ClientTrust extends OneWayTrust {
     private volatile X509ExtendedTrustManager delegate;
     private volatile X509Certificate[] accepted;
     /** Chains that passed against the current set of CAs (a new set starts a new cache). */
-    private volatile VerifiedChains verified = new VerifiedChains();
+    private volatile VerifiedChains verified;
     private final java.time.Clock clock;
 
     /** Where what passed is kept across restarts ({@code <data-dir>/tls/verified-chains}), or null. */
     private final Path memory;
-    /** The digest of the CAs {@link #verified} was checked against. */
-    private volatile byte[] anchors;
 
     ClientTrust(X509Certificate hubCa, List<X509Certificate> extraCas) {
         this(hubCa, extraCas, java.time.Clock.systemUTC(), null);
@@ -51,7 +49,7 @@ final class ClientTrust extends OneWayTrust {
         use(extraCas);
         if (memory != null) {
             try {
-                verified = VerifiedChains.load(memory, anchors, clock.millis());
+                verified = VerifiedChains.load(memory, digestOf(List.of(accepted)), clock.millis());
             } catch (java.io.IOException | RuntimeException e) {
                 org.slf4j.LoggerFactory.getLogger(ClientTrust.class).warn(
                         "cannot read {} (node certificates are checked in full until it is written again): {}",
@@ -71,7 +69,7 @@ final class ClientTrust extends OneWayTrust {
     /** Keeps what passed in the memory file, if anything changed; a no-op without one. */
     void save() throws java.io.IOException {
         if (memory != null) {
-            verified.save(memory, anchors, clock.millis());
+            verified.save(memory, clock.millis()); // under the CAs that memory was checked against
         }
     }
 
@@ -82,8 +80,7 @@ final class ClientTrust extends OneWayTrust {
         all.addAll(extraCas);
         delegate = HubTrust.anchoredTo(all);
         accepted = all.toArray(X509Certificate[]::new);
-        anchors = digestOf(all);
-        verified = new VerifiedChains();
+        verified = new VerifiedChains(digestOf(all));
     }
 
     private static byte[] digestOf(List<X509Certificate> cas) {

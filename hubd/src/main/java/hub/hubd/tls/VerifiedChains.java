@@ -38,6 +38,12 @@ final class VerifiedChains {
     }
 
     private final ConcurrentHashMap<Digest, Window> passed = new ConcurrentHashMap<>();
+    /** The digest of the set of CAs these chains were checked against: one memory per set. */
+    private final byte[] anchors;
+
+    VerifiedChains(byte[] anchors) {
+        this.anchors = anchors.clone();
+    }
     /** Bumped by every change, so an unchanged memory is not written again. */
     private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     private volatile long savedAt = -1;
@@ -76,10 +82,10 @@ final class VerifiedChains {
 
     /**
      * Writes what is remembered and still valid at {@code nowMillis} to {@code file} (mode 0600,
-     * replaced atomically), under {@code anchors} (the digest of the CAs it was checked against),
+     * replaced atomically), under the digest of the CAs it was checked against,
      * unless nothing changed since the last write.
      */
-    synchronized void save(java.nio.file.Path file, byte[] anchors, long nowMillis) throws java.io.IOException {
+    synchronized void save(java.nio.file.Path file, long nowMillis) throws java.io.IOException {
         long at = changes.get();
         if (at == savedAt) {
             return;
@@ -116,7 +122,7 @@ final class VerifiedChains {
      * valid at {@code nowMillis}; empty when there is no such file or it is for other CAs.
      */
     static VerifiedChains load(java.nio.file.Path file, byte[] anchors, long nowMillis) throws java.io.IOException {
-        VerifiedChains v = new VerifiedChains();
+        VerifiedChains v = new VerifiedChains(anchors);
         if (file == null || !java.nio.file.Files.isRegularFile(file)) {
             return v;
         }
@@ -138,7 +144,7 @@ final class VerifiedChains {
                 }
             }
         } catch (java.io.EOFException e) {
-            return new VerifiedChains(); // cut short: start empty rather than trust half of it
+            return new VerifiedChains(anchors); // cut short: start empty rather than trust half of it
         }
         v.savedAt = v.changes.get();
         return v;
@@ -176,8 +182,4 @@ final class VerifiedChains {
         return new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n};
     }
 
-    @Override
-    public String toString() {
-        return "VerifiedChains[" + passed.size() + " chains]";
-    }
 }
