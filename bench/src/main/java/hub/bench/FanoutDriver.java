@@ -43,7 +43,11 @@ public final class FanoutDriver {
     private static final AtomicLongArray LATENCY_MS = new AtomicLongArray(MAX_MS + 1);
     private static final AtomicLong EVENTS = new AtomicLong();
     private static final AtomicLong FRAMES = new AtomicLong();
-    static volatile boolean measuring;
+    static volatile long measureStartMillis;
+    /** Per second of the run (the last one takes the rest): frames, and frames later than 50 ms. */
+    private static final int SECONDS_KEPT = 64;
+    private static final AtomicLongArray FRAMES_BY_SECOND = new AtomicLongArray(SECONDS_KEPT);
+    private static final AtomicLongArray SLOW_BY_SECOND = new AtomicLongArray(SECONDS_KEPT);
 
     private FanoutDriver() {
     }
@@ -240,13 +244,12 @@ public final class FanoutDriver {
         hub.publish(Math.max(1, rate / 10), 2); // warm-up, gently
         hub.publish(rate, 2);
         Thread.sleep(500);
+        measureStartMillis = System.currentTimeMillis();
         reset();
-        measuring = true;
         long start = System.nanoTime();
         long published = hub.publish(rate, seconds);
         double pubSecs = (System.nanoTime() - start) / 1e9;
         Thread.sleep(2000); // let the last frames arrive
-        measuring = false;
         double secs = (System.nanoTime() - start) / 1e9 - 2.0;
         System.out.printf("published %d events in %.1f s = %.0f/s; delivered %d events = %.0f/s in %d frames "
                 + "(%.1f events per frame)%n", published, pubSecs, published / pubSecs, EVENTS.get(),
@@ -254,6 +257,14 @@ public final class FanoutDriver {
         System.out.printf("expected deliveries %d (%.1f%% delivered); latency p50 %d ms, p99 %d ms, max %d ms%n",
                 published * subscribers, 100.0 * EVENTS.get() / Math.max(1, published * subscribers),
                 percentile(0.50), percentile(0.99), percentile(1.0));
+        StringBuilder bySecond = new StringBuilder("frames over 50 ms / frames, by second of the run:");
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            if (FRAMES_BY_SECOND.get(i) > 0) {
+                bySecond.append(' ').append(i).append(':').append(SLOW_BY_SECOND.get(i)).append('/')
+                        .append(FRAMES_BY_SECOND.get(i));
+            }
+        }
+        System.out.println(bySecond);
         String[] st = hub.stats();
         System.out.printf("listeners at the end %s; lagged closes %s; frames encoded once %s, reused %s%n",
                 st[0], st[1], st[2], st[3]);
@@ -401,11 +412,9 @@ public final class FanoutDriver {
                             }
                         }
                     }
-                    if (measuring) {
-                        EVENTS.addAndGet(events);
-                    }
-                } else if (opcode == 9) { // ping: answer with a masked pong (mask 0 keeps the bytes)
-                    ch.write(ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 0, 0, 0, 0}));
+                    EVENTS.addAndGet(events);
+                } else if (opcode == 9 && payloadLeft == take) { // a ping with a payload, all read
+                    pong(); // the payload is not echoed: the hub counts any bytes as a sign of life
                 }
                 b.position(b.position() + take);
                 payloadLeft -= take;
@@ -416,6 +425,15 @@ public final class FanoutDriver {
                     headerLen = 0;
                     headerNeed = 2;
                 }
+            }
+        }
+
+        /** An empty masked pong (a mask of 0 keeps the bytes). */
+        private void pong() {
+            try {
+                ch.write(ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 0, 0, 0, 0}));
+            } catch (java.io.IOException e) {
+                // the hub closed it: counted as not delivered
             }
         }
 
@@ -431,23 +449,31 @@ public final class FanoutDriver {
             if (payload == 0) {
                 headerLen = 0;
                 headerNeed = 2;
+                if (op == 9) {
+                    pong(); // the hub's pings are empty: answered here, as they have no payload to wait for
+                }
             }
-            if (op == 1 && measuring) {
+            if (op == 1) {
                 FRAMES.incrementAndGet();
             }
         }
 
         private void latency(long now) {
             messageStart = false;
-            if (!measuring) {
-                return;
-            }
+            // Everything is counted during the warm-up too (reset when the measurement starts): a
+            // branch first taken when it started deoptimized this one reading thread, which fell a
+            // few hundred ms behind, and the hub's first second looked slow.
             String s = new String(start, 0, startLen, StandardCharsets.UTF_8);
             int at = s.indexOf("\"at\":\"");
             int end = at < 0 ? -1 : s.indexOf('"', at + 6);
             if (end > 0) {
                 long ms = now - Instant.parse(s.substring(at + 6, end)).toEpochMilli();
                 LATENCY_MS.incrementAndGet((int) Math.max(0, Math.min(MAX_MS, ms)));
+                int second = (int) Math.min(SECONDS_KEPT - 1, Math.max(0, (now - measureStartMillis) / 1000));
+                FRAMES_BY_SECOND.incrementAndGet(second);
+                if (ms > 50) {
+                    SLOW_BY_SECOND.incrementAndGet(second);
+                }
             }
         }
     }
@@ -455,6 +481,10 @@ public final class FanoutDriver {
     private static void reset() {
         for (int i = 0; i <= MAX_MS; i++) {
             LATENCY_MS.set(i, 0);
+        }
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            FRAMES_BY_SECOND.set(i, 0);
+            SLOW_BY_SECOND.set(i, 0);
         }
         EVENTS.set(0);
         FRAMES.set(0);

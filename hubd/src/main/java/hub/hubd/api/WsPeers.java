@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * that sent nothing at all (no pong, no message) during the whole interval after the previous ping
  * is silent, and is ended: a vanished host or a client that stopped reading is found within two
  * intervals. Bytes received are read from Jetty's connection; pongs count.
+ *
+ * <p>The peers are pinged in {@link #SLICES} turns spread over the interval, each peer in its own
+ * turn: pinging a thousand event subscribers at the same instant (and reading their thousand pongs)
+ * held the event writers up for a tick every interval, the slowest frames of the fan-out bench.
  */
 final class WsPeers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WsPeers.class);
@@ -32,14 +36,19 @@ final class WsPeers implements AutoCloseable {
         void silent(String reason);
     }
 
+    /** How many turns an interval's pings are spread over. */
+    static final int SLICES = 16;
+
     private static final class Peer {
         final Session session;
         final OnSilent onSilent;
+        final int slice;
         long bytesInAtPing = -1;
 
-        Peer(Session session, OnSilent onSilent) {
+        Peer(Session session, OnSilent onSilent, int slice) {
             this.session = session;
             this.onSilent = onSilent;
+            this.slice = slice;
         }
     }
 
@@ -50,21 +59,33 @@ final class WsPeers implements AutoCloseable {
     WsPeers(Duration interval) {
         this.interval = interval;
         this.timer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("ws-liveness", false));
-        long ms = interval.toMillis();
-        timer.scheduleAtFixedRate(this::check, ms, ms, TimeUnit.MILLISECONDS);
+        long turn = Math.max(1, interval.toMillis() / SLICES);
+        timer.scheduleAtFixedRate(this::nextTurn, turn, turn, TimeUnit.MILLISECONDS);
     }
 
     void add(WsContext ctx, OnSilent onSilent) {
-        peers.put(ctx.sessionId(), new Peer(ctx.session, onSilent));
+        peers.put(ctx.sessionId(), new Peer(ctx.session, onSilent, Math.floorMod(added++, SLICES)));
+    }
+
+    private int added; // which turn the next peer takes (a race only evens the turns out less)
+    private int turn; // the timer thread's own
+
+    private void nextTurn() {
+        check(turn);
+        turn = (turn + 1) % SLICES;
     }
 
     void remove(WsContext ctx) {
         peers.remove(ctx.sessionId());
     }
 
-    private void check() {
+    /** Pings the peers of this turn, and ends those silent since their previous ping. */
+    void check(int slice) {
         for (Map.Entry<String, Peer> e : peers.entrySet()) {
             Peer p = e.getValue();
+            if (p.slice != slice) {
+                continue;
+            }
             try {
                 if (!p.session.isOpen()) { // closed without Jetty telling its endpoint: end it too
                     peers.remove(e.getKey());
