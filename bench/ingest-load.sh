@@ -35,13 +35,25 @@ run_tasks() {
     ids+=("$(curl -fsS -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
       -d "{\"command\": \"$cmd\"}" "$HUB_URL/api/v1/nodes/ing-$i/tasks" | sed 's/.*"id":"\([^"]*\)".*/\1/')")
   done
-  for id in "${ids[@]}"; do
-    while :; do
-      state=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/v1/tasks/$id" | sed 's/.*"state":"\([^"]*\)".*/\1/')
-      case "$state" in exited) break ;; failed|timed_out|cancelled) echo "task $id $state" >&2; exit 1 ;; esac
-      sleep 0.05
-    done
-  done
+  # Every 20 ms over one kept-alive connection: a new curl (and TLS handshake) per poll cost the hub
+  # 5 % of its CPU over the measured run.
+  python3 - "$HUB_URL" "$HUB_TOKEN" "${HUB_CA:-}" "${ids[@]}" <<'PY' || exit 1
+import http.client, json, ssl, sys, time, urllib.parse
+url, token, ca, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+u = urllib.parse.urlsplit(url)
+conn = (http.client.HTTPSConnection(u.hostname, u.port, context=ssl.create_default_context(cafile=ca))
+        if u.scheme == "https" else http.client.HTTPConnection(u.hostname, u.port))
+for task in ids:
+    while True:
+        conn.request("GET", "/api/v1/tasks/" + task, headers={"Authorization": "Bearer " + token})
+        r = conn.getresponse()
+        state = json.loads(r.read())["state"]
+        if state == "exited":
+            break
+        if state in ("failed", "timed_out", "cancelled"):
+            sys.exit(f"task {task} {state}")
+        time.sleep(0.02)
+PY
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
 }
 # A daemon runs warm: WARMUP MiB per agent first (not measured; WARMUP=0 measures a cold hub).

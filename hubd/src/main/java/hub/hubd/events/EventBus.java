@@ -422,6 +422,9 @@ public final class EventBus implements EventPublisher, AutoCloseable {
 
     private static long outputChars(Envelope e) {
         if (e.event() instanceof Event.TaskOutput o) {
+            if (o.lines() instanceof TextLines t) {
+                return t.chars();
+            }
             long n = 0;
             for (String l : o.lines()) {
                 n += l.length() + 1;

@@ -3,6 +3,7 @@ package hub.hubd.tasks;
 import hub.hubd.core.StoreFaults;
 import hub.hubd.events.Event;
 import hub.hubd.events.EventPublisher;
+import hub.hubd.events.TextLines;
 import hub.text.AnsiStripper;
 import hub.hubd.history.HistoryStore;
 import hub.hubd.history.HistoryBlocks;
@@ -662,7 +663,7 @@ public final class TaskIngest implements AutoCloseable {
     private void publishOutput(String nodeId, HistoryStore.Append a) {
         for (NewBlock b : a.blocks()) {
             events.publish(new Event.TaskOutput(nodeId, null, a.taskId(), b.stream(),
-                    HistoryBlocks.lines(b.text(), b.lineCount())));
+                    new TextLines(b.text(), b.lineCount())));
         }
     }
 
