@@ -2,7 +2,10 @@
 -- KEYS: 1 lines stream, 2 node meta hash, 3 task progress hash, 4 node's task set
 -- ARGV: 1 sequence, 2 max lines, 3 max bytes, 4 pending stdout, 5 pending stderr, 6 task id,
 --       7 block count, then per block: task id, stream, text (lines joined by "\n"), at (unix ms),
---       line count, bytes (UTF-8 bytes of the lines without separators)
+--       line count, bytes (UTF-8 bytes of the lines without separators), line sizes (see below, or "")
+-- A block's line sizes (field o): after each line j, the bytes of lines 1..j, in base 36, each padded
+-- to the same width (#o / count). With them a trim cuts a block with a binary search; a block written
+-- without them (by an older hub) is walked line by line.
 -- A stream entry is a block; its id is "<offset of its first line>-0", so ranges by offset are exact.
 -- meta.first is the exact first offset kept: trimming may cut a block, whose older lines readers skip.
 local last = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
@@ -21,12 +24,17 @@ local i = 8
 for _ = 1, n do
   local count = tonumber(ARGV[i + 4])
   local b = tonumber(ARGV[i + 5])
-  redis.call('XADD', KEYS[1], string.format('%d-0', nxt), 't', ARGV[i], 's', ARGV[i + 1], 'x', ARGV[i + 2],
-    'a', ARGV[i + 3], 'n', count, 'b', b)
+  if ARGV[i + 6] ~= '' then
+    redis.call('XADD', KEYS[1], string.format('%d-0', nxt), 't', ARGV[i], 's', ARGV[i + 1], 'x', ARGV[i + 2],
+      'a', ARGV[i + 3], 'n', count, 'b', b, 'o', ARGV[i + 6])
+  else
+    redis.call('XADD', KEYS[1], string.format('%d-0', nxt), 't', ARGV[i], 's', ARGV[i + 1], 'x', ARGV[i + 2],
+      'a', ARGV[i + 3], 'n', count, 'b', b)
+  end
   nxt = nxt + count
   lines = lines + count
   bytes = bytes + b
-  i = i + 6
+  i = i + 7
 end
 local maxLines = tonumber(ARGV[2])
 local maxBytes = tonumber(ARGV[3])
@@ -51,6 +59,31 @@ if lines > maxLines or bytes > maxBytes then
         lines = lines - count
         bytes = bytes - blockBytes
         first = blockFirst + count
+        k = count
+      end
+      local o = f['o']
+      if k < count and o then
+        -- the lines of this block still kept start after `skip`; remove the fewest that meet both caps
+        local w = #o / count
+        local function upto(j) -- bytes of lines 1..j
+          if j == 0 then return 0 end
+          return tonumber(string.sub(o, (j - 1) * w + 1, j * w), 36)
+        end
+        local skip = math.max(0, first - blockFirst)
+        local left = count - skip
+        local base = upto(skip)
+        local take = math.min(left, math.max(0, lines - maxLines))
+        if bytes - (upto(skip + take) - base) > maxBytes then
+          local lo, hi = take, left -- the smallest take in [lo, hi] within the byte cap
+          while lo < hi do
+            local mid = math.floor((lo + hi) / 2)
+            if bytes - (upto(skip + mid) - base) <= maxBytes then hi = mid else lo = mid + 1 end
+          end
+          take = lo
+        end
+        lines = lines - take
+        bytes = bytes - (upto(skip + take) - base)
+        if take > 0 then first = blockFirst + skip + take end
         k = count
       end
       local text = f['x']

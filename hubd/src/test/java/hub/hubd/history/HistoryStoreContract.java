@@ -154,6 +154,59 @@ public abstract class HistoryStoreContract {
         assertThat(s.after("n1", 0, 100).gap()).isEqualTo(new HistoryPage.Gap(1, 6));
     }
 
+    /**
+     * Blocks of random lines (empty, ASCII, two- and three-byte characters, an emoji) against a
+     * model: after every append the store keeps exactly the newest lines that fit both caps, cut
+     * blocks included, and reads them back as written.
+     */
+    @Test
+    public void trimKeepsExactlyTheNewestLinesWithinBothCapsForRandomBlocks() {
+        java.util.Random random = new java.util.Random(20261207);
+        String[] pieces = {"", "a", "line of text", "é", "€uro", "\uD83D\uDE00", " ", "tab\tand more text here"};
+        for (int round = 0; round < 4; round++) {
+            long maxLines = 5 + random.nextInt(60);
+            long maxBytes = 20 + random.nextInt(400);
+            HistoryStore s = store(maxLines, maxBytes);
+            String node = "rnd" + round;
+            String task = "rt" + round;
+            List<String> all = new java.util.ArrayList<>(); // every line ever appended, offset = index + 1
+            for (int seq = 1; seq <= 25; seq++) {
+                List<HistoryStore.NewBlock> blocks = new java.util.ArrayList<>();
+                for (int b = 0, nb = 1 + random.nextInt(2); b < nb; b++) {
+                    List<NewLine> ls = new java.util.ArrayList<>();
+                    for (int i = 0, n = 1 + random.nextInt(12); i < n; i++) {
+                        StringBuilder t = new StringBuilder();
+                        for (int k = 0, m = random.nextInt(4); k < m; k++) {
+                            t.append(pieces[random.nextInt(pieces.length)]);
+                        }
+                        ls.add(new NewLine(task, b == 0 ? "stdout" : "stderr", t.toString(), 5L));
+                        all.add(t.toString());
+                    }
+                    blocks.addAll(HistoryBlocks.of(ls));
+                }
+                assertThat(s.appendBlocks(node, task, seq, blocks, null, null)).isEqualTo(Outcome.APPENDED);
+                // the model: the oldest line kept is the first from which both caps hold
+                int first = all.size();
+                long bytes = 0;
+                while (first > 0) {
+                    long b = all.get(first - 1).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                    if (all.size() - first + 1 > maxLines || bytes + b > maxBytes) {
+                        break;
+                    }
+                    bytes += b;
+                    first--;
+                }
+                HistoryPage kept = s.after(node, 0, 100_000);
+                assertThat(texts(kept)).as("round %d, chunk %d, caps %d lines %d bytes", round, seq, maxLines,
+                        maxBytes).isEqualTo(all.subList(first, all.size()));
+                assertThat(texts(s.tail(node, 100_000))).isEqualTo(all.subList(first, all.size()));
+                if (first > 0) {
+                    assertThat(kept.gap()).isEqualTo(new HistoryPage.Gap(1, first));
+                }
+            }
+        }
+    }
+
     @Test
     public void historySurvivesReopening() {
         store(1000, 1 << 20).append("n1", "t1", 1, lines("t1", 1, 3), "p", null);

@@ -60,4 +60,41 @@ class RedisHistoryStoreTest extends HistoryStoreContract {
         redis.shutdown();
         redis = connect();
     }
+
+    /**
+     * The contract on blocks written as a hub before line sizes wrote them (no field {@code o}): the
+     * script's line-by-line trim, which histories already in Redis go through until trimmed away.
+     */
+    @org.junit.jupiter.api.Nested
+    class BlocksWithoutLineSizes extends HistoryStoreContract {
+        @Override
+        protected HistoryStore store(long maxLines, long maxBytes) {
+            return new RedisHistoryStore(redis, prefix, maxLines, maxBytes, false);
+        }
+
+        @Override
+        protected void reopen() {
+            RedisHistoryStoreTest.this.reopen();
+        }
+    }
+
+    /** Old blocks and new ones in one history: trimmed across both exactly as either alone. */
+    @org.junit.jupiter.api.Test
+    void trimsAcrossBlocksWithAndWithoutLineSizes() {
+        HistoryStore old = new RedisHistoryStore(redis, prefix, 130, 1 << 20, false);
+        HistoryStore current = store(130, 1 << 20);
+        java.util.function.IntFunction<java.util.List<HistoryStore.NewBlock>> block = n -> hub.hubd.history.HistoryBlocks.of(
+                java.util.stream.IntStream.range(n, n + 100).mapToObj(i -> new HistoryStore.NewLine("t1", "stdout",
+                        "lïne " + i, 1L)).toList());
+        old.appendBlocks("n1", "t1", 1, block.apply(1), null, null);
+        current.appendBlocks("n1", "t1", 2, block.apply(101), null, null); // cuts the old block at 71
+        old.appendBlocks("n1", "t1", 3, block.apply(201), null, null); // cuts the new block at 171
+        var kept = current.after("n1", 0, 1000);
+        org.assertj.core.api.Assertions.assertThat(kept.gap()).isEqualTo(new hub.hubd.history.HistoryPage.Gap(1, 170));
+        org.assertj.core.api.Assertions.assertThat(kept.lines()).hasSize(130);
+        org.assertj.core.api.Assertions.assertThat(kept.lines().get(0).text()).isEqualTo("lïne 171");
+        current.appendBlocks("n1", "t1", 4, block.apply(301), null, null);
+        org.assertj.core.api.Assertions.assertThat(current.tail("n1", 1000).lines().get(0).text())
+                .isEqualTo("lïne 271");
+    }
 }
