@@ -41,10 +41,12 @@ local maxBytes = tonumber(ARGV[3])
 local keepFrom = first
 if lines > maxLines or bytes > maxBytes then
   -- from the block holding `first`: the last entry whose id is at or below it
-  local start = redis.call('XREVRANGE', KEYS[1], string.format('%d-0', first), '-', 'COUNT', 1)
-  local cursor = #start > 0 and start[1][1] or '-'
+  -- (read once: an entry is a whole block of text, and reading it again cost as much as the cut)
+  local batch = redis.call('XREVRANGE', KEYS[1], string.format('%d-0', first), '-', 'COUNT', 1)
+  if #batch == 0 then batch = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1) end
+  local cursor
   while lines > maxLines or bytes > maxBytes do
-    local batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 1)
+    if cursor then batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 1) end
     if #batch == 0 then break end
     for _, e in ipairs(batch) do
       if lines <= maxLines and bytes <= maxBytes then break end
