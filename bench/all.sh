@@ -27,7 +27,7 @@ row() {
   t1=$(date +%s%N)
   # what a driver prints last is its result; headers, metrics and notes are left out
   result=$(grep -v -E -e '^java:' -e '^kept ' -e '^hub_' -e '^profiles:' -e '^\[' -e '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' \
-    -e '^OutOfMemoryError lines: .*:0$' -e '^  [0-9]+s: ' "$out/$name.log" | tail -4 \
+    -e '^OutOfMemoryError lines: .*:0$' -e '^  [0-9]+s: ' -e '^frames over 50 ms' "$out/$name.log" | tail -4 \
     | tr -s ' ' | paste -sd '|' | sed 's/|/ | /g')
   if [ "$rc" -ne 0 ]; then
     failed=$((failed + 1))

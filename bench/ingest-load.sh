@@ -73,6 +73,9 @@ fi
 # CPU seconds each process spent over the measured run (utime + stime from /proc, in clock ticks).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hub_cpu0=$(cpu_ticks "$hubd_pid"); sim_cpu0=$(cpu_ticks "$sim_pid")
+# Output chunks the hub stored so far (its histogram of chunks per stored batch), whatever the store.
+stored_chunks() { curl -fsS "$HUB_URL/metrics" | awk '$1=="hub_ingest_batch_chunks_sum" {printf "%d", $2}'; }
+chunks0=$(stored_chunks)
 redis_pid=""; [ "$STORE" = redis ] && redis_pid=$(pgrep -x redis-server | head -1 || true)
 redis_cpu0=$([ -n "$redis_pid" ] && cpu_ticks "$redis_pid" || echo 0)
 # PROFILE_HUB=FILE (with ASPROF_LIB=.../libasyncProfiler.so, no asprof binary needed): hubd's CPU
@@ -90,12 +93,7 @@ if [ -n "${ASPROF:-}" ]; then
   echo "profiles: $work/hubd.collapsed $work/sim.collapsed (KEEP=1 keeps them)" >&2
 fi
 total=$((bytes * AGENTS))
-chunks=0
-for id in "${ids[@]}"; do
-  n=$(curl -fsS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/metrics" >/dev/null; \
-      python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute('select last_sequence from history_task_progress where task_id=?',(sys.argv[2],)).fetchone(); print(r[0] if r else 0)" "$work/data/hub.db" "$id" 2>/dev/null || echo 0)
-  chunks=$((chunks + n))
-done
+chunks=$(( $(stored_chunks) - chunks0 ))
 curl -fsS "$HUB_URL/metrics" | grep -E '^hub_ingest_(chunk_queued_seconds|batch_stored_seconds|batch_chunks)_(count|sum|max)' >&2 || true
 avg=$(( chunks > 0 ? total / chunks : 0 ))
 awk -v b="$total" -v ms="$ms" -v a="$AGENTS" -v s="$STORE" -v c="$chunks" -v avg="$avg" \
