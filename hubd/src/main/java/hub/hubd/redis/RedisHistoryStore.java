@@ -23,7 +23,9 @@ import org.redisson.client.codec.StringCodec;
 
 /**
  * {@link HistoryStore} in Redis, for several hubs: one stream per node whose entries are blocks of
- * lines, with ids the offset of the block's first line ({@code <offset>-0}), a hash of counters per node, a hash of progress per task. Appends run
+ * lines, with ids the offset of the block's first line ({@code <offset>-0}), a second stream of the
+ * blocks' line sizes under the same ids (what the trim reads instead of the text), a hash of counters
+ * per node, a hash of progress per task. Appends run
  * as one Lua script, so the sequence check, the lines and the trim (by lines and by bytes, with
  * {@code XTRIM MINID}) are atomic. Keys share the node's hash tag, so a node's keys live in one
  * cluster slot.
@@ -44,8 +46,8 @@ public final class RedisHistoryStore implements HistoryStore {
     }
 
     /**
-     * @param lineSizes whether blocks carry the sizes of their lines (field {@code o}); without them
-     *                  (as written before they existed) the trim walks a cut block line by line
+     * @param lineSizes whether blocks' line sizes are written (the sizes stream); without them (as
+     *                  before they existed) the trim reads a cut block's text and walks its lines
      */
     RedisHistoryStore(RedissonClient redis, String prefix, long maxLines, long maxBytes, boolean lineSizes) {
         if (maxLines < 1 || maxBytes < 1) {
@@ -100,7 +102,7 @@ public final class RedisHistoryStore implements HistoryStore {
 
     private List<Object> keys(Append a) {
         return List.of(key(a.nodeId(), "lines"), key(a.nodeId(), "meta"), taskKey(a.nodeId(), a.taskId()),
-                key(a.nodeId(), "tasks"));
+                key(a.nodeId(), "tasks"), key(a.nodeId(), "sizes"));
     }
 
     private Object[] args(Append a) {
@@ -261,7 +263,8 @@ public final class RedisHistoryStore implements HistoryStore {
     }
 
     private void deleteNow(String nodeId) {
-        List<String> keys = new ArrayList<>(List.of(key(nodeId, "lines"), key(nodeId, "meta"), key(nodeId, "tasks")));
+        List<String> keys = new ArrayList<>(List.of(key(nodeId, "lines"), key(nodeId, "meta"), key(nodeId, "tasks"),
+                key(nodeId, "sizes")));
         for (String task : redis.<String>getSet(key(nodeId, "tasks"), StringCodec.INSTANCE).readAll()) {
             keys.add(taskKey(nodeId, task));
         }

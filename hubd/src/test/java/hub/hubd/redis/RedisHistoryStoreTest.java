@@ -78,6 +78,32 @@ class RedisHistoryStoreTest extends HistoryStoreContract {
         }
     }
 
+    /**
+     * Each block's line sizes sit in a stream of their own under the block's id, trimmed with the
+     * blocks (the trim reads them, not the text), and go with the node.
+     */
+    @org.junit.jupiter.api.Test
+    void lineSizesAreKeptBesideTheBlocksTrimmedWithThemAndDeletedWithTheNode() {
+        HistoryStore s = store(250, 1 << 20);
+        for (int seq = 1; seq <= 6; seq++) {
+            int from = (seq - 1) * 100 + 1;
+            s.appendBlocks("n1", "t1", seq, hub.hubd.history.HistoryBlocks.of(java.util.stream.IntStream
+                    .range(from, from + 100).mapToObj(i -> new HistoryStore.NewLine("t1", "stdout", "l" + i, 1L))
+                    .toList()), null, null);
+        }
+        var lines = redis.getStream(prefix + "hist:{n1}:lines", org.redisson.client.codec.StringCodec.INSTANCE);
+        var sizes = redis.getStream(prefix + "hist:{n1}:sizes", org.redisson.client.codec.StringCodec.INSTANCE);
+        // 250 lines kept: lines 351-600, in the blocks from 301 on (the one at 301 cut at 351)
+        org.assertj.core.api.Assertions.assertThat(lines.size()).isEqualTo(3);
+        org.assertj.core.api.Assertions.assertThat(sizes.size()).isEqualTo(3);
+        org.assertj.core.api.Assertions.assertThat(sizes.range(1, org.redisson.api.stream.StreamMessageId.MIN,
+                org.redisson.api.stream.StreamMessageId.MAX).keySet().iterator().next().getId0()).isEqualTo(301);
+        org.assertj.core.api.Assertions.assertThat(s.tail("n1", 1000).lines().get(0).text()).isEqualTo("l351");
+        s.delete("n1");
+        org.assertj.core.api.Assertions.assertThat(redis.getKeys().getKeysByPattern(prefix + "hist:{n1}:*"))
+                .isEmpty();
+    }
+
     /** Old blocks and new ones in one history: trimmed across both exactly as either alone. */
     @org.junit.jupiter.api.Test
     void trimsAcrossBlocksWithAndWithoutLineSizes() {
