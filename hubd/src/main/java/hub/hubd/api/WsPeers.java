@@ -55,20 +55,19 @@ final class WsPeers implements AutoCloseable {
     private final Map<String, Peer> peers = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private final Duration interval;
+    private int added; // which turn the next peer takes (a race only evens the turns out less)
+    private int turn; // the timer thread's own
 
     WsPeers(Duration interval) {
         this.interval = interval;
         this.timer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("ws-liveness", false));
-        long turn = Math.max(1, interval.toMillis() / SLICES);
-        timer.scheduleAtFixedRate(this::nextTurn, turn, turn, TimeUnit.MILLISECONDS);
+        long every = Math.max(1, interval.toMillis() / SLICES);
+        timer.scheduleAtFixedRate(this::nextTurn, every, every, TimeUnit.MILLISECONDS);
     }
 
     void add(WsContext ctx, OnSilent onSilent) {
         peers.put(ctx.sessionId(), new Peer(ctx.session, onSilent, Math.floorMod(added++, SLICES)));
     }
-
-    private int added; // which turn the next peer takes (a race only evens the turns out less)
-    private int turn; // the timer thread's own
 
     private void nextTurn() {
         check(turn);
@@ -80,7 +79,7 @@ final class WsPeers implements AutoCloseable {
     }
 
     /** Pings the peers of this turn, and ends those silent since their previous ping. */
-    void check(int slice) {
+    private void check(int slice) {
         for (Map.Entry<String, Peer> e : peers.entrySet()) {
             Peer p = e.getValue();
             if (p.slice != slice) {
