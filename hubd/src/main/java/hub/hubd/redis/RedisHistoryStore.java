@@ -86,7 +86,7 @@ public final class RedisHistoryStore implements HistoryStore {
             RBatch batch = redis.createBatch(BatchOptions.defaults());
             List<RFuture<String>> results = new ArrayList<>(appends.size());
             for (Append a : appends) {
-                results.add(batch.getScript(StringCodec.INSTANCE).evalAsync(key(a.nodeId(), "lines"),
+                results.add(batch.getScript(Utf8Codec.INSTANCE).evalAsync(key(a.nodeId(), "lines"),
                         RScript.Mode.READ_WRITE, APPEND, RScript.ReturnType.STRING, keys(a), args(a)));
             }
             batch.execute();
