@@ -2,13 +2,16 @@
 # End-to-end ingest: AGENTS simulated agents (one JVM, separate from hubd) each run one task that
 # prints MB megabytes of log-like text; the hub strips, stores and acknowledges every chunk. Reports
 # the bytes of output per second from the first task created to the last task finished, after a
-# warm-up task per agent (WARMUP MiB, default 100; 0 for a cold hub). Then the
-# same bytes of the same text through ssh to a file (an sshd on loopback with throwaway keys, see
-# start_sshd in bench/lib.sh; skipped with a message when sshd is absent), and our share of its rate.
+# warm-up of WARMUP MiB per agent (default 100; 0 for a cold hub) in WARMUP_ROUNDS rounds of tasks
+# (default 1), and the CPU hubd, the simulator and (for redis) redis-server used over the measured
+# run. Then the same bytes of the same text through ssh to a file, three times (an sshd on loopback
+# with throwaway keys, see start_sshd in bench/lib.sh; skipped with a message when sshd is absent),
+# and our share of ssh's median rate.
 #
 #   bench/ingest-load.sh AGENTS MB [sqlite|redis]
 #
-# Needs: ./mvnw -B package -DskipTests first; Redis on 127.0.0.1:6379 for redis. Loopback only.
+# Needs: ./mvnw -B package -DskipTests first; Redis on 127.0.0.1:6379 for redis (the run's keys
+# are removed at the end). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AGENTS=${1:?agents}; MB=${2:?megabytes per agent}; STORE=${3:-sqlite}
