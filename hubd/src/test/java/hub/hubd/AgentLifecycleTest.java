@@ -79,6 +79,38 @@ class AgentLifecycleTest {
         assertThat(hub.get("/api/v1/nodes").get("items")).hasSize(1);
     }
 
+    /**
+     * A stream's timers (its hello deadline, its certificate's expiry) go with it: cancelled ones
+     * stayed queued until they would have run — weeks for a certificate — each holding its ended
+     * stream, so an agent that reconnected often grew the hub's heap.
+     */
+    @Test
+    void endedStreamsLeaveNoTimersBehind() {
+        IdentityStore creds = IdentityStore.memory();
+        AgentConnection[] a = {hub.agent("flappy", creds, hub.joinToken(1, "15m", Map.of()))};
+        await().atMost(WAIT).until(() -> a[0].nodeId() != null);
+        String id = a[0].nodeId();
+        for (int i = 0; i < 5; i++) {
+            a[0].close();
+            await().atMost(WAIT).until(() -> hub.node(id).get("status").asText().equals("offline"));
+            a[0] = hub.agent("flappy", creds, null);
+            await().atMost(WAIT).until(() -> a[0].connected());
+        }
+        // one stream now, with one timer: its certificate's expiry
+        await().atMost(WAIT).untilAsserted(() -> assertThat(streamTimers()).isEqualTo(1.0));
+        a[0].close();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(streamTimers()).isZero());
+    }
+
+    private double streamTimers() {
+        for (String line : hub.call("GET", "/metrics", null, hub.adminToken()).body().split("\n")) {
+            if (line.startsWith("hub_agent_stream_timers ")) {
+                return Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no hub_agent_stream_timers in /metrics");
+    }
+
     @Test
     void closedStreamIsOfflineAtOnceWithReason() {
         AgentConnection a = hub.agent("app-1", hub.joinToken(1, "15m", Map.of()));

@@ -46,7 +46,14 @@ public final class AgentGrpcServer implements AutoCloseable {
             hub.hubd.tasks.TaskIngest ingest,
             hub.hubd.files.FileRelay files, String hubId, hub.hubd.tls.HubTls tls,
             io.micrometer.core.instrument.MeterRegistry metrics) {
-        this.timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("grpc-timers", false));
+        var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, Threads.daemons("grpc-timers", false));
+        // A stream's timers are cancelled when it ends; kept in the queue until they would have run
+        // (a node certificate's expiry: weeks), each held its ended stream and everything behind it.
+        t.setRemoveOnCancelPolicy(true);
+        this.timers = t;
+        io.micrometer.core.instrument.Gauge.builder("hub_agent_stream_timers", t, e -> e.getQueue().size())
+                .description("Timers of agent streams waiting to run (about one per connected agent)")
+                .register(metrics);
         // Our callbacks never block, so a few threads suffice; gRPC's default cached pool would
         // start a thread per busy stream and thrash when thousands of agents connect at once.
         // Its queue holds at most one task per stream (gRPC serializes each call's callbacks).

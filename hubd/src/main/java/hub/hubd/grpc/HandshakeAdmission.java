@@ -2,6 +2,8 @@ package hub.hubd.grpc;
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
@@ -88,6 +90,9 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
 
         private java.net.InetAddress from;
         private volatile boolean heard;
+        /** Gives the permit back if the connection closes first; removed once given back. */
+        private final ChannelFutureListener onClose = f -> release();
+        private ChannelFuture closeFuture;
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
@@ -98,7 +103,8 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
                 return;
             }
             held.set(true);
-            ctx.channel().closeFuture().addListener(f -> release());
+            closeFuture = ctx.channel().closeFuture();
+            closeFuture.addListener(onClose);
             ctx.executor().schedule(() -> {
                 if (!heard) {
                     ctx.channel().close(); // connected and silent: not an agent starting a handshake
@@ -127,6 +133,11 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
             }
         }
 
+        /**
+         * Gives the permit back, once. Also lets go of the connection's close future: listening to
+         * it for the connection's whole life kept this gate and the negotiation handler behind it
+         * (about half a KB per agent) for as long as the agent stayed connected.
+         */
         private void release() {
             if (held.compareAndSet(true, false)) {
                 heard = true;
@@ -134,6 +145,9 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
                     byAddress.computeIfPresent(from, (k, n) -> n <= 1 ? null : n - 1);
                 }
                 permits.release();
+                if (closeFuture != null) {
+                    closeFuture.removeListener(onClose);
+                }
             }
         }
     }
