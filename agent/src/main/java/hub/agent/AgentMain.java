@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -139,11 +138,15 @@ public final class AgentMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         HubLink link = link(null, null);
         requireWritableStateDir(stateDir);
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        var timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "agent-timers");
             t.setDaemon(true);
             return t;
         });
+        // A task's timeout and a certificate's renewal are cancelled long before they are due: kept
+        // queued until then, each would hold its finished task or ended connection.
+        timers.setRemoveOnCancelPolicy(true);
+        ScheduledExecutorService scheduler = timers;
         AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), link,
                 IdentityStore.file(stateDir), CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
                 new AgentConnection.Listener() { });
