@@ -138,15 +138,7 @@ public final class AgentMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         HubLink link = link(null, null);
         requireWritableStateDir(stateDir);
-        var timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "agent-timers");
-            t.setDaemon(true);
-            return t;
-        });
-        // A task's timeout and a certificate's renewal are cancelled long before they are due: kept
-        // queued until then, each would hold its finished task or ended connection.
-        timers.setRemoveOnCancelPolicy(true);
-        ScheduledExecutorService scheduler = timers;
+        ScheduledExecutorService scheduler = Timers.create("agent-timers", 1);
         AgentConnection conn = new AgentConnection(AgentIdentity.local(name, labels), link,
                 IdentityStore.file(stateDir), CredentialStore.file(stateDir), joinToken, scheduler, Backoff.standard(),
                 new AgentConnection.Listener() { });

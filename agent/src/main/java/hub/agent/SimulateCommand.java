@@ -82,13 +82,7 @@ final class SimulateCommand implements Callable<Integer> {
                 });
         AgentConnection.KeyMaker sharedKey = sharedKey();
         parent.trust(); // fail on bad trust options before starting anything
-        var timers = new java.util.concurrent.ScheduledThreadPoolExecutor(2, r -> {
-            Thread t = new Thread(r, "sim-timers");
-            t.setDaemon(true);
-            return t;
-        });
-        timers.setRemoveOnCancelPolicy(true); // as the agent's (see AgentMain)
-        ScheduledExecutorService scheduler = timers;
+        ScheduledExecutorService scheduler = Timers.create("sim-timers", 2);
         AtomicInteger online = new AtomicInteger();
         AtomicLong firstWelcomes = new AtomicLong();
         long start = System.nanoTime();
