@@ -97,6 +97,7 @@ final class HandshakeAdmission implements InternalProtocolNegotiator.ProtocolNeg
      * giving the permit back when the handshake ends.
      */
     private final class Gate extends ChannelDuplexHandler {
+        /** Neither waiting nor admitted: just accepted, or taken from the queue on its way to its event loop. */
         private static final int NEW = 0;
         private static final int WAITING = 1;
         private static final int ADMITTED = 2;

@@ -37,6 +37,7 @@ public final class RedisHistoryStore implements HistoryStore {
     private final String prefix;
     private final long maxLines;
     private final long maxBytes;
+    private final boolean lineSizes;
 
     /**
      * @param prefix prepended to every key, e.g. {@code hub:}
@@ -59,8 +60,6 @@ public final class RedisHistoryStore implements HistoryStore {
         this.maxBytes = maxBytes;
         this.lineSizes = lineSizes;
     }
-
-    private final boolean lineSizes;
 
     private String key(String nodeId, String what) {
         return prefix + "hist:{" + nodeId + "}:" + what;
