@@ -74,7 +74,6 @@ if [ -n "${ASPROF:-}" ]; then
   "$ASPROF" start -e cpu -i 1ms "$(pgrep -f "simulate.*$grpc" | grep -v "^$$\$" | tail -1)" >/dev/null
 fi
 # CPU seconds each process spent over the measured run (utime + stime from /proc, in clock ticks).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hub_cpu0=$(cpu_ticks "$hubd_pid"); sim_cpu0=$(cpu_ticks "$sim_pid")
 # Output chunks the hub stored so far (its histogram of chunks per stored batch), whatever the store.
 stored_chunks() { curl -fsS "$HUB_URL/metrics" | awk '$1=="hub_ingest_batch_chunks_sum" {printf "%d", $2}'; }

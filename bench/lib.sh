@@ -23,22 +23,28 @@ TLS=${TLS:-on}
 if [ "$TLS" = off ]; then export HUB_URL=http://127.0.0.1:$http; else export HUB_URL=https://127.0.0.1:$http; fi
 agent_trust=()
 
-# start_hubd [HUBD_ARG...]: starts hubd (JVM options from HUBD_JAVA_OPTS) and waits until ready.
+# cpu_ticks PID: the user and system CPU PID has used so far, in clock ticks (1/100 s).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# start_hubd [HUBD_ARG...]: starts hubd (JVM options from HUBD_JAVA_OPTS) and waits until ready;
+# sets hubd_started_ns and hubd_ready_ns (date +%s%N when launched, when /readyz first answered).
 start_hubd() {
   local plain=()
   [ "$TLS" = off ] && plain=(--insecure-plaintext)
+  hubd_started_ns=$(date +%s%N)
   "$HUB/bin/hubd" --data-dir "$work/data" --bind 127.0.0.1 --http-port "$http" --grpc-port "$grpc" \
     --advertise 127.0.0.1 "${plain[@]}" "$@" >"$work/hubd.log" 2>&1 &
   hubd_pid=$!
   if [ "$TLS" = off ]; then
     agent_trust=(--insecure-plaintext)
-  else
+  elif [ "${#agent_trust[@]}" -eq 0 ]; then # (a restart on the same data dir keeps its CA)
     for _ in $(seq 1 600); do [ -f "$work/data/tls/ca.crt" ] && break; sleep 0.1; done
     # curl and hubctl trust the hub's CA from its data dir; agents pin it.
     export CURL_CA_BUNDLE="$work/data/tls/ca.crt" HUB_CA="$work/data/tls/ca.crt"
     agent_trust=(--ca-pin "$(HUBD_JAVA_OPTS="" "$HUB/bin/hubd" ca show --data-dir "$work/data" --pin)")
   fi
-  for _ in $(seq 1 600); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 1200); do curl -fsS "$HUB_URL/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+  hubd_ready_ns=$(date +%s%N)
   export HUB_TOKEN; HUB_TOKEN=$(cat "$work/data/admin.token")
 }
 

@@ -24,13 +24,13 @@ heap_mb() { # live heap after a full GC, from the JVM's own accounting
   curl -fsS "$HUB_URL/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$NF} END {printf "%.0f", s/1048576}'
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$hubd_java/status"; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$hubd_java/stat"; }
+hub_cpu_ticks() { cpu_ticks "$hubd_java"; }
 
 HUB_AGENT_JAVA_OPTS="${SIM_JAVA_OPTS:--Xms512m -Xmx4g -XX:+UseParallelGC}" "$HUB/bin/hub-agent" simulate --count "$COUNT" \
   --rate "$RATE" --hub "127.0.0.1:$grpc" "${agent_trust[@]}" --join-token "$token" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 start=$(date +%s%N)
-join_t0=$(cpu_ticks)
+join_t0=$(hub_cpu_ticks)
 online=0
 for _ in $(seq 1 $((600 * 10))); do
   online=$(metric hub_nodes_online); online=${online%.*}
@@ -39,7 +39,7 @@ for _ in $(seq 1 $((600 * 10))); do
   sleep 0.1
 done
 joined_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-join_cpu_ms=$(( ($(cpu_ticks) - join_t0) * 1000 / $(getconf CLK_TCK) ))
+join_cpu_ms=$(( ($(hub_cpu_ticks) - join_t0) * 1000 / $(getconf CLK_TCK) ))
 [ "${online:-0}" -ge "$COUNT" ] || { echo "only $online of $COUNT online after 600 s" >&2; tail "$work/hubd.log" "$work/sim.log" >&2; exit 1; }
 
 # Hub-side registration window: first to last Welcome, from hubd's own log lines.
@@ -49,9 +49,9 @@ last=$(grep 'online from' "$work/hubd.log" | tail -n 1 | cut -d' ' -f1)
 hub_window_ms=$(( $(ts_ms "$last") - $(ts_ms "$first") ))
 sim_ms=$(sed -n 's/.*all [0-9]* agents welcomed in \([0-9]*\) ms.*/\1/p' "$work/sim.log" | head -1)
 
-t0=$(cpu_ticks); s0=$(date +%s%N)
+t0=$(hub_cpu_ticks); s0=$(date +%s%N)
 sleep "$HOLD"
-t1=$(cpu_ticks); s1=$(date +%s%N)
+t1=$(hub_cpu_ticks); s1=$(date +%s%N)
 hz=$(getconf CLK_TCK)
 cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v ns="$((s1 - s0))" 'BEGIN {printf "%.1f", 100 * (t / hz) / (ns / 1e9)}')
 refused=$(metric hub_joins_refused_busy_total)
