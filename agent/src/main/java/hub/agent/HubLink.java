@@ -3,6 +3,7 @@ package hub.agent;
 import hub.tls.KeySlot;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
@@ -92,6 +93,10 @@ public final class HubLink {
                 .keepAliveWithoutCalls(false)
                 // File copies: room for a transfer's window in flight (still auto-tuned).
                 .initialFlowControlWindow(4 * 1024 * 1024);
+        // No OpenCensus on the class path: with stats or tracing on, every build looks for it by
+        // reflection and throws (ClassNotFoundException): a cost on each connection attempt.
+        InternalNettyChannelBuilder.setStatsEnabled(b, false);
+        InternalNettyChannelBuilder.setTracingEnabled(b, false);
         if (ssl != null) {
             b.sslContext(ssl);
         } else {
