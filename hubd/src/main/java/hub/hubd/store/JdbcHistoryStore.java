@@ -144,6 +144,16 @@ public final class JdbcHistoryStore implements HistoryStore {
             + "FROM history_blocks WHERE node_id = ? AND first_offset <= ?), 0) ORDER BY first_offset";
 
     /**
+     * The trim's walk: blocks from the one holding offset {@code ?3} on, without their text
+     * (parameters: node, node, offset). A row's text is most of it, in overflow pages SQLite reads
+     * whenever the column is selected; only the one block the trim cuts needs it ({@link #BLOCK_TEXT}).
+     */
+    private static final String TRIM_WALK = "SELECT first_offset, line_count, bytes "
+            + "FROM history_blocks WHERE node_id = ? AND first_offset >= COALESCE((SELECT MAX(first_offset) "
+            + "FROM history_blocks WHERE node_id = ? AND first_offset <= ?), 0) ORDER BY first_offset";
+    private static final String BLOCK_TEXT = "SELECT text FROM history_blocks WHERE node_id = ? AND first_offset = ?";
+
+    /**
      * Moves the node's first offset forward, line by line, until it is within both caps, then
      * deletes the blocks wholly before it. A block cut in two stays; readers skip its trimmed lines.
      */
@@ -155,22 +165,22 @@ public final class JdbcHistoryStore implements HistoryStore {
         long lines = k.lines();
         long bytes = k.bytes();
         long keepFrom = first; // first offset of the oldest block to keep
-        PreparedStatement ps = st.get(BLOCKS_FROM);
+        PreparedStatement ps = st.get(TRIM_WALK);
         Jdbc.bind(ps, nodeId, nodeId, first);
         try (ResultSet rs = ps.executeQuery()) {
             while ((lines > maxLines || bytes > maxBytes) && rs.next()) {
                 long blockFirst = rs.getLong(1);
                 int n = rs.getInt(2);
-                long blockBytes = rs.getLong(7);
+                long blockBytes = rs.getLong(3);
                 if (first == blockFirst && (lines - n >= maxLines || bytes - blockBytes > maxBytes)) {
-                    // the whole block goes: no need to read its text (SQLite then skips its overflow pages)
+                    // the whole block goes: its text is not read
                     lines -= n;
                     bytes -= blockBytes;
                     first = blockFirst + n;
                     keepFrom = first;
                     continue;
                 }
-                long[] sizes = HistoryBlocks.lineBytes(rs.getString(6), n);
+                long[] sizes = HistoryBlocks.lineBytes(blockText(st, nodeId, blockFirst), n);
                 for (int i = (int) Math.max(0, first - blockFirst); i < n && (lines > maxLines
                         || bytes > maxBytes); i++) {
                     lines--;
@@ -182,6 +192,17 @@ public final class JdbcHistoryStore implements HistoryStore {
         }
         st.update("DELETE FROM history_blocks WHERE node_id = ? AND first_offset < ?", nodeId, keepFrom);
         return new Counters(first, k.next(), lines, bytes);
+    }
+
+    private static String blockText(Jdbc.Statements st, String nodeId, long blockFirst) throws SQLException {
+        PreparedStatement ps = st.get(BLOCK_TEXT);
+        Jdbc.bind(ps, nodeId, blockFirst);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("history block " + blockFirst + " of node " + nodeId + " vanished during its trim");
+            }
+            return rs.getString(1);
+        }
     }
 
     /** The node's counters, the row created if it has none. */
