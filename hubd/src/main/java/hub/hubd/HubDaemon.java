@@ -326,7 +326,10 @@ public final class HubDaemon implements AutoCloseable {
             if (d.cluster != null) {
                 d.cluster.runs(d.runs, config.heartbeatInterval().multipliedBy(2)); // claimed as the hub joins
             } else {
-                d.runs.resume(config.heartbeatInterval().multipliedBy(2));
+                // The last stop's Drain asked the fleet to come back spread over a window sized to
+                // it: a node of a run is taken for offline only once that window and two heartbeats
+                // have passed, or a resumed run would report late reconnecters offline.
+                d.runs.resume(d.registry.reconnectWindow().plus(config.heartbeatInterval().multipliedBy(2)));
             }
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));

@@ -503,6 +503,14 @@ public final class NodeRegistry {
         return count;
     }
 
+    /**
+     * The window a Drain of every known node would ask for: by when agents drained by the last stop
+     * of a hub with this registry are back (an upper bound: that Drain counted only those online).
+     */
+    public java.time.Duration reconnectWindow() {
+        return reconnectWindow(size());
+    }
+
     /** The pace a draining hub asks its fleet to come back at: agents a second. */
     static final int RECONNECTS_PER_SECOND = 1000;
 

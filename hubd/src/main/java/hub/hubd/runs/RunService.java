@@ -80,6 +80,11 @@ public final class RunService implements AutoCloseable {
         volatile long lastCopyActivity = System.nanoTime();
         /** Nodes changed in memory and not stored yet, by position (worker thread only). */
         final Map<Integer, Run.Node> dirty = new java.util.TreeMap<>();
+        /**
+         * Resumed after a hub start: until then (nanoTime) a node not online is not counted offline
+         * but left pending, its agent possibly still reconnecting; zero once the resume has pumped.
+         */
+        volatile long reconnectGraceUntil;
 
         Live(Run run, Principal by) {
             this.run = run;
@@ -146,7 +151,8 @@ public final class RunService implements AutoCloseable {
     /**
      * Picks up the runs a stopped hub left running: their tasks are followed at once, and the nodes
      * not started yet are started after {@code delay} (agents reconnect to a restarted hub meanwhile;
-     * started at once they would all be offline).
+     * started at once they would all be offline). A followed task that ends sooner starts online
+     * nodes in its place, but one not online is counted {@code offline} only after {@code delay}.
      */
     public void resume(Duration delay) {
         resume(repo.unfinished(), delay);
@@ -180,6 +186,9 @@ public final class RunService implements AutoCloseable {
         for (Run r : unfinished) {
             Optional<Principal> by = principalOf.apply(r.ownerId());
             Live l = new Live(r, by.orElse(null));
+            // a task that ends before the delay pumps the run too: it must not find the nodes
+            // whose agents are still on their way back offline
+            l.reconnectGraceUntil = System.nanoTime() + delay.toNanos();
             live.put(r.id(), l);
             for (Run.Node n : r.nodes()) {
                 if (n.outcome() == Run.Outcome.RUNNING && n.taskId() != null && r.copy() == null) {
@@ -191,6 +200,7 @@ public final class RunService implements AutoCloseable {
             }
             java.util.concurrent.CompletableFuture.delayedExecutor(delay.toMillis(),
                     java.util.concurrent.TimeUnit.MILLISECONDS, worker).execute(safely(l, () -> {
+                l.reconnectGraceUntil = 0;
                 for (Run.Node n : l.run.nodes()) { // a task that ended while the hub was away
                     if (l.run.copy() != null && n.outcome() == Run.Outcome.RUNNING) {
                         // its transfer ended with the hub: pending again, for the client to resume
@@ -601,8 +611,12 @@ public final class RunService implements AutoCloseable {
                 looked = (int) Math.min(pending.size(), i + Math.max(16, r.parallel() - running - wave.size()));
                 live.putAll(nodes.liveViews(pending.subList(i, looked).stream().map(Run.Node::nodeId).toList()));
             }
-            launched = true;
             Optional<NodeView> v = Optional.ofNullable(live.get(n.nodeId()));
+            if (v.isPresent() && v.get().status() != NodeStatus.ONLINE && l.reconnectGraceUntil != 0
+                    && System.nanoTime() - l.reconnectGraceUntil < 0) {
+                continue; // left pending: the resume pumps again when the grace is over
+            }
+            launched = true;
             if (v.isEmpty()) {
                 update(l, withOutcome(n, null, Run.Outcome.SKIPPED, null, "the node was removed"));
             } else if (v.get().status() != NodeStatus.ONLINE) {
