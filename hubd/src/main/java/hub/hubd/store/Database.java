@@ -73,6 +73,7 @@ public final class Database implements AutoCloseable {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("hub-db");
         if (vendor == Vendor.SQLITE) {
+            setPageSizeIfNew(jdbcUrl);
             String sep = jdbcUrl.contains("?") ? "&" : "?";
             hc.setJdbcUrl(jdbcUrl + sep + "journal_mode=WAL&synchronous=NORMAL&foreign_keys=true"
                     + "&busy_timeout=" + SQLITE_BUSY_TIMEOUT_MS);
@@ -90,6 +91,31 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(ds, vendor);
+    }
+
+    /**
+     * SQLite's page size for a new database file. History blocks are tens of KB each: with 4 KiB
+     * pages each one is a chain of about ten overflow pages, written, logged, checkpointed and, when
+     * trimmed, walked to be freed page by page. The size is fixed once the file has its first page
+     * and cannot change in WAL mode, so it is set here, before the pool turns WAL on; an existing
+     * database keeps its own.
+     */
+    static final int SQLITE_PAGE_SIZE = 16384;
+
+    private static void setPageSizeIfNew(String jdbcUrl) {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl);
+                java.sql.Statement st = c.createStatement()) {
+            long pages;
+            try (java.sql.ResultSet rs = st.executeQuery("PRAGMA page_count")) {
+                pages = rs.next() ? rs.getLong(1) : -1;
+            }
+            if (pages == 0) {
+                st.execute("PRAGMA page_size = " + SQLITE_PAGE_SIZE);
+                st.execute("PRAGMA journal_mode = WAL"); // writes the first page, with that size
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot open the SQLite database: " + e.getMessage(), e);
+        }
     }
 
     private static void migrate(DataSource ds, Vendor vendor) {
