@@ -47,6 +47,8 @@ ts_ms() { date -d "$1" +%s%3N; }
 first=$(grep -m1 'online from' "$work/hubd.log" | cut -d' ' -f1)
 last=$(grep 'online from' "$work/hubd.log" | tail -n 1 | cut -d' ' -f1)
 hub_window_ms=$(( $(ts_ms "$last") - $(ts_ms "$first") ))
+# (the hub counts a node online before its agent has read the Welcome: the simulator's line comes later)
+for _ in $(seq 1 100); do grep -q "all $COUNT agents welcomed" "$work/sim.log" && break; sleep 0.1; done
 sim_ms=$(sed -n 's/.*all [0-9]* agents welcomed in \([0-9]*\) ms.*/\1/p' "$work/sim.log" | head -1)
 
 t0=$(hub_cpu_ticks); s0=$(date +%s%N)
