@@ -322,14 +322,16 @@ public final class HubDaemon implements AutoCloseable {
             d.liveness.start();
             d.joiner.start();
             d.grpc.start();
-            // runs a stop left running go on once their agents had time to reconnect
+            // Runs a stop left running go on once their agents had time to reconnect. The last
+            // stop's Drain asked the fleet to come back spread over a window sized to it: a node of
+            // a resumed run is taken for offline only once that window and two heartbeats have
+            // passed (online ones start as soon as there is room), or it would report late
+            // reconnecters offline.
+            Duration grace = d.registry.reconnectWindow().plus(config.heartbeatInterval().multipliedBy(2));
             if (d.cluster != null) {
-                d.cluster.runs(d.runs, config.heartbeatInterval().multipliedBy(2)); // claimed as the hub joins
+                d.cluster.runs(d.runs, grace); // claimed as the hub joins, or as it finds a hub lost
             } else {
-                // The last stop's Drain asked the fleet to come back spread over a window sized to
-                // it: a node of a run is taken for offline only once that window and two heartbeats
-                // have passed, or a resumed run would report late reconnecters offline.
-                d.runs.resume(d.registry.reconnectWindow().plus(config.heartbeatInterval().multipliedBy(2)));
+                d.runs.resume(grace);
             }
             d.http.start(config.bind(), config.httpPort(),
                     new HttpApi.HubInfo(version(), d.hubId, Instant.now(), d.grpc.port()));
