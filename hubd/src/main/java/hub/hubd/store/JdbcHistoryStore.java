@@ -138,19 +138,20 @@ public final class JdbcHistoryStore implements HistoryStore {
         return new Counters(k.first(), offset, lines, bytes);
     }
 
-    /** Blocks from the one holding offset {@code ?3} on, oldest first (parameters: node, node, offset). */
+    /** The blocks from the one holding offset {@code ?3} on, oldest first (parameters: node, node, offset). */
+    private static final String FROM_OFFSET_ON = "FROM history_blocks WHERE node_id = ? AND first_offset >= "
+            + "COALESCE((SELECT MAX(first_offset) FROM history_blocks WHERE node_id = ? AND first_offset <= ?), 0) "
+            + "ORDER BY first_offset";
+    /** Those blocks, whole. */
     private static final String BLOCKS_FROM = "SELECT first_offset, line_count, task_id, stream, at, text, bytes "
-            + "FROM history_blocks WHERE node_id = ? AND first_offset >= COALESCE((SELECT MAX(first_offset) "
-            + "FROM history_blocks WHERE node_id = ? AND first_offset <= ?), 0) ORDER BY first_offset";
+            + FROM_OFFSET_ON;
 
     /**
      * The trim's walk: blocks from the one holding offset {@code ?3} on, without their text
      * (parameters: node, node, offset). A row's text is most of it, in overflow pages SQLite reads
      * whenever the column is selected; only the one block the trim cuts needs it ({@link #BLOCK_TEXT}).
      */
-    private static final String TRIM_WALK = "SELECT first_offset, line_count, bytes "
-            + "FROM history_blocks WHERE node_id = ? AND first_offset >= COALESCE((SELECT MAX(first_offset) "
-            + "FROM history_blocks WHERE node_id = ? AND first_offset <= ?), 0) ORDER BY first_offset";
+    private static final String TRIM_WALK = "SELECT first_offset, line_count, bytes " + FROM_OFFSET_ON;
     private static final String BLOCK_TEXT = "SELECT text FROM history_blocks WHERE node_id = ? AND first_offset = ?";
 
     /**
